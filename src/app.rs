@@ -1,0 +1,242 @@
+//! The top level of the CLI: load → resolve → plan → spawn → supervise,
+//! and turning the outcome into messages and an exit code.
+
+use crate::cli::{absolute, CheckArgs, Cli, Command, NetMode, RunArgs};
+use crate::error::Error;
+use crate::plan::{self, Plan};
+use crate::process::{self, Failure, Outcome, Stage};
+use crate::profile::model::{At, EnvSection, FsEntry, Limits, UserIds, UserSpec};
+use crate::profile::{self, Host, Overrides};
+use crate::sys;
+use nix::errno::Errno;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use std::collections::BTreeMap;
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Run(args) => run_sandbox(args),
+        Command::Check(args) => check(args),
+        Command::Profiles => {
+            for b in profile::BUILTINS {
+                let desc = profile::parse(b.yaml, b.name)
+                    .ok()
+                    .and_then(|p| p.description)
+                    .unwrap_or_default();
+                println!("{:<10} {desc}", b.name);
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn host() -> Result<Host, Error> {
+    Host::current().map_err(|err| Error::Io {
+        what: "cannot read the current directory",
+        err,
+    })
+}
+
+fn check(args: CheckArgs) -> Result<i32, Error> {
+    let host = host()?;
+    let mut failed = false;
+    for name in &args.profiles {
+        let result = profile::load(name)
+            .and_then(|layers| profile::resolve(&layers, &Overrides::default(), &host));
+        match result {
+            Ok(policy) => {
+                println!("{name}: ok");
+                for w in &policy.warnings {
+                    println!("{name}: warning: {w}");
+                }
+                if args.verbose {
+                    print!("{policy}");
+                }
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!("stockade: {e}");
+            }
+        }
+    }
+    Ok(if failed { crate::error::EXIT_LAUNCHER } else { 0 })
+}
+
+/// Command-line flags as a profile layer on top of the chosen profile.
+fn overrides(args: &RunArgs, host: &Host) -> Result<Overrides, Error> {
+    let mut fs = Vec::new();
+    for (spec, writable) in args
+        .ro
+        .iter()
+        .map(|s| (s, false))
+        .chain(args.rw.iter().map(|s| (s, true)))
+    {
+        let (src, dest) = match spec.split_once(':') {
+            Some((s, d)) => (s, Some(d.to_string())),
+            None => (spec.as_str(), None),
+        };
+        fs.push(At::cli(FsEntry {
+            bind: Some(absolute(src, &host.cwd).to_string_lossy().into_owned()),
+            dest,
+            writable: Some(writable),
+            ..FsEntry::default()
+        }));
+    }
+    for t in &args.tmpfs {
+        fs.push(At::cli(FsEntry {
+            tmpfs: Some(t.clone()),
+            ..FsEntry::default()
+        }));
+    }
+    let mut set = BTreeMap::new();
+    for e in &args.env {
+        let (k, v) = e
+            .split_once('=')
+            .ok_or_else(|| Error::Usage(format!("--env {e}: expected NAME=VALUE")))?;
+        set.insert(k.to_string(), At::cli(v.to_string()));
+    }
+    let user = match args.user.as_deref() {
+        None => None,
+        Some("root") => Some(UserSpec::Name("root".into())),
+        Some(s) => {
+            let bad = || Error::Usage(format!("--user {s}: expected root or UID[:GID]"));
+            let (u, g) = match s.split_once(':') {
+                Some((u, g)) => (u, Some(g)),
+                None => (s, None),
+            };
+            Some(UserSpec::Ids(UserIds {
+                uid: u.parse().map_err(|_| bad())?,
+                gid: g.map(|g| g.parse().map_err(|_| bad())).transpose()?,
+                host_uid: None,
+                host_gid: None,
+            }))
+        }
+    };
+    let mut p = profile::model::Profile {
+        hostname: args.hostname.clone().map(At::cli),
+        cwd: args.chdir.clone().map(At::cli),
+        user: user.map(At::cli),
+        ..Default::default()
+    };
+    if !fs.is_empty() {
+        p.filesystem = Some(fs);
+    }
+    if !set.is_empty() || !args.keep_env.is_empty() {
+        p.env = Some(EnvSection {
+            keep: Some(args.keep_env.iter().cloned().map(At::cli).collect()),
+            set: Some(set),
+        });
+    }
+    if let Some(t) = &args.timeout {
+        p.limits = Some(Limits {
+            wall_time: Some(At::cli(t.clone())),
+        });
+    }
+    Ok(Overrides {
+        profile: p,
+        new_net: args.net.map(|n| n == NetMode::None),
+    })
+}
+
+/// Blocks the forwarded signals in this (single-threaded) launcher and
+/// returns a signalfd that delivers them to the supervise loop.
+fn forwarded_signals() -> Result<SignalFd, Error> {
+    let mut set = SigSet::empty();
+    for s in process::FORWARDED_SIGNALS {
+        if let Ok(sig) = Signal::try_from(s) {
+            set.add(sig);
+        }
+    }
+    let io = |err: Errno| Error::Io {
+        what: "cannot set up signal forwarding",
+        err: err.into(),
+    };
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).map_err(io)?;
+    SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(io)
+}
+
+fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
+    if sys::started_privileged() {
+        return Err(Error::Privileged);
+    }
+    let host = host()?;
+    let layers = profile::load(&args.profile)?;
+    let policy = profile::resolve(&layers, &overrides(&args, &host)?, &host)?;
+    for w in &policy.warnings {
+        eprintln!("stockade: warning: {w}");
+    }
+    if args.verbose {
+        eprintln!("stockade: profile {}", args.profile);
+        for line in policy.to_string().lines() {
+            eprintln!("stockade:   {line}");
+        }
+    }
+    let plan = plan::build(&policy, &args.command)?;
+    let signals = forwarded_signals()?;
+    let spawned = process::spawn(&plan)?;
+    let outcome = process::supervise(spawned, plan.wall_time, Some(&signals)).map_err(|err| {
+        Error::Io {
+            what: "waiting for the sandbox",
+            err,
+        }
+    })?;
+    match outcome {
+        Outcome::SetupFailed(f) => eprintln!("stockade: {}", describe_failure(&plan, f)),
+        Outcome::TimedOut => eprintln!(
+            "stockade: time limit of {} reached; the sandbox was stopped",
+            humantime::format_duration(plan.wall_time.unwrap_or_default())
+        ),
+        Outcome::Vanished(st) => eprintln!(
+            "stockade: the sandbox's init ended without reporting (wait status {st:#x})"
+        ),
+        Outcome::Exited(_) | Outcome::Signaled(_) => {}
+    }
+    Ok(outcome.exit_code())
+}
+
+/// One line (plus a hint where it helps) for a failed setup step.
+pub fn describe_failure(plan: &Plan, f: Failure) -> String {
+    let i = f.index as usize;
+    let cmd = plan
+        .exec
+        .argv
+        .first()
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if f.stage == Stage::Exec {
+        return match f.errno {
+            Errno::ENOENT => format!(
+                "{cmd}: command not found in the sandbox (searched: {})",
+                plan.exec
+                    .candidates
+                    .iter()
+                    .map(|c| c.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            e => format!("{cmd}: cannot execute: {} (stage: exec)", e.desc()),
+        };
+    }
+    let what = match f.stage {
+        Stage::OpenSources => plan
+            .sources
+            .get(i)
+            .map(|s| format!("open {}", s.to_string_lossy())),
+        Stage::Mounts => plan.descriptions.get(i).cloned(),
+        Stage::Chdir => Some(format!("chdir {}", plan.cwd.to_string_lossy())),
+        _ => None,
+    }
+    .unwrap_or_else(|| f.stage.name().to_string());
+    let hint = match (f.stage, f.errno) {
+        (Stage::Mounts, Errno::EPERM) if what.starts_with("proc") => {
+            "\n  hint: the kernel refuses a new /proc while the host's /proc is partly hidden \
+             (as inside many containers); run stockade on a host with a fully visible /proc"
+        }
+        (Stage::OpenSources, Errno::EACCES) => {
+            "\n  hint: the launcher's user cannot reach this path on the host"
+        }
+        _ => "",
+    };
+    format!("{what}: {} (stage: {}){hint}", f.errno.desc(), f.stage.name())
+}

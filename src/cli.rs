@@ -1,0 +1,106 @@
+//! Command-line definitions (clap derive). Definitions only: the doc
+//! comments are the help text; `app` does the work.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Run a program in a Linux sandbox built from namespaces, a private
+/// filesystem view and a PID-1 init, as a YAML profile declares.
+#[derive(Debug, Parser)]
+#[command(name = "stockade", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run COMMAND in a sandbox.
+    ///
+    /// Exit status: the command's own; 124 when the time limit stopped it;
+    /// 125 for a stockade or profile error; 126 when the command cannot be
+    /// executed; 127 when it is not found; 128+N when signal N killed it.
+    Run(RunArgs),
+    /// Validate profiles on this machine and print "ok" or the errors.
+    Check(CheckArgs),
+    /// List the built-in profiles.
+    Profiles,
+}
+
+/// `stockade run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Profile: a built-in name (see `stockade profiles`) or a YAML file.
+    #[arg(short, long, value_name = "NAME|FILE", default_value = crate::profile::DEFAULT_PROFILE)]
+    pub profile: String,
+    /// Bind PATH read-only (at DEST, default the same path). Repeatable.
+    #[arg(long = "ro", value_name = "PATH[:DEST]")]
+    pub ro: Vec<String>,
+    /// Bind PATH writable (at DEST, default the same path). Repeatable.
+    #[arg(long = "rw", value_name = "PATH[:DEST]")]
+    pub rw: Vec<String>,
+    /// Mount a private tmpfs at PATH. Repeatable.
+    #[arg(long = "tmpfs", value_name = "PATH")]
+    pub tmpfs: Vec<String>,
+    /// Working directory inside the sandbox.
+    #[arg(long = "chdir", value_name = "DIR")]
+    pub chdir: Option<String>,
+    /// Network: `none` (a new namespace with loopback only) or `host`.
+    #[arg(long = "net", value_enum, value_name = "MODE")]
+    pub net: Option<NetMode>,
+    /// Hostname inside the sandbox.
+    #[arg(long = "hostname", value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Set an environment variable. Repeatable.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// Pass a variable of stockade's environment through. Repeatable.
+    #[arg(long = "keep-env", value_name = "NAME")]
+    pub keep_env: Vec<String>,
+    /// Wall-clock limit (e.g. 30s, 5m). The command gets SIGTERM, then
+    /// SIGKILL 2 s later; exit status 124.
+    #[arg(long = "timeout", value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Identity inside the sandbox: `root`, or UID[:GID].
+    #[arg(long = "user", value_name = "root|UID[:GID]")]
+    pub user: Option<String>,
+    /// Print the effective policy before running.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// The command and its arguments.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+/// `--net` values.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum NetMode {
+    /// New network namespace with only loopback.
+    None,
+    /// Share the host's network namespace.
+    Host,
+}
+
+/// `stockade check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Profiles: built-in names or YAML files.
+    #[arg(required = true, value_name = "PROFILE")]
+    pub profiles: Vec<String>,
+    /// Also print the effective policy.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Where a relative `--ro`/`--rw` path is resolved.
+pub fn absolute(path: &str, cwd: &std::path::Path) -> PathBuf {
+    let p = PathBuf::from(path);
+    if p.is_absolute() {
+        p
+    } else {
+        cwd.join(p)
+    }
+}

@@ -1,0 +1,47 @@
+//! The top-level error: every module's typed error converted once, with
+//! the launcher's exit code.
+
+use crate::plan::PlanError;
+use crate::process::SpawnError;
+use crate::profile::ProfileError;
+
+/// Exit code for a launcher or profile error (as `env` and container runtimes use).
+pub const EXIT_LAUNCHER: i32 = 125;
+
+/// Anything that stops stockade before or while starting a sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A profile or command-line setting is invalid.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// The policy could not be compiled into a plan.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The sandbox could not be started.
+    #[error(transparent)]
+    Spawn(#[from] SpawnError),
+    /// A command-line value is malformed.
+    #[error("{0}")]
+    Usage(String),
+    /// stockade was started setuid, setgid or with file capabilities.
+    #[error(
+        "refusing to run with elevated privileges (installed setuid, setgid or with file capabilities)\n  \
+         hint: stockade needs no privilege: remove the bit (chmod u-s,g-s) or the capabilities (setcap -r)"
+    )]
+    Privileged,
+    /// An operating-system call of the launcher failed.
+    #[error("{what}: {err}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// Why it failed.
+        err: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        EXIT_LAUNCHER
+    }
+}

@@ -1,0 +1,22 @@
+//! The `stockade` command.
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match stockade::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are successes; usage errors are launcher errors.
+            return ExitCode::from(if e.use_stderr() { 125 } else { 0 });
+        }
+    };
+    match stockade::app::run(cli) {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(125)),
+        Err(e) => {
+            eprintln!("stockade: {e}");
+            ExitCode::from(125)
+        }
+    }
+}

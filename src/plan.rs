@@ -1,0 +1,522 @@
+//! Policy → Plan: everything the sandbox child will do, precomputed in the
+//! parent. Building the Plan is where all allocation and fallible work
+//! happens; the child only reads it (see `process::child`).
+
+use crate::policy::{Mount, MountOp, Policy};
+use crate::profile::model::Namespace;
+use crate::profile::{base_of, Base};
+use crate::sys::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY};
+use libc::c_char;
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Component, Path};
+use std::time::Duration;
+
+/// Errors found while compiling a policy and a command into a plan.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// A string that must become a C string contains a NUL byte.
+    #[error("{what} contains a NUL byte")]
+    Nul {
+        /// Which value.
+        what: String,
+    },
+    /// No command was given.
+    #[error("no command given")]
+    NoCommand,
+}
+
+/// A path in the view, split into components, with what the child may
+/// create while walking to it.
+#[derive(Debug)]
+pub struct Dest {
+    /// Components below the new root, each a single name.
+    pub comps: Vec<CString>,
+    /// Components from this index on may be created when missing (they lie
+    /// on a filesystem stockade just made). Earlier ones must exist.
+    pub create_from: usize,
+    /// The last component is a file (created empty), not a directory.
+    pub file: bool,
+    /// Skip the step when the path does not exist.
+    pub optional: bool,
+}
+
+/// One step of building the view, in order.
+#[derive(Debug)]
+pub enum Step {
+    /// Clone the tree of an opened source and attach it at `dest`.
+    Bind {
+        /// Index into [`Plan::sources`].
+        source: usize,
+        /// Where.
+        dest: Dest,
+        /// `MOUNT_ATTR_*` applied recursively before attaching.
+        attrs: u64,
+    },
+    /// Create and attach a new filesystem instance (tmpfs, proc, devpts).
+    Fresh {
+        /// Filesystem type.
+        fstype: &'static CStr,
+        /// `fsconfig` string parameters.
+        options: Vec<(CString, CString)>,
+        /// `MOUNT_ATTR_*` of the new mount.
+        attrs: u64,
+        /// Where.
+        dest: Dest,
+    },
+    /// Re-attach an existing subtree read-only (e.g. /proc/sys).
+    ReadOnly {
+        /// Where.
+        dest: Dest,
+    },
+    /// Make the mount at `dest` read-only once it is populated.
+    Seal {
+        /// Where.
+        dest: Dest,
+    },
+    /// Create a directory.
+    Dir {
+        /// Where.
+        dest: Dest,
+        /// Mode (the child's umask is 0 during setup).
+        mode: u32,
+    },
+    /// Create a symbolic link.
+    Symlink {
+        /// Where.
+        dest: Dest,
+        /// Link text.
+        target: CString,
+    },
+}
+
+/// The command to execute, with every string pre-built.
+#[derive(Debug)]
+pub struct Exec {
+    /// Paths to try in order (argv[0] looked up in the sandbox's PATH).
+    pub candidates: Vec<CString>,
+    /// Arguments.
+    pub argv: Vec<CString>,
+    /// Environment entries `NAME=value`.
+    pub env: Vec<CString>,
+    argv_ptrs: Vec<*const c_char>,
+    env_ptrs: Vec<*const c_char>,
+}
+
+impl Exec {
+    /// Null-terminated argv array pointing into `argv`.
+    pub fn argv_ptr(&self) -> *const *const c_char {
+        self.argv_ptrs.as_ptr()
+    }
+
+    /// Null-terminated envp array pointing into `env`.
+    pub fn env_ptr(&self) -> *const *const c_char {
+        self.env_ptrs.as_ptr()
+    }
+}
+
+/// Everything the sandbox child needs, built before clone.
+#[derive(Debug)]
+pub struct Plan {
+    /// `CLONE_NEW*` flags.
+    pub clone_flags: u64,
+    /// Written by the parent to /proc/PID/uid_map.
+    pub uid_map: String,
+    /// Written by the parent to /proc/PID/gid_map.
+    pub gid_map: String,
+    /// Write "deny" to /proc/PID/setgroups first (required rootless).
+    pub deny_setgroups: bool,
+    /// uid inside the sandbox.
+    pub uid: u32,
+    /// gid inside the sandbox.
+    pub gid: u32,
+    /// Drop supplementary groups (possible when setgroups is allowed).
+    pub clear_groups: bool,
+    /// Host paths the child opens before it changes identity.
+    pub sources: Vec<CString>,
+    /// Filesystem steps in order.
+    pub steps: Vec<Step>,
+    /// A readable description of each step, for error messages.
+    pub descriptions: Vec<String>,
+    /// Hostname to set.
+    pub hostname: Option<CString>,
+    /// Bring the loopback interface up (new network namespace).
+    pub loopback: bool,
+    /// Working directory of the payload.
+    pub cwd: CString,
+    /// The payload command.
+    pub exec: Exec,
+    /// Highest capability number of the running kernel.
+    pub last_cap: u32,
+    /// Wall-clock limit.
+    pub wall_time: Option<Duration>,
+}
+
+fn cstring(bytes: &[u8], what: &str) -> Result<CString, PlanError> {
+    CString::new(bytes).map_err(|_| PlanError::Nul { what: what.into() })
+}
+
+fn components(p: &Path) -> Vec<CString> {
+    p.components()
+        .filter_map(|c| match c {
+            // Policy paths are normalized and NUL-free (checked in resolve).
+            Component::Normal(n) => CString::new(n.as_bytes()).ok(),
+            _ => None,
+        })
+        .collect()
+}
+
+const FORWARD_ATTRS: u64 = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+/// Files in /proc that reveal or control the host kernel and are masked.
+const PROC_MASKED_FILES: &[&str] = &[
+    "kcore",
+    "keys",
+    "timer_list",
+    "timer_stats",
+    "sched_debug",
+    "latency_stats",
+    "kmsg",
+];
+/// Directories in /proc covered by an empty read-only tmpfs.
+const PROC_MASKED_DIRS: &[&str] = &["acpi", "asound", "scsi"];
+/// Kernel tunables and triggers made read-only.
+const PROC_READ_ONLY: &[&str] = &["sys", "sysrq-trigger", "irq", "bus", "fs"];
+/// Device nodes bound from the host into the minimal /dev.
+const DEV_NODES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+
+struct Builder {
+    sources: Vec<CString>,
+    steps: Vec<Step>,
+    descriptions: Vec<String>,
+}
+
+impl Builder {
+    fn source(&mut self, path: &[u8]) -> Result<usize, PlanError> {
+        let c = cstring(path, "path")?;
+        if let Some(i) = self.sources.iter().position(|s| *s == c) {
+            return Ok(i);
+        }
+        self.sources.push(c);
+        Ok(self.sources.len() - 1)
+    }
+
+    fn push(&mut self, step: Step, what: String) {
+        self.steps.push(step);
+        self.descriptions.push(what);
+    }
+
+    fn fresh(&mut self, fstype: &'static CStr, opts: &[(&str, String)], attrs: u64, dest: Dest, what: String) {
+        let options = opts
+            .iter()
+            .filter_map(|(k, v)| Some((CString::new(*k).ok()?, CString::new(v.as_str()).ok()?)))
+            .collect();
+        self.push(
+            Step::Fresh {
+                fstype,
+                options,
+                attrs,
+                dest,
+            },
+            what,
+        );
+    }
+}
+
+fn dest(p: &Path, create_from: usize, file: bool, optional: bool) -> Dest {
+    Dest {
+        comps: components(p),
+        create_from,
+        file,
+        optional,
+    }
+}
+
+/// How many leading components of `path` must already exist when mount
+/// `i` runs (the rest lie on a fresh filesystem and may be created).
+fn create_from(mounts: &[Mount], i: usize, path: &Path) -> usize {
+    match base_of(mounts, i, path) {
+        Base::Root => 0,
+        Base::Fresh(j) => mounts[j].op.dest().components().count() - 1,
+        Base::Host(..) | Base::Proc(_) => path.components().count() - 1,
+    }
+}
+
+fn add_mount(b: &mut Builder, mounts: &[Mount], i: usize) -> Result<(), PlanError> {
+    let op = &mounts[i].op;
+    let d = op.dest();
+    let cf = create_from(mounts, i, d);
+    match op {
+        MountOp::Bind {
+            src,
+            writable,
+            is_dir,
+            ..
+        } => {
+            let source = b.source(src.as_os_str().as_bytes())?;
+            let attrs = FORWARD_ATTRS | if *writable { 0 } else { MOUNT_ATTR_RDONLY };
+            b.push(
+                Step::Bind {
+                    source,
+                    dest: dest(d, cf, !is_dir, false),
+                    attrs,
+                },
+                op.to_string(),
+            );
+        }
+        MountOp::Tmpfs { size, mode, .. } => b.fresh(
+            c"tmpfs",
+            &[("size", size.to_string()), ("mode", format!("{mode:o}"))],
+            FORWARD_ATTRS,
+            dest(d, cf, false, false),
+            op.to_string(),
+        ),
+        MountOp::Dir { mode, .. } => b.push(
+            Step::Dir {
+                dest: dest(d, cf, false, false),
+                mode: *mode,
+            },
+            op.to_string(),
+        ),
+        MountOp::Symlink { target, .. } => b.push(
+            Step::Symlink {
+                dest: dest(d, cf, false, false),
+                target: cstring(target.as_os_str().as_bytes(), "symlink target")?,
+            },
+            op.to_string(),
+        ),
+        MountOp::Proc { .. } => add_proc(b, d, cf)?,
+        MountOp::Dev { .. } => add_dev(b, d, cf)?,
+    }
+    Ok(())
+}
+
+fn add_proc(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
+    b.fresh(
+        c"proc",
+        &[],
+        FORWARD_ATTRS | MOUNT_ATTR_NOEXEC,
+        dest(d, cf, false, false),
+        format!("proc {}", d.display()),
+    );
+    // Nothing is created inside procfs: entries that do not exist are skipped.
+    let no_create = d.components().count();
+    for name in PROC_READ_ONLY {
+        let p = d.join(name);
+        b.push(
+            Step::ReadOnly {
+                dest: dest(&p, no_create, false, true),
+            },
+            format!("read-only {}", p.display()),
+        );
+    }
+    let null = b.source(b"/dev/null")?;
+    for name in PROC_MASKED_FILES {
+        let p = d.join(name);
+        b.push(
+            Step::Bind {
+                source: null,
+                dest: dest(&p, no_create, true, true),
+                attrs: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+            },
+            format!("mask {}", p.display()),
+        );
+    }
+    for name in PROC_MASKED_DIRS {
+        let p = d.join(name);
+        b.fresh(
+            c"tmpfs",
+            &[("size", "0".into()), ("mode", "555".into())],
+            FORWARD_ATTRS | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY,
+            dest(&p, no_create, false, true),
+            format!("mask {}", p.display()),
+        );
+    }
+    Ok(())
+}
+
+fn add_dev(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
+    b.fresh(
+        c"tmpfs",
+        &[("size", "64k".into()), ("mode", "755".into())],
+        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+        dest(d, cf, false, false),
+        format!("dev {}", d.display()),
+    );
+    let inside = d.components().count() - 1;
+    for name in DEV_NODES {
+        let host = format!("/dev/{name}");
+        let source = b.source(host.as_bytes())?;
+        let p = d.join(name);
+        b.push(
+            Step::Bind {
+                source,
+                dest: dest(&p, inside, true, false),
+                attrs: MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+            },
+            format!("dev {} (from {host})", p.display()),
+        );
+    }
+    let pts = d.join("pts");
+    b.fresh(
+        c"devpts",
+        &[("ptmxmode", "0666".into()), ("mode", "0620".into())],
+        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+        dest(&pts, inside, false, false),
+        format!("devpts {}", pts.display()),
+    );
+    let shm = d.join("shm");
+    b.fresh(
+        c"tmpfs",
+        &[("size", "64m".into()), ("mode", "1777".into())],
+        FORWARD_ATTRS,
+        dest(&shm, inside, false, false),
+        format!("tmpfs {}", shm.display()),
+    );
+    let links: [(&str, &CStr); 5] = [
+        ("ptmx", c"pts/ptmx"),
+        ("fd", c"/proc/self/fd"),
+        ("stdin", c"/proc/self/fd/0"),
+        ("stdout", c"/proc/self/fd/1"),
+        ("stderr", c"/proc/self/fd/2"),
+    ];
+    for (name, target) in links {
+        let p = d.join(name);
+        b.push(
+            Step::Symlink {
+                dest: dest(&p, inside, false, false),
+                target: target.to_owned(),
+            },
+            format!("symlink {} -> {}", p.display(), target.to_string_lossy()),
+        );
+    }
+    b.push(
+        Step::Seal {
+            dest: dest(d, d.components().count() - 1, false, false),
+        },
+        format!("read-only {}", d.display()),
+    );
+    Ok(())
+}
+
+fn clone_flags(policy: &Policy) -> u64 {
+    let mut flags = 0;
+    for ns in &policy.namespaces {
+        flags |= match ns {
+            Namespace::User => libc::CLONE_NEWUSER,
+            Namespace::Pid => libc::CLONE_NEWPID,
+            Namespace::Mount => libc::CLONE_NEWNS,
+            Namespace::Net => libc::CLONE_NEWNET,
+            Namespace::Ipc => libc::CLONE_NEWIPC,
+            Namespace::Uts => libc::CLONE_NEWUTS,
+            Namespace::Cgroup => libc::CLONE_NEWCGROUP,
+        } as u64;
+    }
+    flags
+}
+
+/// The paths execve will try for `cmd`, as execvp would search them.
+pub fn exec_candidates(cmd: &OsStr, path_var: Option<&OsStr>) -> Vec<OsString> {
+    if cmd.as_bytes().contains(&b'/') {
+        return vec![cmd.to_owned()];
+    }
+    let path = path_var.unwrap_or(OsStr::new("/usr/bin:/bin"));
+    path.as_bytes()
+        .split(|&b| b == b':')
+        .map(|dir| {
+            let dir = if dir.is_empty() { &b"."[..] } else { dir };
+            let mut full = dir.to_vec();
+            full.push(b'/');
+            full.extend_from_slice(cmd.as_bytes());
+            OsString::from_vec(full)
+        })
+        .collect()
+}
+
+fn last_cap() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(63)
+}
+
+/// Compiles a policy and a command line into a plan.
+pub fn build(policy: &Policy, argv: &[OsString]) -> Result<Plan, PlanError> {
+    let cmd = argv.first().ok_or(PlanError::NoCommand)?;
+    let mut b = Builder {
+        sources: Vec::new(),
+        steps: Vec::new(),
+        descriptions: Vec::new(),
+    };
+    for i in 0..policy.mounts.len() {
+        add_mount(&mut b, &policy.mounts, i)?;
+    }
+    let argv_c = argv
+        .iter()
+        .map(|a| cstring(a.as_bytes(), "command argument"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let env_c = policy
+        .env
+        .iter()
+        .map(|(k, v)| {
+            let mut e = k.as_bytes().to_vec();
+            e.push(b'=');
+            e.extend_from_slice(v.as_bytes());
+            cstring(&e, "environment variable")
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let path_var = policy
+        .env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_os_str());
+    let candidates = exec_candidates(cmd, path_var)
+        .iter()
+        .map(|c| cstring(c.as_bytes(), "command"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ptrs = |v: &[CString]| -> Vec<*const c_char> {
+        v.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect()
+    };
+    let exec = Exec {
+        argv_ptrs: ptrs(&argv_c),
+        env_ptrs: ptrs(&env_c),
+        candidates,
+        argv: argv_c,
+        env: env_c,
+    };
+    let id = &policy.identity;
+    Ok(Plan {
+        clone_flags: clone_flags(policy),
+        uid_map: format!("{} {} 1\n", id.uid, id.host_uid),
+        gid_map: format!("{} {} 1\n", id.gid, id.host_gid),
+        deny_setgroups: !id.launcher_is_root,
+        uid: id.uid,
+        gid: id.gid,
+        clear_groups: id.launcher_is_root,
+        sources: b.sources,
+        steps: b.steps,
+        descriptions: b.descriptions,
+        hostname: policy
+            .hostname
+            .as_deref()
+            .map(|h| cstring(h.as_bytes(), "hostname"))
+            .transpose()?,
+        loopback: policy.namespaces.contains(&Namespace::Net),
+        cwd: cstring(policy.cwd.as_os_str().as_bytes(), "cwd")?,
+        exec,
+        last_cap: last_cap(),
+        wall_time: policy.wall_time,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_follow_execvp_rules() {
+        let c = exec_candidates(OsStr::new("sh"), Some(OsStr::new("/a:/b/c::")));
+        assert_eq!(c, ["/a/sh", "/b/c/sh", "./sh", "./sh"].map(OsString::from));
+        let c = exec_candidates(OsStr::new("./x"), Some(OsStr::new("/a")));
+        assert_eq!(c, [OsString::from("./x")]);
+    }
+}

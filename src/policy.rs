@@ -1,0 +1,179 @@
+//! The effective policy: every profile layer merged, variables expanded,
+//! defaults filled in and cross-field rules checked. Pure data; the library
+//! and the CLI share this one type, and `check` prints it.
+
+use crate::profile::model::{Loc, Namespace};
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The fully resolved sandbox policy.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Namespaces created for the sandbox (always includes user, pid, mount).
+    pub namespaces: BTreeSet<Namespace>,
+    /// Hostname, set when the uts namespace is new.
+    pub hostname: Option<String>,
+    /// Who the payload is, inside and on the host.
+    pub identity: Identity,
+    /// Working directory inside the view.
+    pub cwd: PathBuf,
+    /// Filesystem operations in the order they are applied.
+    pub mounts: Vec<Mount>,
+    /// The payload's complete environment.
+    pub env: Vec<(OsString, OsString)>,
+    /// Wall-clock limit.
+    pub wall_time: Option<Duration>,
+    /// Things that work but deserve the user's attention, printed at start.
+    pub warnings: Vec<String>,
+}
+
+/// The payload's identity and the id mapping that produces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// uid inside the sandbox.
+    pub uid: u32,
+    /// gid inside the sandbox.
+    pub gid: u32,
+    /// Host uid that `uid` maps onto.
+    pub host_uid: u32,
+    /// Host gid that `gid` maps onto.
+    pub host_gid: u32,
+    /// Whether the launcher runs as root (it may then write any mapping and
+    /// drop supplementary groups; rootless it must deny setgroups).
+    pub launcher_is_root: bool,
+}
+
+/// One filesystem operation with the place in the profile that asked for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mount {
+    /// What to do.
+    pub op: MountOp,
+    /// Where it was declared.
+    pub loc: Loc,
+}
+
+/// A filesystem operation on the sandbox's view. Destinations are absolute,
+/// normalized paths inside the view; bind sources are canonical host paths.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MountOp {
+    /// Bind a host file or directory (recursively).
+    Bind {
+        /// Canonical host path.
+        src: PathBuf,
+        /// Path in the view.
+        dest: PathBuf,
+        /// Read-write instead of read-only.
+        writable: bool,
+        /// Whether the source is a directory (else a file).
+        is_dir: bool,
+    },
+    /// A fresh tmpfs.
+    Tmpfs {
+        /// Path in the view.
+        dest: PathBuf,
+        /// Size limit in bytes.
+        size: u64,
+        /// Mode of its root directory.
+        mode: u32,
+    },
+    /// A new procfs for the sandbox's PID namespace, with the kernel's
+    /// sensitive files masked and tunables read-only.
+    Proc {
+        /// Path in the view.
+        dest: PathBuf,
+    },
+    /// A minimal /dev: null, zero, full, random, urandom, tty, ptmx with a
+    /// private devpts, shm, and the fd/stdin/stdout/stderr links.
+    Dev {
+        /// Path in the view.
+        dest: PathBuf,
+    },
+    /// An empty directory.
+    Dir {
+        /// Path in the view.
+        dest: PathBuf,
+        /// Its mode.
+        mode: u32,
+    },
+    /// A symbolic link.
+    Symlink {
+        /// Path in the view.
+        dest: PathBuf,
+        /// What it points at (not resolved).
+        target: PathBuf,
+    },
+}
+
+impl MountOp {
+    /// The path in the view that the operation creates or covers.
+    pub fn dest(&self) -> &std::path::Path {
+        match self {
+            MountOp::Bind { dest, .. }
+            | MountOp::Tmpfs { dest, .. }
+            | MountOp::Proc { dest }
+            | MountOp::Dev { dest }
+            | MountOp::Dir { dest, .. }
+            | MountOp::Symlink { dest, .. } => dest,
+        }
+    }
+}
+
+impl std::fmt::Display for MountOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MountOp::Bind {
+                src,
+                dest,
+                writable,
+                ..
+            } => {
+                let rw = if *writable { "rw" } else { "ro" };
+                if src == dest {
+                    write!(f, "bind {} ({rw})", src.display())
+                } else {
+                    write!(f, "bind {} on {} ({rw})", src.display(), dest.display())
+                }
+            }
+            MountOp::Tmpfs { dest, size, mode } => {
+                write!(f, "tmpfs {} (size {size}, mode {mode:04o})", dest.display())
+            }
+            MountOp::Proc { dest } => write!(f, "proc {}", dest.display()),
+            MountOp::Dev { dest } => write!(f, "dev {}", dest.display()),
+            MountOp::Dir { dest, mode } => write!(f, "dir {} (mode {mode:04o})", dest.display()),
+            MountOp::Symlink { dest, target } => {
+                write!(f, "symlink {} -> {}", dest.display(), target.display())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ns: Vec<&str> = self.namespaces.iter().map(|n| n.name()).collect();
+        writeln!(f, "namespaces: {}", ns.join(", "))?;
+        if let Some(h) = &self.hostname {
+            writeln!(f, "hostname: {h}")?;
+        }
+        let id = &self.identity;
+        writeln!(
+            f,
+            "user: uid {} gid {} (host uid {} gid {})",
+            id.uid, id.gid, id.host_uid, id.host_gid
+        )?;
+        writeln!(f, "cwd: {}", self.cwd.display())?;
+        writeln!(f, "filesystem:")?;
+        for m in &self.mounts {
+            writeln!(f, "  {}", m.op)?;
+        }
+        writeln!(f, "env:")?;
+        for (k, v) in &self.env {
+            writeln!(f, "  {}={}", k.to_string_lossy(), v.to_string_lossy())?;
+        }
+        match self.wall_time {
+            Some(d) => writeln!(f, "wall_time: {}", humantime::format_duration(d)),
+            None => writeln!(f, "wall_time: none"),
+        }
+    }
+}

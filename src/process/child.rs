@@ -1,0 +1,482 @@
+//! The cloned child: builds the sandbox from the Plan, then becomes PID 1
+//! and forks the payload.
+//!
+//! Everything here runs after clone in a process that may have been cloned
+//! from a multi-threaded host: it only reads the Plan, calls `sys`
+//! wrappers, writes fixed-size records and ends in execve or `_exit`. No
+//! allocation, no locks, no formatting, no panics.
+
+use super::report::{Failure, Record, Stage};
+use super::{init, FORWARDED_SIGNALS};
+use crate::plan::{Dest, Plan, Step};
+use crate::sys::{self, SigSet, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID};
+use crate::sys::{MOUNT_ATTR_RDONLY, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE};
+use libc::{c_int, c_uint, c_ulong};
+use nix::errno::Errno;
+use std::os::fd::RawFd;
+
+/// Exit code of the child when setup failed (the record says why).
+pub const SETUP_FAILED: c_int = 125;
+
+type Step0<T> = Result<T, Failure>;
+
+fn at<T>(stage: Stage, index: usize, r: sys::SysResult<T>) -> Step0<T> {
+    r.map_err(|errno| Failure {
+        stage,
+        index: index as u32,
+        errno,
+    })
+}
+
+/// Sends a record; failure to send is ignored (the launcher then reports
+/// the exit status alone).
+pub fn send(sock: RawFd, r: Record) {
+    let _ = sys::write(sock, &r.encode());
+}
+
+/// The child's entry point. `fds` has one slot per `plan.sources`.
+pub fn run(plan: &Plan, fds: &mut [RawFd], sock: RawFd, parent_sock: RawFd) -> ! {
+    sys::close(parent_sock);
+    let old_umask = match setup(plan, fds, sock) {
+        Ok(m) => m,
+        Err(f) => {
+            send(sock, Record::Failed(f));
+            sys::exit(SETUP_FAILED);
+        }
+    };
+    let payload = match sys::fork_raw() {
+        Ok(p) => p,
+        Err(errno) => {
+            send(
+                sock,
+                Record::Failed(Failure {
+                    stage: Stage::ForkPayload,
+                    index: 0,
+                    errno,
+                }),
+            );
+            sys::exit(SETUP_FAILED);
+        }
+    };
+    if payload == 0 {
+        payload_main(plan, sock, old_umask)
+    }
+    init::run(payload, sock, plan.last_cap)
+}
+
+/// Steps 1–10: everything PID 1 does before it forks the payload. Returns
+/// the launcher's umask, which the payload gets back.
+fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
+    // The sandbox must not outlive the launcher. Set before waiting, so a
+    // launcher that dies from here on takes the child with it; one that
+    // died earlier closed its socket end, which the read below sees as EOF.
+    at(
+        Stage::AwaitIdMaps,
+        0,
+        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as c_ulong, 0),
+    )?;
+    // Forwarded signals and SIGCHLD stay blocked in PID 1, which takes them
+    // with sigwaitinfo; the payload unblocks them before exec.
+    let mut blocked = [0; FORWARDED_SIGNALS.len() + 1];
+    blocked[..FORWARDED_SIGNALS.len()].copy_from_slice(&FORWARDED_SIGNALS);
+    blocked[FORWARDED_SIGNALS.len()] = libc::SIGCHLD;
+    at(
+        Stage::AwaitIdMaps,
+        0,
+        sys::sigmask(libc::SIG_BLOCK, &SigSet::of(&blocked)),
+    )?;
+    let mut go = [0u8; 1];
+    match sys::read(sock, &mut go) {
+        Ok(1) => {}
+        // The launcher died or gave up: nothing to report to.
+        _ => sys::exit(SETUP_FAILED),
+    }
+
+    // Nothing done in this mount namespace may propagate back to the host.
+    at(
+        Stage::PrivateMounts,
+        0,
+        sys::mount(None, c"/", None, libc::MS_REC | libc::MS_PRIVATE, None),
+    )?;
+
+    // Bind sources are opened with the launcher's identity (so a root
+    // launcher can reach root-only directories on the way) and by path
+    // without following any symlink: the parent canonicalized them, so a
+    // link here means the host changed under us.
+    for (i, src) in plan.sources.iter().enumerate() {
+        fds[i] = at(
+            Stage::OpenSources,
+            i,
+            sys::openat2(
+                libc::AT_FDCWD,
+                src,
+                libc::O_PATH | libc::O_CLOEXEC,
+                0,
+                libc::RESOLVE_NO_SYMLINKS,
+            ),
+        )?;
+    }
+
+    // Become the sandbox user now, so everything created in the new
+    // filesystems is owned by a uid mapped in the namespace. NO_SETUID_FIXUP
+    // keeps the namespace capabilities needed to finish the setup.
+    at(
+        Stage::SwitchIds,
+        0,
+        sys::prctl(
+            libc::PR_SET_SECUREBITS,
+            libc::SECBIT_NO_SETUID_FIXUP as c_ulong,
+            0,
+        ),
+    )?;
+    if plan.clear_groups {
+        at(Stage::SwitchIds, 0, sys::clear_groups())?;
+    }
+    at(Stage::SwitchIds, 0, sys::setresgid(plan.gid))?;
+    at(Stage::SwitchIds, 0, sys::setresuid(plan.uid))?;
+    let old_umask = sys::umask(0);
+
+    // An empty tmpfs becomes the root. It is mounted over /tmp only as a
+    // staging point: pivot_root moves it to / and the host tree is detached.
+    at(
+        Stage::RootTmpfs,
+        0,
+        sys::mount(
+            Some(c"tmpfs"),
+            c"/tmp",
+            Some(c"tmpfs"),
+            libc::MS_NOSUID | libc::MS_NODEV,
+            Some(c"mode=0755,size=1m"),
+        ),
+    )?;
+    let root = at(
+        Stage::RootTmpfs,
+        0,
+        sys::openat(
+            libc::AT_FDCWD,
+            c"/tmp",
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            0,
+        ),
+    )?;
+
+    for (i, step) in plan.steps.iter().enumerate() {
+        at(Stage::Mounts, i, apply(step, root, fds))?;
+    }
+    for fd in fds.iter() {
+        sys::close(*fd);
+    }
+
+    // pivot_root(".", ".") stacks the old root on top of the new one; the
+    // detach then removes it, leaving no path back to the host tree. There
+    // is no chroot fallback: a chroot is escapable.
+    at(Stage::PivotRoot, 0, sys::fchdir(root))?;
+    at(Stage::PivotRoot, 0, sys::pivot_root(c".", c"."))?;
+    at(Stage::PivotRoot, 0, sys::umount2(c".", libc::MNT_DETACH))?;
+    at(Stage::PivotRoot, 0, sys::chdir(c"/"))?;
+    // The root only holds mount points: nothing may be created in it.
+    at(
+        Stage::SealRoot,
+        0,
+        sys::mount_setattr(root, c"", libc::AT_EMPTY_PATH as c_uint, MOUNT_ATTR_RDONLY, 0),
+    )?;
+    sys::close(root);
+
+    if let Some(h) = &plan.hostname {
+        at(Stage::Hostname, 0, sys::sethostname(h))?;
+    }
+    if plan.loopback {
+        at(Stage::Loopback, 0, sys::loopback_up())?;
+    }
+    Ok(old_umask)
+}
+
+const RESOLVE_IN_VIEW: u64 =
+    libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+
+/// Opens (creating where the plan allows) the path `d` below `root`,
+/// following no symlink and never leaving `root`. With `parent_only`, stops
+/// at the parent of the last component and returns it instead.
+fn walk(root: RawFd, d: &Dest, parent_only: bool) -> sys::SysResult<Option<RawFd>> {
+    let n = d.comps.len();
+    let upto = if parent_only { n - 1 } else { n };
+    let mut dir = root;
+    for (i, c) in d.comps[..upto].iter().enumerate() {
+        let last = i + 1 == n;
+        let flags = libc::O_PATH | libc::O_CLOEXEC | if last && d.file { 0 } else { libc::O_DIRECTORY };
+        let mut r = sys::openat2(dir, c, flags, 0, RESOLVE_IN_VIEW);
+        if r == Err(Errno::ENOENT) && !d.optional && i >= d.create_from {
+            let made = if last && d.file {
+                sys::openat(
+                    dir,
+                    c,
+                    libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                    0o644,
+                )
+                .map(sys::close)
+            } else {
+                sys::mkdirat(dir, c, 0o755)
+            };
+            match made {
+                Ok(()) | Err(Errno::EEXIST) => {}
+                Err(e) => r = Err(e),
+            }
+            if r == Err(Errno::ENOENT) {
+                r = sys::openat2(dir, c, flags, 0, RESOLVE_IN_VIEW);
+            }
+        }
+        if dir != root {
+            sys::close(dir);
+        }
+        match r {
+            Ok(fd) => dir = fd,
+            Err(Errno::ENOENT) if d.optional => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Some(dir))
+}
+
+fn attach(tree: RawFd, root: RawFd, d: &Dest) -> sys::SysResult<()> {
+    let target = walk(root, d, false);
+    let r = match target {
+        Ok(Some(t)) => {
+            let r = sys::move_mount_fd(tree, t);
+            if t != root {
+                sys::close(t);
+            }
+            r
+        }
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
+    sys::close(tree);
+    r
+}
+
+const AT_RECURSIVE: c_uint = 0x8000;
+
+fn apply(step: &Step, root: RawFd, fds: &[RawFd]) -> sys::SysResult<()> {
+    match step {
+        Step::Bind {
+            source,
+            dest,
+            attrs,
+        } => {
+            if dest.optional && walk(root, dest, false)?.map(sys::close).is_none() {
+                return Ok(());
+            }
+            let tree = sys::open_tree(
+                fds[*source],
+                c"",
+                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | libc::AT_EMPTY_PATH as c_uint | AT_RECURSIVE,
+            )?;
+            // mount_setattr applies to every mount in the cloned tree, so a
+            // read-only bind is read-only all the way down.
+            if let Err(e) = sys::mount_setattr(
+                tree,
+                c"",
+                libc::AT_EMPTY_PATH as c_uint | AT_RECURSIVE,
+                *attrs,
+                0,
+            ) {
+                sys::close(tree);
+                return Err(e);
+            }
+            attach(tree, root, dest)
+        }
+        Step::Fresh {
+            fstype,
+            options,
+            attrs,
+            dest,
+        } => {
+            if dest.optional && walk(root, dest, false)?.map(sys::close).is_none() {
+                return Ok(());
+            }
+            let fs = sys::fsopen(fstype)?;
+            let mut r = Ok(());
+            for (k, v) in options {
+                r = r.and_then(|()| sys::fsconfig_string(fs, k, v));
+            }
+            let mnt = r
+                .and_then(|()| sys::fsconfig_create(fs))
+                .and_then(|()| sys::fsmount(fs, *attrs));
+            sys::close(fs);
+            attach(mnt?, root, dest)
+        }
+        Step::ReadOnly { dest } => {
+            let Some(t) = walk(root, dest, false)? else {
+                return Ok(());
+            };
+            let tree = sys::open_tree(
+                t,
+                c"",
+                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | libc::AT_EMPTY_PATH as c_uint | AT_RECURSIVE,
+            );
+            sys::close(t);
+            let tree = tree?;
+            if let Err(e) = sys::mount_setattr(
+                tree,
+                c"",
+                libc::AT_EMPTY_PATH as c_uint | AT_RECURSIVE,
+                MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                0,
+            ) {
+                sys::close(tree);
+                return Err(e);
+            }
+            attach(tree, root, dest)
+        }
+        Step::Seal { dest } => {
+            let Some(t) = walk(root, dest, false)? else {
+                return Ok(());
+            };
+            let r = sys::mount_setattr(t, c"", libc::AT_EMPTY_PATH as c_uint, MOUNT_ATTR_RDONLY, 0);
+            sys::close(t);
+            r
+        }
+        Step::Dir { dest, mode } => {
+            let Some(p) = walk(root, dest, true)? else {
+                return Ok(());
+            };
+            let last = &dest.comps[dest.comps.len() - 1];
+            // An existing directory is kept as it is; a new one gets `mode`
+            // exactly (the umask is 0 during setup).
+            let mut r = if dest.comps.len() > dest.create_from {
+                match sys::mkdirat(p, last, *mode) {
+                    Ok(()) | Err(Errno::EEXIST) => Ok(()),
+                    Err(e) => Err(e),
+                }
+            } else {
+                Ok(())
+            };
+            if r.is_ok() {
+                r = sys::openat2(
+                    p,
+                    last,
+                    libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+                    0,
+                    RESOLVE_IN_VIEW,
+                )
+                .map(sys::close);
+            }
+            if p != root {
+                sys::close(p);
+            }
+            r
+        }
+        Step::Symlink { dest, target } => {
+            let Some(p) = walk(root, dest, true)? else {
+                return Ok(());
+            };
+            let r = sys::symlinkat(target, p, &dest.comps[dest.comps.len() - 1]);
+            if p != root {
+                sys::close(p);
+            }
+            r
+        }
+    }
+}
+
+/// Steps 11–17 in the payload (PID 2): lose the terminal, enter the working
+/// directory, close descriptors, shed every privilege, exec.
+fn payload_main(plan: &Plan, sock: RawFd, umask: libc::mode_t) -> ! {
+    let fail = |stage: Stage, errno: Errno| -> ! {
+        send(
+            sock,
+            Record::Failed(Failure {
+                stage,
+                index: 0,
+                errno,
+            }),
+        );
+        sys::exit(SETUP_FAILED)
+    };
+    // A new session has no controlling terminal, so the payload cannot push
+    // input into the launcher's terminal with TIOCSTI (CVE-2017-5226).
+    if let Err(e) = sys::setsid() {
+        fail(Stage::NewSession, e);
+    }
+    if let Err(e) = sys::chdir(&plan.cwd) {
+        fail(Stage::Chdir, e);
+    }
+    sys::umask(umask);
+    // Dispositions set to "ignore" survive exec (Rust ignores SIGPIPE, for
+    // one): give the payload the defaults and an empty mask.
+    for sig in 1..=libc::SIGRTMAX() {
+        let _ = sys::signal_default(sig);
+    }
+    if let Err(e) = sys::sigmask(libc::SIG_SETMASK, &SigSet::of(&[])) {
+        fail(Stage::NewSession, e);
+    }
+    // Every descriptor but stdio closes at exec, whatever the launcher's
+    // host left open. CLOEXEC rather than close: the setup socket must stay
+    // usable until exec to report an exec failure.
+    if let Err(e) = sys::close_range(3, c_uint::MAX, libc::CLOSE_RANGE_CLOEXEC) {
+        fail(Stage::Fds, e);
+    }
+    if let Err(e) = drop_privileges(plan.last_cap) {
+        fail(Stage::DropCaps, e);
+    }
+    if let Err(e) = sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0) {
+        fail(Stage::NoNewPrivs, e);
+    }
+    let mut errno = Errno::ENOENT;
+    for (i, path) in plan.exec.candidates.iter().enumerate() {
+        let e = sys::execve_plan(path, &plan.exec);
+        match e {
+            Errno::ENOENT | Errno::ENOTDIR => {}
+            Errno::EACCES => errno = Errno::EACCES,
+            other => {
+                errno = other;
+                send(
+                    sock,
+                    Record::Failed(Failure {
+                        stage: Stage::Exec,
+                        index: i as u32,
+                        errno,
+                    }),
+                );
+                sys::exit(126);
+            }
+        }
+    }
+    send(
+        sock,
+        Record::Failed(Failure {
+            stage: Stage::Exec,
+            index: 0,
+            errno,
+        }),
+    );
+    sys::exit(if errno == Errno::ENOENT { 127 } else { 126 })
+}
+
+/// Empties every capability set and locks the securebits so none can be
+/// regained: not by setuid to 0 (NOROOT), not through ambient raising, not
+/// by unsetting these bits.
+pub fn drop_privileges(last_cap: u32) -> sys::SysResult<()> {
+    let locked = libc::SECBIT_NOROOT
+        | libc::SECBIT_NOROOT_LOCKED
+        | libc::SECBIT_NO_SETUID_FIXUP
+        | libc::SECBIT_NO_SETUID_FIXUP_LOCKED
+        | libc::SECBIT_KEEP_CAPS_LOCKED
+        | libc::SECBIT_NO_CAP_AMBIENT_RAISE
+        | libc::SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+    // Setting securebits and dropping the bounding set need CAP_SETPCAP,
+    // so both come before the capability sets are emptied.
+    sys::prctl(libc::PR_SET_SECUREBITS, locked as c_ulong, 0)?;
+    for cap in 0..=last_cap {
+        match sys::prctl(libc::PR_CAPBSET_DROP, cap as c_ulong, 0) {
+            Ok(_) | Err(Errno::EINVAL) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    sys::prctl(
+        libc::PR_CAP_AMBIENT,
+        libc::PR_CAP_AMBIENT_CLEAR_ALL as c_ulong,
+        0,
+    )?;
+    sys::capset_clear()
+}

@@ -1,0 +1,67 @@
+//! PID 1 of the sandbox's PID namespace: reaps every zombie, forwards the
+//! launcher's signals to the payload's process group, and when the payload
+//! exits kills whatever is left and reports the payload's status.
+//!
+//! Runs after clone (see `child`): raw syscalls only.
+
+use super::child::{drop_privileges, send};
+use super::report::Record;
+use super::FORWARDED_SIGNALS;
+use crate::sys::{self, SigSet};
+use libc::{c_int, c_uint, pid_t};
+use nix::errno::Errno;
+use std::os::fd::RawFd;
+
+/// The init loop. Never returns.
+pub fn run(payload: pid_t, sock: RawFd, last_cap: u32) -> ! {
+    // Keep only the setup socket: stdio and everything else belong to the
+    // payload, and an init holding a pipe open would delay the reader's EOF.
+    let s = sock as c_uint;
+    if s > 0 {
+        let _ = sys::close_range(0, s - 1, 0);
+    }
+    let _ = sys::close_range(s + 1, c_uint::MAX, 0);
+    // PID 1 needs no privilege to reap and forward; shed it like the payload.
+    let _ = drop_privileges(last_cap);
+    let _ = sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0);
+
+    let mut set = [0; FORWARDED_SIGNALS.len() + 1];
+    set[..FORWARDED_SIGNALS.len()].copy_from_slice(&FORWARDED_SIGNALS);
+    set[FORWARDED_SIGNALS.len()] = libc::SIGCHLD;
+    let set = SigSet::of(&set);
+    loop {
+        let sig = match sys::sigwait(&set) {
+            Ok(s) => s,
+            Err(_) => continue,
+        };
+        if sig != libc::SIGCHLD {
+            // The payload leads its own process group (setsid): signal the
+            // group, as a terminal would, so its children hear it too.
+            if sys::kill(-payload, sig).is_err() {
+                let _ = sys::kill(payload, sig);
+            }
+            continue;
+        }
+        if let Some(status) = reap(payload) {
+            // The payload is done: nothing else in the namespace may live on
+            // (double-forked daemons included).
+            let _ = sys::kill(-1, libc::SIGKILL);
+            while !matches!(sys::waitpid(-1, 0), Err(Errno::ECHILD)) {}
+            send(sock, Record::Status(status));
+            sys::exit(0);
+        }
+    }
+}
+
+/// Reaps every exited child; returns the payload's status if it was among them.
+fn reap(payload: pid_t) -> Option<c_int> {
+    let mut found = None;
+    loop {
+        match sys::waitpid(-1, libc::WNOHANG) {
+            Ok((0, _)) | Err(Errno::ECHILD) => return found,
+            Ok((pid, status)) if pid == payload => found = Some(status),
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(_) => return found,
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The sandbox's processes: `spawn` (launcher side: clone, id maps,
+//! release), `child` (the cloned child: builds the view, then becomes PID 1
+//! and forks the payload), `init` (PID 1's reaper loop) and `supervise`
+//! (the launcher's wait loop: signals, time limit, outcome).
+
+pub mod child;
+pub mod init;
+pub mod report;
+pub mod spawn;
+pub mod supervise;
+
+pub use report::{Failure, Stage};
+pub use spawn::{spawn, SpawnError, Spawned};
+pub use supervise::{supervise, Outcome};
+
+/// Signals the launcher forwards to the payload (through PID 1).
+pub const FORWARDED_SIGNALS: [libc::c_int; 7] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGWINCH,
+];

@@ -1,0 +1,182 @@
+//! Fixed-size records the sandbox sends to the launcher over the setup
+//! socket: a setup failure `{stage, index, errno}` or the payload's wait
+//! status. Encoded by hand into 16 bytes so the child never allocates.
+
+use nix::errno::Errno;
+
+/// The child's setup steps, in the order they run. A failure names one.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Waiting for the launcher to write uid_map/gid_map.
+    AwaitIdMaps = 1,
+    /// Making every mount private so nothing propagates to the host.
+    PrivateMounts,
+    /// Opening bind sources while still holding the launcher's identity.
+    OpenSources,
+    /// Switching to the sandbox user (capabilities in the namespace kept).
+    SwitchIds,
+    /// Mounting the empty tmpfs that becomes the root.
+    RootTmpfs,
+    /// Applying the filesystem operations.
+    Mounts,
+    /// pivot_root into the new root and detaching the old one.
+    PivotRoot,
+    /// Making the root read-only.
+    SealRoot,
+    /// Setting the hostname.
+    Hostname,
+    /// Bringing up loopback.
+    Loopback,
+    /// Forking the payload from PID 1.
+    ForkPayload,
+    /// setsid: the payload loses the controlling terminal (TIOCSTI).
+    NewSession,
+    /// Changing to the working directory.
+    Chdir,
+    /// Closing every descriptor but stdio.
+    Fds,
+    /// Dropping every capability and locking securebits.
+    DropCaps,
+    /// Setting no_new_privs.
+    NoNewPrivs,
+    /// Executing the command.
+    Exec,
+}
+
+impl Stage {
+    const ALL: [Stage; 17] = [
+        Stage::AwaitIdMaps,
+        Stage::PrivateMounts,
+        Stage::OpenSources,
+        Stage::SwitchIds,
+        Stage::RootTmpfs,
+        Stage::Mounts,
+        Stage::PivotRoot,
+        Stage::SealRoot,
+        Stage::Hostname,
+        Stage::Loopback,
+        Stage::ForkPayload,
+        Stage::NewSession,
+        Stage::Chdir,
+        Stage::Fds,
+        Stage::DropCaps,
+        Stage::NoNewPrivs,
+        Stage::Exec,
+    ];
+
+    /// A short name for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::AwaitIdMaps => "id maps",
+            Stage::PrivateMounts => "private mounts",
+            Stage::OpenSources => "bind sources",
+            Stage::SwitchIds => "sandbox user",
+            Stage::RootTmpfs => "root tmpfs",
+            Stage::Mounts => "filesystem",
+            Stage::PivotRoot => "pivot_root",
+            Stage::SealRoot => "read-only root",
+            Stage::Hostname => "hostname",
+            Stage::Loopback => "loopback",
+            Stage::ForkPayload => "fork payload",
+            Stage::NewSession => "new session",
+            Stage::Chdir => "working directory",
+            Stage::Fds => "file descriptors",
+            Stage::DropCaps => "capabilities",
+            Stage::NoNewPrivs => "no_new_privs",
+            Stage::Exec => "exec",
+        }
+    }
+
+    fn from_u32(v: u32) -> Option<Stage> {
+        Stage::ALL.iter().copied().find(|s| *s as u32 == v)
+    }
+}
+
+/// A failed setup step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// Which step.
+    pub stage: Stage,
+    /// Which item of the step (mount step, source, exec candidate).
+    pub index: u32,
+    /// Why.
+    pub errno: Errno,
+}
+
+/// A record from the sandbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// Setup failed; the sandbox is exiting.
+    Failed(Failure),
+    /// The payload ended with this raw wait status.
+    Status(i32),
+}
+
+/// Size of an encoded record.
+pub const RECORD_LEN: usize = 16;
+const KIND_FAILED: u32 = 1;
+const KIND_STATUS: u32 = 2;
+
+impl Record {
+    /// Encodes without allocating.
+    pub fn encode(self) -> [u8; RECORD_LEN] {
+        let (kind, a, b, c) = match self {
+            Record::Failed(f) => (KIND_FAILED, f.stage as u32, f.index, f.errno as i32),
+            Record::Status(s) => (KIND_STATUS, 0, 0, s),
+        };
+        let mut out = [0u8; RECORD_LEN];
+        out[0..4].copy_from_slice(&kind.to_ne_bytes());
+        out[4..8].copy_from_slice(&a.to_ne_bytes());
+        out[8..12].copy_from_slice(&b.to_ne_bytes());
+        out[12..16].copy_from_slice(&c.to_ne_bytes());
+        out
+    }
+
+    /// Decodes a record; `None` for anything malformed.
+    pub fn decode(buf: &[u8]) -> Option<Record> {
+        if buf.len() != RECORD_LEN {
+            return None;
+        }
+        let word = |i: usize| u32::from_ne_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]);
+        match word(0) {
+            KIND_FAILED => Some(Record::Failed(Failure {
+                stage: Stage::from_u32(word(4))?,
+                index: word(8),
+                errno: Errno::from_raw(word(12) as i32),
+            })),
+            KIND_STATUS => Some(Record::Status(word(12) as i32)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_and_garbage_is_refused() {
+        let f = Record::Failed(Failure {
+            stage: Stage::Mounts,
+            index: 7,
+            errno: Errno::ENOENT,
+        });
+        assert_eq!(Record::decode(&f.encode()), Some(f));
+        let s = Record::Status(0x0100);
+        assert_eq!(Record::decode(&s.encode()), Some(s));
+        assert_eq!(Record::decode(&[0u8; 16]), None);
+        assert_eq!(Record::decode(&[1u8; 3]), None);
+        let mut bad = f.encode();
+        bad[4] = 200;
+        assert_eq!(Record::decode(&bad), None);
+    }
+
+    #[test]
+    fn stages_are_numbered_in_execution_order() {
+        for (i, s) in Stage::ALL.iter().enumerate() {
+            assert_eq!(*s as usize, i + 1);
+            assert_eq!(Stage::from_u32(*s as u32), Some(*s));
+        }
+    }
+}

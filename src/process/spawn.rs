@@ -1,0 +1,124 @@
+//! Launcher side of the start: clone the child into its new namespaces,
+//! write its id maps, release it.
+//!
+//! Global invariant: the code the clone runs (`child::run`) is
+//! async-signal-safe and allocates nothing, so `spawn` may be called from a
+//! multi-threaded process.
+#![allow(unsafe_code)]
+
+use super::child;
+use crate::plan::Plan;
+use crate::sys;
+use nix::errno::Errno;
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// Errors while starting the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// socketpair failed.
+    #[error("cannot create the setup socket: {0}")]
+    Socket(Errno),
+    /// clone3 failed.
+    #[error("cannot create the sandbox namespaces: {errno}{}", hint_for_clone(*.errno))]
+    Clone {
+        /// Why.
+        errno: Errno,
+    },
+    /// Writing /proc/PID/{uid_map,gid_map,setgroups} failed.
+    #[error("cannot write {file} for the sandbox: {err}")]
+    IdMap {
+        /// Which file.
+        file: &'static str,
+        /// Why.
+        err: std::io::Error,
+    },
+    /// Releasing the child failed.
+    #[error("cannot release the sandbox child: {0}")]
+    Release(Errno),
+}
+
+fn hint_for_clone(e: Errno) -> &'static str {
+    match e {
+        Errno::EPERM | Errno::EACCES => {
+            "\n  hint: unprivileged user namespaces are disabled or restricted here; check \
+             sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces and \
+             kernel.apparmor_restrict_unprivileged_userns (see README, 'Requirements')"
+        }
+        Errno::ENOSPC => "\n  hint: user.max_user_namespaces (or another namespace limit) is exhausted",
+        Errno::ENOSYS | Errno::EINVAL => "\n  hint: stockade needs Linux 5.12 or newer",
+        _ => "",
+    }
+}
+
+/// A started sandbox, as the launcher holds it.
+#[derive(Debug)]
+pub struct Spawned {
+    /// PID of the sandbox's init, in the launcher's PID namespace.
+    pub pid: libc::pid_t,
+    /// pidfd of the init, for race-free signalling and waiting.
+    pub pidfd: OwnedFd,
+    /// Launcher end of the setup socket: failure and status records arrive here.
+    pub sock: OwnedFd,
+}
+
+/// Starts the sandbox described by `plan`. On error nothing is left behind:
+/// a child that was already cloned is killed and reaped.
+pub fn spawn(plan: &Plan) -> Result<Spawned, SpawnError> {
+    let (parent_sock, child_sock) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(SpawnError::Socket)?;
+    // Slots for the child's source fds, allocated here because the child
+    // may not allocate.
+    let mut fds = vec![-1; plan.sources.len()];
+    // SAFETY: the child runs `child::run`, which only reads the plan (its
+    // own copy), writes into `fds` (its own copy), calls async-signal-safe
+    // sys wrappers and ends in execve or _exit; it never returns here.
+    let (pid, pidfd) = match unsafe { sys::clone_pidfd(plan.clone_flags) } {
+        Ok((0, _)) => child::run(
+            plan,
+            &mut fds,
+            child_sock.as_raw_fd(),
+            parent_sock.as_raw_fd(),
+        ),
+        Ok(r) => r,
+        Err(errno) => return Err(SpawnError::Clone { errno }),
+    };
+    drop(child_sock);
+    // SAFETY: clone3 with CLONE_PIDFD stored a new fd that nothing else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    let spawned = Spawned {
+        pid,
+        pidfd,
+        sock: parent_sock,
+    };
+    if let Err(e) = release(plan, &spawned) {
+        let _ = sys::pidfd_kill(spawned.pidfd.as_raw_fd(), libc::SIGKILL);
+        let _ = sys::wait_pidfd(spawned.pidfd.as_raw_fd(), false);
+        return Err(e);
+    }
+    Ok(spawned)
+}
+
+/// Writes the id maps and lets the child go on.
+fn release(plan: &Plan, s: &Spawned) -> Result<(), SpawnError> {
+    let write = |file: &'static str, text: &str| {
+        std::fs::write(format!("/proc/{}/{file}", s.pid), text)
+            .map_err(|err| SpawnError::IdMap { file, err })
+    };
+    // Unprivileged, setgroups must be denied before gid_map can be written
+    // (user_namespaces(7)); it also stops the payload from dropping a group
+    // that denies it access.
+    if plan.deny_setgroups {
+        write("setgroups", "deny")?;
+    }
+    write("gid_map", &plan.gid_map)?;
+    write("uid_map", &plan.uid_map)?;
+    sys::write(s.sock.as_raw_fd(), b"g")
+        .map(drop)
+        .map_err(SpawnError::Release)
+}

@@ -1,0 +1,287 @@
+//! Profiles: load YAML (files or built-ins), follow `extends`, and resolve
+//! the layers into a [`Policy`](crate::policy::Policy).
+//!
+//! `load` reads and parses; it has no other side effects. `resolve` turns
+//! the layers into a policy, consulting the host only through [`Host`].
+
+pub mod model;
+mod resolve;
+
+pub use resolve::{base_of, resolve, Base, Host, Overrides};
+
+use model::{At, Loc, Profile};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Profiles larger than this are refused before parsing.
+pub const MAX_PROFILE_BYTES: u64 = 1 << 20;
+/// Longest `extends` chain accepted.
+const MAX_EXTENDS_DEPTH: usize = 8;
+
+/// A built-in profile, embedded from `profiles/`.
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    /// Name used with `--profile` and `extends`.
+    pub name: &'static str,
+    /// The YAML text.
+    pub yaml: &'static str,
+}
+
+/// Every built-in profile.
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "default",
+        yaml: include_str!("../../profiles/default.yaml"),
+    },
+    Builtin {
+        name: "strict",
+        yaml: include_str!("../../profiles/strict.yaml"),
+    },
+];
+
+/// The profile `stockade run` uses when none is named.
+pub const DEFAULT_PROFILE: &str = "default";
+
+/// An error in a profile: where, what, and how to fix it.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error("profile {loc}: {msg}{}", hint.as_ref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
+pub struct ProfileError {
+    /// Where the problem is.
+    pub loc: Loc,
+    /// What is wrong.
+    pub msg: String,
+    /// How to fix it, when we can tell.
+    pub hint: Option<String>,
+}
+
+impl ProfileError {
+    pub(crate) fn new(loc: &Loc, msg: impl Into<String>) -> ProfileError {
+        ProfileError {
+            loc: loc.clone(),
+            msg: msg.into(),
+            hint: None,
+        }
+    }
+
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> ProfileError {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// One parsed profile file, with the directory its relative `extends` and
+/// paths are relative to.
+#[derive(Debug)]
+pub struct Layer {
+    /// The parsed file.
+    pub profile: Profile,
+    /// Directory of the file; `None` for built-ins.
+    pub dir: Option<PathBuf>,
+}
+
+/// Looks a built-in profile up by name.
+pub fn builtin(name: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|b| b.name == name)
+}
+
+/// Whether `spec` names a file rather than a built-in profile.
+fn is_path(spec: &str) -> bool {
+    spec.contains('/') || spec.ends_with(".yaml") || spec.ends_with(".yml")
+}
+
+/// Parses profile text. `origin` names it in error messages.
+pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
+    let file: Arc<str> = Arc::from(origin);
+    let profile: Profile = model::parse_with_origin(text, &file).map_err(|e| {
+        let (line, col) = e
+            .location()
+            .map(|l| (l.line() as usize, l.column() as usize))
+            .unwrap_or((0, 0));
+        let loc = Loc {
+            file: file.clone(),
+            line,
+            col,
+        };
+        ProfileError::new(&loc, yaml_message(&e))
+    })?;
+    match &profile.version {
+        Some(At { value: 1, .. }) => Ok(profile),
+        Some(v) => Err(ProfileError::new(
+            &v.loc,
+            format!("unsupported profile version {}", v.value),
+        )
+        .hint("this stockade reads version: 1")),
+        None => Err(ProfileError::new(
+            &Loc {
+                file,
+                line: 1,
+                col: 1,
+            },
+            "missing 'version'",
+        )
+        .hint("start the profile with 'version: 1'")),
+    }
+}
+
+/// The YAML library's message without its own location prefix and snippet
+/// (we print the location ourselves, once).
+fn yaml_message(e: &serde_saphyr::Error) -> String {
+    let text = e.without_snippet().to_string();
+    let first = text.lines().next().unwrap_or("invalid YAML").trim();
+    // Drop a trailing " at line L, column C" if the library added one.
+    match first.rfind(" at line ") {
+        Some(i) => first[..i].trim_end_matches(',').to_string(),
+        None => first.to_string(),
+    }
+}
+
+fn read_file(path: &Path, loc: &Loc) -> Result<String, ProfileError> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| {
+        ProfileError::new(loc, format!("cannot open profile {}: {e}", path.display()))
+    })?;
+    let mut text = String::new();
+    f.take(MAX_PROFILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| {
+            ProfileError::new(loc, format!("cannot read profile {}: {e}", path.display()))
+        })?;
+    if text.len() as u64 > MAX_PROFILE_BYTES {
+        return Err(ProfileError::new(
+            loc,
+            format!(
+                "profile {} is larger than {MAX_PROFILE_BYTES} bytes",
+                path.display()
+            ),
+        ));
+    }
+    Ok(text)
+}
+
+/// Loads `spec` (a built-in name or a file path) and every profile it
+/// extends. Returns the layers from the root ancestor to `spec` itself.
+pub fn load(spec: &str) -> Result<Vec<Layer>, ProfileError> {
+    let mut layers = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    let mut next = Some((spec.to_string(), None::<PathBuf>, Loc::cli()));
+    while let Some((name, base, loc)) = next.take() {
+        if layers.len() >= MAX_EXTENDS_DEPTH {
+            return Err(ProfileError::new(
+                &loc,
+                format!("'extends' chain is deeper than {MAX_EXTENDS_DEPTH} profiles"),
+            ));
+        }
+        let (profile, dir, key) = if is_path(&name) {
+            let path = match &base {
+                Some(b) if Path::new(&name).is_relative() => b.join(&name),
+                _ => PathBuf::from(&name),
+            };
+            let text = read_file(&path, &loc)?;
+            let key = std::fs::canonicalize(&path)
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string();
+            let dir = path.parent().map(Path::to_path_buf);
+            (parse(&text, &path.display().to_string())?, dir, key)
+        } else {
+            let b = builtin(&name).ok_or_else(|| {
+                let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
+                ProfileError::new(&loc, format!("no built-in profile named '{name}'")).hint(
+                    format!(
+                        "built-in profiles: {}; a file path needs a '/' or a .yaml suffix",
+                        names.join(", ")
+                    ),
+                )
+            })?;
+            let origin = format!("built-in profile '{}'", b.name);
+            (parse(b.yaml, &origin)?, None, format!("builtin:{name}"))
+        };
+        if seen.contains(&key) {
+            return Err(ProfileError::new(
+                &loc,
+                format!("'extends' loops back to {name}"),
+            ));
+        }
+        seen.push(key);
+        if let Some(ext) = &profile.extends {
+            next = Some((ext.value.clone(), dir.clone(), ext.loc.clone()));
+        }
+        layers.push(Layer { profile, dir });
+    }
+    layers.reverse();
+    Ok(layers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_parse_and_describe_themselves() {
+        for b in BUILTINS {
+            let p = parse(b.yaml, b.name).unwrap_or_else(|e| panic!("{}: {e}", b.name));
+            assert!(p.description.is_some(), "{} has no description", b.name);
+        }
+    }
+
+    #[test]
+    fn unknown_field_has_line_and_column() {
+        let e = parse("version: 1\nhostnme: x\n", "p.yaml").unwrap_err();
+        assert_eq!((e.loc.line, e.loc.col), (2, 1), "{e}");
+        assert!(e.msg.contains("hostnme"), "{e}");
+        assert!(e.to_string().starts_with("profile p.yaml:2:1: "), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_reported_where_it_is() {
+        let e = parse("version: 1\nfilesystem:\n  - {bind: /usr, writable: maybe}\n", "p.yaml")
+            .unwrap_err();
+        assert_eq!(e.loc.line, 3, "{e}");
+    }
+
+    #[test]
+    fn version_is_required_and_checked() {
+        let e = parse("hostname: x\n", "p.yaml").unwrap_err();
+        assert!(e.msg.contains("missing 'version'"), "{e}");
+        let e = parse("version: 2\n", "p.yaml").unwrap_err();
+        assert!(e.msg.contains("unsupported profile version 2"), "{e}");
+        assert_eq!(e.loc.line, 1);
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        assert!(parse("version: 1\nhostname: a\nhostname: b\n", "p.yaml").is_err());
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut y = String::from("version: 1\ndescription: &a x\n");
+        let mut prev = "a".to_string();
+        for i in 0..30 {
+            let name = format!("l{i}");
+            y.push_str(&format!("x{i}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            prev = name;
+        }
+        assert!(parse(&y, "bomb.yaml").is_err());
+    }
+
+    #[test]
+    fn extends_chain_is_followed_and_loops_are_caught() {
+        let dir = std::env::temp_dir().join(format!("stockade-ext-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.yaml"), "version: 1\nextends: ./b.yaml\n").unwrap();
+        std::fs::write(dir.join("b.yaml"), "version: 1\nextends: strict\n").unwrap();
+        let layers = load(dir.join("a.yaml").to_str().unwrap()).unwrap();
+        assert_eq!(layers.len(), 3);
+        std::fs::write(dir.join("b.yaml"), "version: 1\nextends: a.yaml\n").unwrap();
+        let e = load(dir.join("a.yaml").to_str().unwrap()).unwrap_err();
+        assert!(e.msg.contains("loops back"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn unknown_builtin_lists_the_known_ones() {
+        let e = load("nonesuch").unwrap_err();
+        assert!(e.hint.unwrap().contains("default, strict"));
+    }
+}

@@ -1,0 +1,253 @@
+//! The serde model of one profile file: exactly what the YAML says, nothing
+//! resolved. Every value that a later error may point at is wrapped in
+//! [`At`], which remembers the file, line and column it came from.
+
+use serde::{Deserialize, Deserializer};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Where a value came from: a profile file with line and column, or the
+/// command line (line 0).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loc {
+    /// File name as the user gave it, `built-in profile 'NAME'`, or `command line`.
+    pub file: Arc<str>,
+    /// 1-based line; 0 when the value has no position (command line).
+    pub line: usize,
+    /// 1-based column; 0 when the value has no position.
+    pub col: usize,
+}
+
+impl Loc {
+    /// A location with no line or column, for values given on the command line.
+    pub fn cli() -> Loc {
+        Loc {
+            file: Arc::from("command line"),
+            line: 0,
+            col: 0,
+        }
+    }
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.file)
+        } else {
+            write!(f, "{}:{}:{}", self.file, self.line, self.col)
+        }
+    }
+}
+
+thread_local! {
+    /// The file being parsed, read by `At::deserialize`. Set by `parse_with_origin`
+    /// for the duration of one parse, so the model types stay plain serde types.
+    static CURRENT_FILE: RefCell<Arc<str>> = RefCell::new(Arc::from("<profile>"));
+}
+
+/// Parses `text` with every [`At`] recording `file` as its origin.
+pub(crate) fn parse_with_origin<T: for<'de> Deserialize<'de>>(
+    text: &str,
+    file: &Arc<str>,
+) -> Result<T, serde_saphyr::Error> {
+    CURRENT_FILE.with(|c| *c.borrow_mut() = file.clone());
+    serde_saphyr::from_str_with_options(text, serde_saphyr::Options::default())
+}
+
+/// A value together with its location in the profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct At<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub loc: Loc,
+}
+
+impl<T> At<T> {
+    /// A value that came from the command line.
+    pub fn cli(value: T) -> At<T> {
+        At {
+            value,
+            loc: Loc::cli(),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
+        let file = CURRENT_FILE.with(|c| c.borrow().clone());
+        Ok(At {
+            value: s.value,
+            loc: Loc {
+                file,
+                line: s.referenced.line() as usize,
+                col: s.referenced.column() as usize,
+            },
+        })
+    }
+}
+
+/// One profile file (format version 1). Every field is optional so that a
+/// profile can extend another and override only what it names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Format version; must be `1`. Required.
+    pub version: Option<At<u32>>,
+    /// One line shown by `stockade profiles`.
+    pub description: Option<String>,
+    /// A built-in profile name or a path relative to this file. The parent is
+    /// resolved first; this file's values then override or extend it.
+    pub extends: Option<At<String>>,
+    /// Namespaces to create. Default: all of user, pid, mount, net, ipc, uts.
+    /// user, pid and mount cannot be left out.
+    pub namespaces: Option<At<Vec<At<Namespace>>>>,
+    /// Hostname inside the sandbox (needs the uts namespace). Default: `sandbox`.
+    pub hostname: Option<At<String>>,
+    /// Identity of the payload inside the sandbox. Default: the invoking
+    /// user's ids when rootless, uid/gid 65534 when started by root.
+    pub user: Option<At<UserSpec>>,
+    /// Working directory inside the sandbox. Default: `/`.
+    pub cwd: Option<At<String>>,
+    /// Filesystem operations applied in order on an empty root. A child
+    /// profile's operations come after its parent's.
+    pub filesystem: Option<Vec<At<FsEntry>>>,
+    /// Environment of the payload; empty unless named here.
+    pub env: Option<EnvSection>,
+    /// Limits.
+    pub limits: Option<Limits>,
+}
+
+/// A Linux namespace stockade can create.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Namespace {
+    /// User namespace (always created).
+    User,
+    /// PID namespace (always created; stockade's init is PID 1 in it).
+    Pid,
+    /// Mount namespace (always created; holds the private filesystem view).
+    Mount,
+    /// Network namespace: only a loopback interface.
+    Net,
+    /// System V IPC and POSIX message queues.
+    Ipc,
+    /// Hostname and domain name.
+    Uts,
+    /// Cgroup namespace.
+    Cgroup,
+}
+
+impl Namespace {
+    /// The name used in profiles.
+    pub fn name(self) -> &'static str {
+        match self {
+            Namespace::User => "user",
+            Namespace::Pid => "pid",
+            Namespace::Mount => "mount",
+            Namespace::Net => "net",
+            Namespace::Ipc => "ipc",
+            Namespace::Uts => "uts",
+            Namespace::Cgroup => "cgroup",
+        }
+    }
+}
+
+/// `user: root` or `user: {uid: N, gid: N}`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum UserSpec {
+    /// A name: only `root` (uid and gid 0 inside) is accepted.
+    Name(String),
+    /// Numeric ids inside the sandbox.
+    Ids(UserIds),
+}
+
+/// Numeric identity inside the sandbox, and (for a launcher run by root) the
+/// host ids it maps onto.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct UserIds {
+    /// uid inside the sandbox.
+    pub uid: u32,
+    /// gid inside the sandbox. Default: same as uid.
+    pub gid: Option<u32>,
+    /// When stockade runs as root: the host uid the sandbox uid maps onto.
+    /// Default 65534. Ignored rootless (the invoking uid is used).
+    pub host_uid: Option<u32>,
+    /// When stockade runs as root: the host gid. Default 65534.
+    pub host_gid: Option<u32>,
+}
+
+/// One filesystem operation. Exactly one of `bind`, `tmpfs`, `proc`, `dev`,
+/// `dir`, `symlink` is set; the other keys qualify it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FsEntry {
+    /// Host path to bind into the view (read-only unless `writable`).
+    pub bind: Option<String>,
+    /// Where a bind appears inside the view. Default: the same path as on the host.
+    pub dest: Option<String>,
+    /// Make a bind writable. Default false.
+    pub writable: Option<bool>,
+    /// Skip a bind whose source does not exist instead of failing. Default false.
+    pub optional: Option<bool>,
+    /// Mount a fresh tmpfs at this path.
+    pub tmpfs: Option<String>,
+    /// tmpfs size (`64M`, `1G`, bytes). Default 64M.
+    pub size: Option<SizeRepr>,
+    /// Mode of a tmpfs root or a `dir`, octal (`"1777"`, `0755`).
+    pub mode: Option<ModeRepr>,
+    /// Mount a new procfs (for the sandbox's PID namespace) at this path.
+    pub proc: Option<String>,
+    /// Build a minimal /dev at this path.
+    pub dev: Option<String>,
+    /// Create an empty directory.
+    pub dir: Option<String>,
+    /// Create a symbolic link at this path pointing at `target`.
+    pub symlink: Option<String>,
+    /// Target of a `symlink`.
+    pub target: Option<String>,
+}
+
+/// A size written as a number of bytes or with a unit (`64M`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum SizeRepr {
+    /// Bytes.
+    Bytes(u64),
+    /// With a unit, parsed by `parse-size` (`64M`, `1GiB`).
+    Text(String),
+}
+
+/// A file mode: YAML integers are read as octal digits (`0755`, `1777`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum ModeRepr {
+    /// Digits read as octal.
+    Int(u64),
+    /// A string of octal digits.
+    Text(String),
+}
+
+/// `env:` section.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvSection {
+    /// Host variables passed through unchanged, when set.
+    pub keep: Option<Vec<At<String>>>,
+    /// Variables set to a value (variables like `${HOME}` are expanded).
+    pub set: Option<BTreeMap<String, At<String>>>,
+}
+
+/// `limits:` section.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Wall-clock limit (`30s`, `5m`, `1h 30m`). The payload gets SIGTERM,
+    /// then after a 2 s grace period the whole sandbox is killed; exit code 124.
+    pub wall_time: Option<At<String>>,
+}

@@ -1,0 +1,911 @@
+//! Profile layers → Policy: merge `extends` layers and command-line
+//! overrides, expand variables, fill in defaults, check cross-field rules.
+//!
+//! Merge rules: scalars (`hostname`, `cwd`, `user`, `limits.*`) and the
+//! `namespaces` list are replaced by the later layer; `filesystem` operations
+//! are appended after the parent's; `env.keep` is a union and `env.set` is
+//! merged key by key, the later layer winning.
+
+use super::model::{At, FsEntry, Loc, ModeRepr, Namespace, Profile, SizeRepr, UserSpec};
+use super::{Layer, ProfileError};
+use crate::policy::{Identity, Mount, MountOp, Policy};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
+
+/// The uid/gid a root-started sandbox runs as on the host unless configured.
+pub const NOBODY: u32 = 65534;
+const DEFAULT_TMPFS_SIZE: u64 = 64 << 20;
+const DEFAULT_HOSTNAME: &str = "sandbox";
+
+/// Facts about the invoking process that resolution depends on. Injected so
+/// that resolution is testable without touching the real environment.
+#[derive(Clone, Debug)]
+pub struct Host {
+    /// Real uid of the launcher.
+    pub uid: u32,
+    /// Real gid of the launcher.
+    pub gid: u32,
+    /// `${HOME}`.
+    pub home: Option<String>,
+    /// `${CWD}`: the launcher's working directory.
+    pub cwd: PathBuf,
+    /// `${USER}`.
+    pub user: String,
+    /// `${TMPDIR}` (`/tmp` when unset).
+    pub tmpdir: String,
+    /// The launcher's environment, for `env.keep`.
+    pub env: Vec<(OsString, OsString)>,
+}
+
+impl Host {
+    /// Facts of the running process.
+    pub fn current() -> std::io::Result<Host> {
+        let uid = nix::unistd::getuid().as_raw();
+        let user = std::env::var("USER").ok().unwrap_or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+                .unwrap_or_else(|| uid.to_string())
+        });
+        Ok(Host {
+            uid,
+            gid: nix::unistd::getgid().as_raw(),
+            home: std::env::var("HOME").ok(),
+            cwd: std::env::current_dir()?,
+            user,
+            tmpdir: std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".into()),
+            env: std::env::vars_os().collect(),
+        })
+    }
+}
+
+/// Command-line settings layered on top of the profile.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    /// Values given on the command line, merged as the last layer.
+    pub profile: Profile,
+    /// `--net host` (false) or `--net none` (true).
+    pub new_net: Option<bool>,
+}
+
+/// Everything the layers say, after merging.
+#[derive(Default)]
+struct Merged<'a> {
+    namespaces: Option<&'a At<Vec<At<Namespace>>>>,
+    hostname: Option<&'a At<String>>,
+    user: Option<&'a At<UserSpec>>,
+    cwd: Option<&'a At<String>>,
+    fs: Vec<&'a At<FsEntry>>,
+    keep: Vec<&'a At<String>>,
+    set: BTreeMap<&'a str, &'a At<String>>,
+    wall_time: Option<&'a At<String>>,
+}
+
+impl<'a> Merged<'a> {
+    fn add(&mut self, p: &'a Profile) {
+        self.namespaces = p.namespaces.as_ref().or(self.namespaces);
+        self.hostname = p.hostname.as_ref().or(self.hostname);
+        self.user = p.user.as_ref().or(self.user);
+        self.cwd = p.cwd.as_ref().or(self.cwd);
+        self.fs.extend(p.filesystem.iter().flatten());
+        if let Some(env) = &p.env {
+            self.keep.extend(env.keep.iter().flatten());
+            for (k, v) in env.set.iter().flatten() {
+                self.set.insert(k, v);
+            }
+        }
+        if let Some(l) = &p.limits {
+            self.wall_time = l.wall_time.as_ref().or(self.wall_time);
+        }
+    }
+}
+
+/// Resolves profile layers (root ancestor first) plus overrides into a policy.
+pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, ProfileError> {
+    let mut m = Merged::default();
+    for l in layers {
+        m.add(&l.profile);
+    }
+    m.add(&ov.profile);
+
+    let namespaces = resolve_namespaces(m.namespaces, ov.new_net)?;
+    let hostname = match (namespaces.contains(&Namespace::Uts), m.hostname) {
+        (true, None) => Some(DEFAULT_HOSTNAME.to_string()),
+        (true, Some(h)) => Some(check_hostname(h)?),
+        (false, Some(h)) => {
+            return Err(ProfileError::new(&h.loc, "hostname requires the uts namespace")
+                .hint("add 'uts' to namespaces, or remove hostname"))
+        }
+        (false, None) => None,
+    };
+    let mut warnings = Vec::new();
+    let identity = resolve_identity(m.user, host, &mut warnings)?;
+    let mut mounts = Vec::new();
+    for e in &m.fs {
+        if let Some(op) = fs_op(e, host)? {
+            mounts.push(Mount {
+                op,
+                loc: e.loc.clone(),
+            });
+        }
+    }
+    canonicalize_binds(&mut mounts);
+    check_creations(&mounts)?;
+    let cwd = match m.cwd {
+        None => PathBuf::from("/"),
+        Some(c) => {
+            let p = view_path(&expand(&c.value, &c.loc, host)?, &c.loc, "cwd")?;
+            if !in_view(&p, &mounts) {
+                return Err(ProfileError::new(
+                    &c.loc,
+                    format!("cwd {} is not part of the sandbox's view", p.display()),
+                )
+                .hint("bind or create that directory, or choose another with --chdir"));
+            }
+            p
+        }
+    };
+    let env = resolve_env(&m, host)?;
+    let wall_time = match m.wall_time {
+        None => None,
+        Some(w) => Some(humantime::parse_duration(&w.value).map_err(|e| {
+            ProfileError::new(&w.loc, format!("invalid wall_time '{}': {e}", w.value))
+                .hint("use a duration like 30s, 5m or 1h30m")
+        })?),
+    };
+    for m in &mounts {
+        if let MountOp::Bind {
+            src,
+            writable: true,
+            ..
+        } = &m.op
+        {
+            if !sandbox_can_write(src, &identity) {
+                warnings.push(format!(
+                    "{} is bound writable, but the sandbox user (host uid {}) cannot write to it; \
+                     fix: make it writable for that user (chown/chmod), run stockade as that user, \
+                     or use --user root",
+                    src.display(),
+                    identity.host_uid
+                ));
+            }
+        }
+    }
+    Ok(Policy {
+        namespaces,
+        hostname,
+        identity,
+        cwd,
+        mounts,
+        env,
+        wall_time,
+        warnings,
+    })
+}
+
+const REQUIRED_NS: [Namespace; 3] = [Namespace::User, Namespace::Pid, Namespace::Mount];
+
+fn resolve_namespaces(
+    given: Option<&At<Vec<At<Namespace>>>>,
+    new_net: Option<bool>,
+) -> Result<BTreeSet<Namespace>, ProfileError> {
+    let mut set: BTreeSet<Namespace> = match given {
+        None => [
+            Namespace::User,
+            Namespace::Pid,
+            Namespace::Mount,
+            Namespace::Net,
+            Namespace::Ipc,
+            Namespace::Uts,
+        ]
+        .into(),
+        Some(list) => {
+            let set: BTreeSet<Namespace> = list.value.iter().map(|n| n.value).collect();
+            for req in REQUIRED_NS {
+                if !set.contains(&req) {
+                    return Err(ProfileError::new(
+                        &list.loc,
+                        format!("namespaces must include '{}'", req.name()),
+                    )
+                    .hint("stockade always creates user, pid and mount namespaces: its view and its init depend on them"));
+                }
+            }
+            set
+        }
+    };
+    match new_net {
+        Some(true) => {
+            set.insert(Namespace::Net);
+        }
+        Some(false) => {
+            set.remove(&Namespace::Net);
+        }
+        None => {}
+    }
+    Ok(set)
+}
+
+fn check_hostname(h: &At<String>) -> Result<String, ProfileError> {
+    let ok = !h.value.is_empty()
+        && h.value.len() <= 64
+        && h
+            .value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if ok {
+        Ok(h.value.clone())
+    } else {
+        Err(ProfileError::new(&h.loc, format!("invalid hostname '{}'", h.value))
+            .hint("use 1 to 64 letters, digits, '-' and '.'"))
+    }
+}
+
+fn resolve_identity(
+    user: Option<&At<UserSpec>>,
+    host: &Host,
+    warnings: &mut Vec<String>,
+) -> Result<Identity, ProfileError> {
+    let root = host.uid == 0;
+    let (uid, gid, host_ids) = match user.map(|u| (&u.value, &u.loc)) {
+        None if root => (NOBODY, NOBODY, None),
+        None => (host.uid, host.gid, None),
+        Some((UserSpec::Name(n), _)) if n == "root" => (0, 0, root.then_some((0, 0))),
+        Some((UserSpec::Name(n), loc)) => {
+            return Err(ProfileError::new(loc, format!("unknown user '{n}'"))
+                .hint("use 'root' or {uid: N, gid: N}"))
+        }
+        Some((UserSpec::Ids(ids), loc)) => {
+            let host_ids = match (ids.host_uid, ids.host_gid) {
+                (None, None) => None,
+                (u, g) if root => Some((u.unwrap_or(NOBODY), g.unwrap_or(NOBODY))),
+                _ => {
+                    return Err(ProfileError::new(
+                        loc,
+                        "host_uid/host_gid need stockade to run as root",
+                    )
+                    .hint("rootless, the sandbox user always maps onto the invoking user"))
+                }
+            };
+            (ids.uid, ids.gid.unwrap_or(ids.uid), host_ids)
+        }
+    };
+    let (host_uid, host_gid) = match host_ids {
+        Some(ids) => ids,
+        None if root => (NOBODY, NOBODY),
+        None => (host.uid, host.gid),
+    };
+    if root && host_uid == 0 {
+        warnings.push(
+            "the payload runs as host root (uid 0): it can read and write every root-owned file \
+             in its view; use this only for trusted programs"
+                .into(),
+        );
+    }
+    Ok(Identity {
+        uid,
+        gid,
+        host_uid,
+        host_gid,
+        launcher_is_root: root,
+    })
+}
+
+/// Expands `${HOME}`, `${CWD}`, `${USER}`, `${UID}` and `${TMPDIR}`.
+pub(crate) fn expand(s: &str, loc: &Loc, host: &Host) -> Result<String, ProfileError> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let end = after.find('}').ok_or_else(|| {
+            ProfileError::new(loc, format!("unterminated '${{' in '{s}'"))
+        })?;
+        let name = &after[..end];
+        let value = match name {
+            "HOME" => host.home.clone().ok_or_else(|| {
+                ProfileError::new(loc, "${HOME} is used but HOME is not set")
+            })?,
+            "CWD" => host.cwd.to_string_lossy().into_owned(),
+            "USER" => host.user.clone(),
+            "UID" => host.uid.to_string(),
+            "TMPDIR" => host.tmpdir.clone(),
+            _ => {
+                return Err(ProfileError::new(loc, format!("unknown variable '${{{name}}}'"))
+                    .hint("variables: ${HOME}, ${CWD}, ${USER}, ${UID}, ${TMPDIR}"))
+            }
+        };
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// An absolute, normalized path (no `.`, no `..`, no trailing slash).
+fn view_path(s: &str, loc: &Loc, what: &str) -> Result<PathBuf, ProfileError> {
+    let p = Path::new(s);
+    if !p.is_absolute() {
+        return Err(
+            ProfileError::new(loc, format!("{what} '{s}' is not an absolute path"))
+                .hint("write it from the root, e.g. ${CWD}/dir"),
+        );
+    }
+    let mut out = PathBuf::from("/");
+    for c in p.components() {
+        match c {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(n) => out.push(n),
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(ProfileError::new(
+                    loc,
+                    format!("{what} '{s}' contains '..'"),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn parse_mode(m: &ModeRepr, loc: &Loc) -> Result<u32, ProfileError> {
+    let digits = match m {
+        ModeRepr::Int(i) => i.to_string(),
+        ModeRepr::Text(t) => t.trim_start_matches("0o").to_string(),
+    };
+    match u32::from_str_radix(&digits, 8) {
+        Ok(v) if v <= 0o7777 => Ok(v),
+        _ => Err(ProfileError::new(loc, format!("invalid mode '{digits}'"))
+            .hint("write the mode in octal, e.g. \"0755\" or \"1777\"")),
+    }
+}
+
+fn parse_size(s: &SizeRepr, loc: &Loc) -> Result<u64, ProfileError> {
+    match s {
+        SizeRepr::Bytes(b) => Ok(*b),
+        SizeRepr::Text(t) => parse_size::Config::new()
+            .with_binary()
+            .parse_size(t)
+            .map_err(|e| {
+                ProfileError::new(loc, format!("invalid size '{t}': {e}"))
+                    .hint("use bytes or a unit, e.g. 64M or 1G")
+            }),
+    }
+}
+
+fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, ProfileError> {
+    let f = &e.value;
+    let loc = &e.loc;
+    let kinds = [
+        ("bind", f.bind.is_some()),
+        ("tmpfs", f.tmpfs.is_some()),
+        ("proc", f.proc.is_some()),
+        ("dev", f.dev.is_some()),
+        ("dir", f.dir.is_some()),
+        ("symlink", f.symlink.is_some()),
+    ];
+    let set: Vec<&str> = kinds.iter().filter(|k| k.1).map(|k| k.0).collect();
+    let kind = match set.as_slice() {
+        [k] => *k,
+        [] => {
+            return Err(ProfileError::new(
+                loc,
+                "filesystem entry names no operation",
+            )
+            .hint("use exactly one of bind, tmpfs, proc, dev, dir, symlink"))
+        }
+        many => {
+            return Err(ProfileError::new(
+                loc,
+                format!("filesystem entry names several operations: {}", many.join(", ")),
+            )
+            .hint("split it into one entry per operation"))
+        }
+    };
+    let allowed: &[&str] = match kind {
+        "bind" => &["dest", "writable", "optional"],
+        "tmpfs" => &["size", "mode"],
+        "dir" => &["mode"],
+        "symlink" => &["target"],
+        _ => &[],
+    };
+    let extras = [
+        ("dest", f.dest.is_some()),
+        ("writable", f.writable.is_some()),
+        ("optional", f.optional.is_some()),
+        ("size", f.size.is_some()),
+        ("mode", f.mode.is_some()),
+        ("target", f.target.is_some()),
+    ];
+    if let Some((k, _)) = extras.iter().find(|(k, on)| *on && !allowed.contains(k)) {
+        return Err(ProfileError::new(
+            loc,
+            format!("'{k}' does not apply to a {kind} entry"),
+        ));
+    }
+    let dest_of = |s: &String| -> Result<PathBuf, ProfileError> {
+        view_path(&expand(s, loc, host)?, loc, kind)
+    };
+    Ok(Some(match kind {
+        "bind" => {
+            let src_s = expand(f.bind.as_deref().unwrap_or_default(), loc, host)?;
+            let src = view_path(&src_s, loc, "bind source")?;
+            let dest = match &f.dest {
+                Some(d) => view_path(&expand(d, loc, host)?, loc, "dest")?,
+                None => src.clone(),
+            };
+            if dest == Path::new("/") {
+                return Err(ProfileError::new(loc, "cannot bind onto / (the sandbox's root)")
+                    .hint("bind to a subdirectory with 'dest:', or run from another directory"));
+            }
+            let meta = match std::fs::metadata(&src) {
+                Ok(m) => m,
+                Err(_) if f.optional == Some(true) => return Ok(None),
+                Err(err) => {
+                    return Err(ProfileError::new(
+                        loc,
+                        format!("bind source {}: {err}", src.display()),
+                    )
+                    .hint("create it, fix the path, or add 'optional: true'"))
+                }
+            };
+            // Sources are canonicalized by canonicalize_binds once all
+            // entries are known (a link may become a link in the view).
+            MountOp::Bind {
+                src,
+                dest,
+                writable: f.writable.unwrap_or(false),
+                is_dir: meta.is_dir(),
+            }
+        }
+        "tmpfs" => MountOp::Tmpfs {
+            dest: dest_of(f.tmpfs.as_ref().unwrap_or(&String::new()))?,
+            size: match &f.size {
+                Some(s) => parse_size(s, loc)?,
+                None => DEFAULT_TMPFS_SIZE,
+            },
+            mode: match &f.mode {
+                Some(m) => parse_mode(m, loc)?,
+                None => 0o1777,
+            },
+        },
+        "proc" => MountOp::Proc {
+            dest: dest_of(f.proc.as_ref().unwrap_or(&String::new()))?,
+        },
+        "dev" => MountOp::Dev {
+            dest: dest_of(f.dev.as_ref().unwrap_or(&String::new()))?,
+        },
+        "dir" => MountOp::Dir {
+            dest: dest_of(f.dir.as_ref().unwrap_or(&String::new()))?,
+            mode: match &f.mode {
+                Some(m) => parse_mode(m, loc)?,
+                None => 0o755,
+            },
+        },
+        _ => {
+            let target = f.target.as_ref().ok_or_else(|| {
+                ProfileError::new(loc, "symlink needs a 'target'")
+            })?;
+            MountOp::Symlink {
+                dest: dest_of(f.symlink.as_ref().unwrap_or(&String::new()))?,
+                target: PathBuf::from(expand(target, loc, host)?),
+            }
+        }
+    }))
+}
+
+/// A bind whose host source is itself a symlink (`/bin -> usr/bin` on a
+/// merged-/usr system) becomes the same symlink in the view when its target
+/// is already bound there; otherwise it binds what the link points at. This
+/// keeps the view identical to the host's layout with one mount for /usr.
+fn canonicalize_binds(mounts: &mut [Mount]) {
+    let identity_binds: Vec<(PathBuf, bool)> = mounts
+        .iter()
+        .filter_map(|m| match &m.op {
+            MountOp::Bind {
+                src, dest, writable, ..
+            } if src == dest => Some((std::fs::canonicalize(src).ok()?, *writable)),
+            _ => None,
+        })
+        .collect();
+    for m in mounts.iter_mut() {
+        let MountOp::Bind {
+            src,
+            dest,
+            writable,
+            is_dir,
+        } = &m.op
+        else {
+            continue;
+        };
+        let Ok(canon) = std::fs::canonicalize(src) else {
+            continue;
+        };
+        if &canon == src {
+            continue;
+        }
+        let link = std::fs::read_link(src).ok();
+        let covered = src == dest
+            && identity_binds
+                .iter()
+                .any(|(b, w)| b != src && canon.starts_with(b) && w == writable);
+        m.op = match link {
+            Some(target) if covered => {
+                MountOp::Symlink {
+                    dest: dest.clone(),
+                    target,
+                }
+            }
+            _ => MountOp::Bind {
+                src: canon,
+                dest: dest.clone(),
+                writable: *writable,
+                is_dir: *is_dir,
+            },
+        };
+    }
+}
+
+/// What lies under a path in the view when an operation runs: the deepest
+/// earlier mount whose destination contains it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Base<'a> {
+    /// stockade's own root tmpfs.
+    Root,
+    /// A fresh filesystem from an earlier operation (tmpfs, dev), at this
+    /// index; the first `depth` components of the path belong to it.
+    Fresh(usize),
+    /// A host bind at this index: nothing may be created there.
+    Host(usize, &'a Path, &'a Path),
+    /// A procfs: nothing may be created there.
+    Proc(usize),
+}
+
+/// Finds what `dest` lies on when operation `upto` runs.
+pub fn base_of<'a>(mounts: &'a [Mount], upto: usize, dest: &Path) -> Base<'a> {
+    let mut best: (usize, Base<'a>) = (0, Base::Root);
+    for (i, m) in mounts[..upto].iter().enumerate() {
+        let d = m.op.dest();
+        if !dest.starts_with(d) {
+            continue;
+        }
+        let depth = d.components().count();
+        let b = match &m.op {
+            MountOp::Bind { src, dest, .. } => Base::Host(i, src, dest),
+            MountOp::Tmpfs { .. } | MountOp::Dev { .. } => Base::Fresh(i),
+            MountOp::Proc { .. } => Base::Proc(i),
+            MountOp::Dir { .. } | MountOp::Symlink { .. } => continue,
+        };
+        if depth >= best.0 {
+            best = (depth, b);
+        }
+    }
+    best.1
+}
+
+/// Refuses operations that would create files on the host: a destination
+/// inside a host bind must already exist there.
+fn check_creations(mounts: &[Mount]) -> Result<(), ProfileError> {
+    for (i, m) in mounts.iter().enumerate() {
+        let dest = m.op.dest();
+        match base_of(mounts, i, dest) {
+            Base::Root | Base::Fresh(_) => {}
+            Base::Proc(p) => {
+                return Err(ProfileError::new(
+                    &m.loc,
+                    format!(
+                        "{} lies inside the proc mount at {}",
+                        dest.display(),
+                        mounts[p].op.dest().display()
+                    ),
+                ))
+            }
+            Base::Host(_, src, bdest) => {
+                let rest = dest.strip_prefix(bdest).unwrap_or(Path::new(""));
+                let on_host = src.join(rest);
+                let exists = on_host.symlink_metadata().is_ok();
+                let creates = matches!(m.op, MountOp::Symlink { .. });
+                if !exists || creates {
+                    return Err(ProfileError::new(
+                        &m.loc,
+                        format!(
+                            "{} would be created inside the host bind of {} ({} on the host)",
+                            dest.display(),
+                            src.display(),
+                            on_host.display()
+                        ),
+                    )
+                    .hint("stockade never creates files on the host: create it there first, or choose a destination outside the bind"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn in_view(p: &Path, mounts: &[Mount]) -> bool {
+    p == Path::new("/")
+        || mounts.iter().any(|m| {
+            let d = m.op.dest();
+            match &m.op {
+                MountOp::Symlink { .. } => false,
+                MountOp::Dir { .. } => d.starts_with(p),
+                _ => p.starts_with(d) || d.starts_with(p),
+            }
+        })
+}
+
+fn valid_env_name(n: &str) -> bool {
+    !n.is_empty() && !n.contains('=') && !n.contains('\0')
+}
+
+fn resolve_env(m: &Merged<'_>, host: &Host) -> Result<Vec<(OsString, OsString)>, ProfileError> {
+    let mut env: BTreeMap<OsString, OsString> = BTreeMap::new();
+    for k in &m.keep {
+        if !valid_env_name(&k.value) {
+            return Err(ProfileError::new(
+                &k.loc,
+                format!("invalid variable name '{}'", k.value),
+            ));
+        }
+        if let Some((_, v)) = host.env.iter().find(|(n, _)| n == OsStr::new(&k.value)) {
+            env.insert(k.value.clone().into(), v.clone());
+        }
+    }
+    for (k, v) in &m.set {
+        if !valid_env_name(k) {
+            return Err(ProfileError::new(&v.loc, format!("invalid variable name '{k}'")));
+        }
+        let value = expand(&v.value, &v.loc, host)?;
+        if value.contains('\0') {
+            return Err(ProfileError::new(&v.loc, format!("{k} contains a NUL byte")));
+        }
+        env.insert((*k).into(), value.into());
+    }
+    Ok(env.into_iter().collect())
+}
+
+/// Would the sandbox user be able to write `path` on the host?
+fn sandbox_can_write(path: &Path, id: &Identity) -> bool {
+    if !id.launcher_is_root {
+        // Rootless the sandbox user is the invoking user, groups included.
+        return nix::unistd::access(path, nix::unistd::AccessFlags::W_OK).is_ok();
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) => mode_allows_write(
+            meta.mode(),
+            meta.uid(),
+            meta.gid(),
+            id.host_uid,
+            id.host_gid,
+        ),
+        Err(_) => false,
+    }
+}
+
+/// The write permission check of a file's mode bits for a process with no
+/// supplementary groups and no capabilities on the host (uid 0 aside).
+pub fn mode_allows_write(mode: u32, owner: u32, group: u32, uid: u32, gid: u32) -> bool {
+    if uid == 0 {
+        return true;
+    }
+    let bit = if uid == owner {
+        0o200
+    } else if gid == group {
+        0o020
+    } else {
+        0o002
+    };
+    mode & bit != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::parse;
+
+    fn host() -> Host {
+        Host {
+            uid: 1000,
+            gid: 1000,
+            home: Some("/home/u".into()),
+            cwd: PathBuf::from("/usr/share"),
+            user: "u".into(),
+            tmpdir: "/tmp".into(),
+            env: vec![("TERM".into(), "xterm".into()), ("SECRET".into(), "s".into())],
+        }
+    }
+
+    fn resolve_text(text: &str, h: &Host) -> Result<Policy, ProfileError> {
+        let layer = Layer {
+            profile: parse(text, "t.yaml")?,
+            dir: None,
+        };
+        resolve(&[layer], &Overrides::default(), h)
+    }
+
+    #[test]
+    fn variables_expand_and_unknown_ones_fail() {
+        let h = host();
+        let loc = Loc::cli();
+        assert_eq!(expand("${HOME}/x:${UID}", &loc, &h).unwrap(), "/home/u/x:1000");
+        assert_eq!(expand("a$b", &loc, &h).unwrap(), "a$b");
+        assert!(expand("${NOPE}", &loc, &h).unwrap_err().hint.is_some());
+        assert!(expand("${HOME", &loc, &h).is_err());
+    }
+
+    #[test]
+    fn defaults_are_secure() {
+        let p = resolve_text("version: 1\n", &host()).unwrap();
+        let ns: Vec<_> = p.namespaces.iter().map(|n| n.name()).collect();
+        assert_eq!(ns, ["user", "pid", "mount", "net", "ipc", "uts"]);
+        assert_eq!(p.hostname.as_deref(), Some("sandbox"));
+        assert!(p.env.is_empty(), "env must be empty unless named");
+        assert_eq!(p.cwd, PathBuf::from("/"));
+    }
+
+    #[test]
+    fn root_launcher_maps_payload_to_nobody() {
+        let mut h = host();
+        h.uid = 0;
+        h.gid = 0;
+        let p = resolve_text("version: 1\n", &h).unwrap();
+        assert_eq!((p.identity.uid, p.identity.host_uid), (NOBODY, NOBODY));
+        let p = resolve_text("version: 1\nuser: root\n", &h).unwrap();
+        assert_eq!((p.identity.uid, p.identity.host_uid), (0, 0));
+        assert!(p.warnings.iter().any(|w| w.contains("host root")));
+        let p = resolve_text("version: 1\nuser: root\n", &host()).unwrap();
+        assert_eq!((p.identity.uid, p.identity.host_uid), (0, 1000));
+        assert!(p.warnings.is_empty());
+    }
+
+    #[test]
+    fn env_is_only_what_is_named() {
+        let p = resolve_text(
+            "version: 1\nenv:\n  keep: [TERM, MISSING]\n  set: {HOME: \"${HOME}\"}\n",
+            &host(),
+        )
+        .unwrap();
+        assert_eq!(
+            p.env,
+            vec![
+                ("HOME".into(), "/home/u".into()),
+                ("TERM".into(), "xterm".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn namespaces_must_keep_the_essentials() {
+        let e = resolve_text("version: 1\nnamespaces: [user, mount, net]\n", &host()).unwrap_err();
+        assert!(e.msg.contains("'pid'"), "{e}");
+        assert_eq!(e.loc.line, 2);
+        let e = resolve_text(
+            "version: 1\nnamespaces: [user, pid, mount]\nhostname: x\n",
+            &host(),
+        )
+        .unwrap_err();
+        assert!(e.msg.contains("requires the uts namespace"), "{e}");
+    }
+
+    #[test]
+    fn filesystem_entries_are_checked() {
+        let h = host();
+        let e = resolve_text("version: 1\nfilesystem:\n  - {tmpfs: /t, bind: /usr}\n", &h)
+            .unwrap_err();
+        assert!(e.msg.contains("several operations"), "{e}");
+        assert_eq!((e.loc.line, e.loc.col), (3, 5));
+        let e = resolve_text("version: 1\nfilesystem:\n  - {bind: usr}\n", &h).unwrap_err();
+        assert!(e.msg.contains("not an absolute path"), "{e}");
+        let e = resolve_text("version: 1\nfilesystem:\n  - {bind: /nonexistent-x}\n", &h)
+            .unwrap_err();
+        assert!(e.msg.contains("No such file"), "{e}");
+        let p = resolve_text(
+            "version: 1\nfilesystem:\n  - {bind: /nonexistent-x, optional: true}\n",
+            &h,
+        )
+        .unwrap();
+        assert!(p.mounts.is_empty());
+        let e = resolve_text("version: 1\nfilesystem:\n  - {tmpfs: /t, writable: true}\n", &h)
+            .unwrap_err();
+        assert!(e.msg.contains("'writable' does not apply"), "{e}");
+        let e = resolve_text("version: 1\nfilesystem:\n  - {dir: /a/../b}\n", &h).unwrap_err();
+        assert!(e.msg.contains("'..'"), "{e}");
+        let p = resolve_text(
+            "version: 1\nfilesystem:\n  - {tmpfs: /t, size: 1M, mode: \"0700\"}\n  - {tmpfs: /u, mode: 1777}\n",
+            &h,
+        )
+        .unwrap();
+        assert_eq!(
+            p.mounts[0].op,
+            MountOp::Tmpfs {
+                dest: "/t".into(),
+                size: 1 << 20,
+                mode: 0o700
+            }
+        );
+        assert!(matches!(p.mounts[1].op, MountOp::Tmpfs { mode: 0o1777, .. }));
+    }
+
+    #[test]
+    fn nothing_is_created_inside_a_host_bind() {
+        let h = host();
+        let e = resolve_text(
+            "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {tmpfs: /usr/no-such-dir-here}\n",
+            &h,
+        )
+        .unwrap_err();
+        assert!(e.msg.contains("inside the host bind"), "{e}");
+        assert_eq!(e.loc.line, 4);
+        // An existing directory inside a bind may be covered.
+        resolve_text(
+            "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {tmpfs: /usr/share}\n",
+            &h,
+        )
+        .unwrap();
+        let e = resolve_text(
+            "version: 1\nfilesystem:\n  - {proc: /proc}\n  - {tmpfs: /proc/x}\n",
+            &h,
+        )
+        .unwrap_err();
+        assert!(e.msg.contains("inside the proc mount"), "{e}");
+    }
+
+    #[test]
+    fn cwd_must_be_in_the_view() {
+        let e = resolve_text("version: 1\ncwd: /srv/x\n", &host()).unwrap_err();
+        assert!(e.msg.contains("not part of the sandbox's view"), "{e}");
+        let p = resolve_text(
+            "version: 1\ncwd: ${CWD}\nfilesystem:\n  - {bind: /usr}\n",
+            &host(),
+        )
+        .unwrap();
+        assert_eq!(p.cwd, PathBuf::from("/usr/share"));
+    }
+
+    #[test]
+    fn wall_time_parses_human_units() {
+        let p = resolve_text("version: 1\nlimits: {wall_time: 1m 30s}\n", &host()).unwrap();
+        assert_eq!(p.wall_time, Some(std::time::Duration::from_secs(90)));
+        let e = resolve_text("version: 1\nlimits: {wall_time: soon}\n", &host()).unwrap_err();
+        assert_eq!(e.loc.line, 2);
+    }
+
+    #[test]
+    fn later_layers_override_and_extend() {
+        let h = host();
+        let a = Layer {
+            profile: parse(
+                "version: 1\nhostname: a\nenv: {keep: [TERM], set: {A: '1', B: '1'}}\nfilesystem: [{tmpfs: /a}]\n",
+                "a",
+            )
+            .unwrap(),
+            dir: None,
+        };
+        let b = Layer {
+            profile: parse(
+                "version: 1\nhostname: b\nenv: {set: {B: '2'}}\nfilesystem: [{tmpfs: /b}]\n",
+                "b",
+            )
+            .unwrap(),
+            dir: None,
+        };
+        let p = resolve(&[a, b], &Overrides::default(), &h).unwrap();
+        assert_eq!(p.hostname.as_deref(), Some("b"));
+        let dests: Vec<_> = p.mounts.iter().map(|m| m.op.dest().to_path_buf()).collect();
+        assert_eq!(dests, [PathBuf::from("/a"), PathBuf::from("/b")]);
+        let env: Vec<_> = p.env.iter().map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy())).collect();
+        assert_eq!(env, ["A=1", "B=2", "TERM=xterm"]);
+    }
+
+    #[test]
+    fn write_permission_from_mode_bits() {
+        assert!(mode_allows_write(0o755, 5, 5, 5, 9));
+        assert!(!mode_allows_write(0o755, 0, 0, 65534, 65534));
+        assert!(mode_allows_write(0o777, 0, 0, 65534, 65534));
+        assert!(mode_allows_write(0o775, 0, 7, 65534, 7));
+        assert!(!mode_allows_write(0o757, 0, 7, 65534, 7));
+        assert!(mode_allows_write(0o000, 0, 0, 0, 0));
+    }
+}

@@ -1,0 +1,546 @@
+//! The syscall seam: thin, typed wrappers over the raw system calls the
+//! launcher and the sandbox child make. This is the only module with `unsafe`.
+//!
+//! Every wrapper used after clone is async-signal-safe: it takes borrowed C
+//! strings, integers and stack buffers, allocates nothing and cannot panic.
+#![allow(unsafe_code)]
+
+use libc::{c_char, c_int, c_long, c_uint, pid_t};
+use nix::errno::Errno;
+use std::ffi::CStr;
+use std::os::fd::RawFd;
+
+/// Result of a raw syscall.
+pub type SysResult<T> = Result<T, Errno>;
+
+fn check(rc: c_long) -> SysResult<c_long> {
+    if rc == -1 {
+        Err(Errno::last())
+    } else {
+        Ok(rc)
+    }
+}
+
+fn check_int(rc: c_int) -> SysResult<c_int> {
+    if rc == -1 {
+        Err(Errno::last())
+    } else {
+        Ok(rc)
+    }
+}
+
+fn fd_of(rc: c_long) -> SysResult<RawFd> {
+    // File descriptors fit in c_int by the kernel's own definition.
+    check(rc).map(|v| v as RawFd)
+}
+
+fn opt_ptr(s: Option<&CStr>) -> *const c_char {
+    s.map_or(std::ptr::null(), CStr::as_ptr)
+}
+
+// Mount API constants from <linux/mount.h> (not all in the libc crate yet).
+/// open_tree: clone the tree instead of opening it.
+pub const OPEN_TREE_CLONE: c_uint = 1;
+/// open_tree: close the returned fd on exec.
+pub const OPEN_TREE_CLOEXEC: c_uint = libc::O_CLOEXEC as c_uint;
+/// move_mount: the source is the fd itself.
+pub const MOVE_MOUNT_F_EMPTY_PATH: c_uint = 0x04;
+/// move_mount: the target is the fd itself.
+pub const MOVE_MOUNT_T_EMPTY_PATH: c_uint = 0x40;
+/// fsconfig: set a string parameter.
+const FSCONFIG_SET_STRING: c_uint = 1;
+/// fsconfig: create the superblock.
+const FSCONFIG_CMD_CREATE: c_uint = 6;
+/// fsopen/fsmount: close on exec.
+const FS_CLOEXEC: c_uint = 1;
+/// Mount attribute: read-only.
+pub const MOUNT_ATTR_RDONLY: u64 = 0x01;
+/// Mount attribute: ignore set-user-id and file capabilities.
+pub const MOUNT_ATTR_NOSUID: u64 = 0x02;
+/// Mount attribute: no device files.
+pub const MOUNT_ATTR_NODEV: u64 = 0x04;
+/// Mount attribute: no execution.
+pub const MOUNT_ATTR_NOEXEC: u64 = 0x08;
+
+/// `struct open_how` of openat2(2).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// `clone3` with `CLONE_PIDFD`, behaving like fork (no shared memory, no new
+/// stack). Returns `(0, -1)` in the child and `(pid, pidfd)` in the parent.
+///
+/// # Safety
+/// The child runs on a copy of the caller's address space with only the
+/// calling thread: it may only call async-signal-safe functions until it
+/// execs or exits.
+pub unsafe fn clone_pidfd(flags: u64) -> SysResult<(pid_t, RawFd)> {
+    let mut pidfd: c_int = -1;
+    let args = libc::clone_args {
+        flags: flags | libc::CLONE_PIDFD as u64,
+        pidfd: &mut pidfd as *mut c_int as u64,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: libc::SIGCHLD as u64,
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: 0,
+    };
+    // SAFETY: args is a valid clone_args of the size passed; without
+    // CLONE_VM and with no stack the child gets a private copy of memory,
+    // which the caller's contract makes safe to run on.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &args as *const libc::clone_args,
+            std::mem::size_of::<libc::clone_args>(),
+        )
+    };
+    let pid = check(rc)? as pid_t;
+    Ok((pid, pidfd))
+}
+
+/// A plain fork by the raw `clone` syscall, which (unlike libc's `fork`)
+/// runs no atfork handlers, so it takes no locks. Returns 0 in the child.
+pub fn fork_raw() -> SysResult<pid_t> {
+    // SAFETY: with only SIGCHLD as flags and null stack/tid/tls arguments,
+    // clone behaves as fork: the child gets a private copy of memory. Callers
+    // are sandbox-side processes that only make raw syscalls afterwards.
+    let rc = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as c_long, 0, 0, 0, 0) };
+    check(rc).map(|p| p as pid_t)
+}
+
+/// mount(2).
+pub fn mount(
+    src: Option<&CStr>,
+    target: &CStr,
+    fstype: Option<&CStr>,
+    flags: libc::c_ulong,
+    data: Option<&CStr>,
+) -> SysResult<()> {
+    // SAFETY: every pointer is a NUL-terminated string or null, as mount(2)
+    // accepts; the kernel does not keep them.
+    let rc = unsafe {
+        libc::mount(
+            opt_ptr(src),
+            target.as_ptr(),
+            opt_ptr(fstype),
+            flags,
+            opt_ptr(data).cast(),
+        )
+    };
+    check_int(rc).map(drop)
+}
+
+/// umount2(2).
+pub fn umount2(target: &CStr, flags: c_int) -> SysResult<()> {
+    // SAFETY: target is NUL-terminated.
+    check_int(unsafe { libc::umount2(target.as_ptr(), flags) }).map(drop)
+}
+
+/// openat2(2) with a `resolve` mask.
+pub fn openat2(dirfd: RawFd, path: &CStr, flags: c_int, mode: u32, resolve: u64) -> SysResult<RawFd> {
+    let how = OpenHow {
+        flags: flags as u64,
+        mode: mode as u64,
+        resolve,
+    };
+    // SAFETY: how is a valid open_how of the size passed and path is
+    // NUL-terminated; the returned fd is owned by the caller.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dirfd,
+            path.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    fd_of(rc)
+}
+
+/// openat(2).
+pub fn openat(dirfd: RawFd, path: &CStr, flags: c_int, mode: u32) -> SysResult<RawFd> {
+    // SAFETY: path is NUL-terminated; mode is only read with O_CREAT.
+    check_int(unsafe { libc::openat(dirfd, path.as_ptr(), flags, mode) })
+}
+
+/// open_tree(2).
+pub fn open_tree(dirfd: RawFd, path: &CStr, flags: c_uint) -> SysResult<RawFd> {
+    // SAFETY: path is NUL-terminated; the returned fd is owned by the caller.
+    fd_of(unsafe { libc::syscall(libc::SYS_open_tree, dirfd, path.as_ptr(), flags) })
+}
+
+/// move_mount(2) from one fd onto another (both with empty paths).
+pub fn move_mount_fd(from: RawFd, to: RawFd) -> SysResult<()> {
+    // SAFETY: both paths are the empty C string; flags say to use the fds.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            from,
+            c"".as_ptr(),
+            to,
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
+    check(rc).map(drop)
+}
+
+/// mount_setattr(2) on `path` relative to `dirfd` (empty path: the fd).
+pub fn mount_setattr(dirfd: RawFd, path: &CStr, flags: c_uint, set: u64, clr: u64) -> SysResult<()> {
+    let attr = MountAttr {
+        attr_set: set,
+        attr_clr: clr,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: attr is a valid mount_attr of the size passed; path is
+    // NUL-terminated.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            dirfd,
+            path.as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    check(rc).map(drop)
+}
+
+/// fsopen(2) with close-on-exec.
+pub fn fsopen(fstype: &CStr) -> SysResult<RawFd> {
+    // SAFETY: fstype is NUL-terminated.
+    fd_of(unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), FS_CLOEXEC) })
+}
+
+/// fsconfig(FSCONFIG_SET_STRING).
+pub fn fsconfig_string(fd: RawFd, key: &CStr, value: &CStr) -> SysResult<()> {
+    // SAFETY: key and value are NUL-terminated; aux is 0 as required.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fd,
+            FSCONFIG_SET_STRING,
+            key.as_ptr(),
+            value.as_ptr(),
+            0,
+        )
+    };
+    check(rc).map(drop)
+}
+
+/// fsconfig(FSCONFIG_CMD_CREATE).
+pub fn fsconfig_create(fd: RawFd) -> SysResult<()> {
+    // SAFETY: key and value must be null for this command.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fd,
+            FSCONFIG_CMD_CREATE,
+            std::ptr::null::<c_char>(),
+            std::ptr::null::<c_char>(),
+            0,
+        )
+    };
+    check(rc).map(drop)
+}
+
+/// fsmount(2) with close-on-exec and the given mount attributes.
+pub fn fsmount(fd: RawFd, attrs: u64) -> SysResult<RawFd> {
+    // SAFETY: plain integer arguments.
+    fd_of(unsafe { libc::syscall(libc::SYS_fsmount, fd, FS_CLOEXEC, attrs) })
+}
+
+/// pivot_root(2).
+pub fn pivot_root(new_root: &CStr, put_old: &CStr) -> SysResult<()> {
+    // SAFETY: both paths are NUL-terminated.
+    let rc = unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) };
+    check(rc).map(drop)
+}
+
+/// mkdirat(2).
+pub fn mkdirat(dirfd: RawFd, name: &CStr, mode: u32) -> SysResult<()> {
+    // SAFETY: name is NUL-terminated.
+    check_int(unsafe { libc::mkdirat(dirfd, name.as_ptr(), mode) }).map(drop)
+}
+
+/// symlinkat(2).
+pub fn symlinkat(target: &CStr, dirfd: RawFd, name: &CStr) -> SysResult<()> {
+    // SAFETY: both strings are NUL-terminated.
+    check_int(unsafe { libc::symlinkat(target.as_ptr(), dirfd, name.as_ptr()) }).map(drop)
+}
+
+/// close(2). Errors are ignored: the fd is gone either way.
+pub fn close(fd: RawFd) {
+    // SAFETY: the caller owns fd and does not use it afterwards.
+    unsafe { libc::close(fd) };
+}
+
+/// close_range(2).
+pub fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> SysResult<()> {
+    // SAFETY: only affects this process's fd table.
+    check(unsafe { libc::syscall(libc::SYS_close_range, first, last, flags) }).map(drop)
+}
+
+/// fchdir(2).
+pub fn fchdir(fd: RawFd) -> SysResult<()> {
+    // SAFETY: plain integer argument.
+    check_int(unsafe { libc::fchdir(fd) }).map(drop)
+}
+
+/// chdir(2).
+pub fn chdir(path: &CStr) -> SysResult<()> {
+    // SAFETY: path is NUL-terminated.
+    check_int(unsafe { libc::chdir(path.as_ptr()) }).map(drop)
+}
+
+/// sethostname(2).
+pub fn sethostname(name: &CStr) -> SysResult<()> {
+    let bytes = name.to_bytes();
+    // SAFETY: the pointer and length describe the bytes of `name`.
+    check_int(unsafe { libc::sethostname(bytes.as_ptr().cast(), bytes.len()) }).map(drop)
+}
+
+/// setresuid(2) with all three ids equal.
+pub fn setresuid(uid: u32) -> SysResult<()> {
+    // SAFETY: plain integer arguments.
+    check_int(unsafe { libc::setresuid(uid, uid, uid) }).map(drop)
+}
+
+/// setresgid(2) with all three ids equal.
+pub fn setresgid(gid: u32) -> SysResult<()> {
+    // SAFETY: plain integer arguments.
+    check_int(unsafe { libc::setresgid(gid, gid, gid) }).map(drop)
+}
+
+/// setgroups(2) with an empty list.
+pub fn clear_groups() -> SysResult<()> {
+    // SAFETY: a zero-length list is not dereferenced.
+    check_int(unsafe { libc::setgroups(0, std::ptr::null()) }).map(drop)
+}
+
+/// prctl(2) with integer arguments.
+pub fn prctl(option: c_int, a2: libc::c_ulong, a3: libc::c_ulong) -> SysResult<c_int> {
+    // SAFETY: every option stockade uses takes integer arguments only.
+    check_int(unsafe { libc::prctl(option, a2, a3, 0 as libc::c_ulong, 0 as libc::c_ulong) })
+}
+
+/// capset(2) clearing the effective, permitted and inheritable sets.
+pub fn capset_clear() -> SysResult<()> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    let header = Header {
+        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
+        pid: 0,
+    };
+    let data = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: header and data are the v3 layout the kernel reads (two data
+    // elements for 64 capability bits); nothing is written back.
+    check(unsafe { libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) })
+        .map(drop)
+}
+
+/// A signal set, built without allocation.
+#[derive(Clone, Copy)]
+pub struct SigSet(libc::sigset_t);
+
+impl std::fmt::Debug for SigSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigSet")
+    }
+}
+
+impl SigSet {
+    /// The set of the given signals.
+    pub fn of(signals: &[c_int]) -> SigSet {
+        // SAFETY: sigset_t is plain data; sigemptyset initializes it.
+        let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: set is a valid sigset_t.
+        unsafe { libc::sigemptyset(&mut set) };
+        for &s in signals {
+            // SAFETY: set is a valid, initialized sigset_t.
+            unsafe { libc::sigaddset(&mut set, s) };
+        }
+        SigSet(set)
+    }
+}
+
+/// sigprocmask(2) on the calling thread.
+pub fn sigmask(how: c_int, set: &SigSet) -> SysResult<()> {
+    // SAFETY: set points to an initialized sigset_t; the old set is not read.
+    check_int(unsafe { libc::pthread_sigmask(how, &set.0, std::ptr::null_mut()) })
+        .map(drop)
+        .or_else(|_| Err(Errno::last()))
+}
+
+/// sigwaitinfo(2): the next pending signal of `set`.
+pub fn sigwait(set: &SigSet) -> SysResult<c_int> {
+    // SAFETY: set is initialized; a null info pointer is allowed.
+    check_int(unsafe { libc::sigwaitinfo(&set.0, std::ptr::null_mut()) })
+}
+
+/// Resets `sig` to its default disposition.
+pub fn signal_default(sig: c_int) -> SysResult<()> {
+    // SAFETY: SIG_DFL is a valid disposition for every catchable signal.
+    let rc = unsafe { libc::signal(sig, libc::SIG_DFL) };
+    if rc == libc::SIG_ERR {
+        Err(Errno::last())
+    } else {
+        Ok(())
+    }
+}
+
+/// waitpid(2). Returns `(pid, raw status)`; pid 0 with WNOHANG means none.
+pub fn waitpid(pid: pid_t, flags: c_int) -> SysResult<(pid_t, c_int)> {
+    let mut status: c_int = 0;
+    // SAFETY: status is a valid out-pointer.
+    let rc = unsafe { libc::waitpid(pid, &mut status, flags) };
+    check_int(rc).map(|p| (p, status))
+}
+
+/// kill(2).
+pub fn kill(pid: pid_t, sig: c_int) -> SysResult<()> {
+    // SAFETY: plain integer arguments.
+    check_int(unsafe { libc::kill(pid, sig) }).map(drop)
+}
+
+/// pidfd_send_signal(2).
+pub fn pidfd_kill(pidfd: RawFd, sig: c_int) -> SysResult<()> {
+    // SAFETY: a null siginfo means "as kill(2) would"; flags must be 0.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd,
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    check(rc).map(drop)
+}
+
+/// Reaps the process behind `pidfd`. Returns the raw wait status, or `None`
+/// with `nohang` when it has not exited yet.
+pub fn wait_pidfd(pidfd: RawFd, nohang: bool) -> SysResult<Option<c_int>> {
+    // SAFETY: siginfo_t is plain data, filled by the kernel.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let flags = libc::WEXITED | if nohang { libc::WNOHANG } else { 0 };
+    loop {
+        // SAFETY: info is a valid out-pointer; P_PIDFD takes the fd as id.
+        let rc = unsafe { libc::waitid(libc::P_PIDFD, pidfd as libc::id_t, &mut info, flags) };
+        match check_int(rc) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(_) => break,
+        }
+    }
+    // SAFETY: after a successful waitid the pid and status fields are valid.
+    let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
+    if pid == 0 {
+        return Ok(None);
+    }
+    let raw = match info.si_code {
+        libc::CLD_EXITED => (status & 0xff) << 8,
+        libc::CLD_DUMPED => (status & 0x7f) | 0x80,
+        _ => status & 0x7f,
+    };
+    Ok(Some(raw))
+}
+
+/// execve(2) of `path` with a plan's argv and environment. Returns only on
+/// failure.
+pub fn execve_plan(path: &CStr, exec: &crate::plan::Exec) -> Errno {
+    // SAFETY: Exec builds its pointer arrays from its own CStrings, ends
+    // each with a null pointer and never mutates either after building, so
+    // both arrays are valid for the duration of the call.
+    unsafe { libc::execve(path.as_ptr(), exec.argv_ptr(), exec.env_ptr()) };
+    Errno::last()
+}
+
+/// umask(2). Returns the previous mask.
+pub fn umask(mask: libc::mode_t) -> libc::mode_t {
+    // SAFETY: plain integer argument.
+    unsafe { libc::umask(mask) }
+}
+
+/// _exit(2): ends the process without running any user-space cleanup.
+pub fn exit(code: c_int) -> ! {
+    // SAFETY: _exit is async-signal-safe and never returns.
+    unsafe { libc::_exit(code) }
+}
+
+/// write(2) of a whole buffer in one call (for datagram sockets).
+pub fn write(fd: RawFd, buf: &[u8]) -> SysResult<usize> {
+    // SAFETY: the pointer and length describe `buf`.
+    let rc = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+    check(rc as c_long).map(|n| n as usize)
+}
+
+/// read(2) into `buf`.
+pub fn read(fd: RawFd, buf: &mut [u8]) -> SysResult<usize> {
+    // SAFETY: the pointer and length describe `buf`, which read may fill.
+    let rc = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    check(rc as c_long).map(|n| n as usize)
+}
+
+/// setsid(2).
+pub fn setsid() -> SysResult<()> {
+    // SAFETY: no arguments.
+    check_int(unsafe { libc::setsid() }).map(drop)
+}
+
+/// Brings the loopback interface up (SIOCSIFFLAGS on "lo").
+pub fn loopback_up() -> SysResult<()> {
+    // SAFETY: creating a socket has no memory-safety preconditions.
+    let fd = check_int(unsafe {
+        libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0)
+    })?;
+    // SAFETY: ifreq is plain data; zeroed is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *d = *s as c_char;
+    }
+    req.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+    // SAFETY: req is a valid ifreq naming "lo"; the kernel reads the flags.
+    let rc = unsafe { libc::ioctl(fd, libc::SIOCSIFFLAGS, &req as *const libc::ifreq) };
+    close(fd);
+    check_int(rc).map(drop)
+}
+
+/// Whether the process was started with elevated privileges (setuid,
+/// setgid or file capabilities): the kernel's AT_SECURE flag.
+pub fn started_privileged() -> bool {
+    // SAFETY: getauxval has no preconditions.
+    unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
+}
