@@ -223,7 +223,7 @@ pub fn describe_failure(plan: &Plan, f: Failure) -> String {
             .sources
             .get(i)
             .map(|s| format!("open {}", s.to_string_lossy())),
-        Stage::Mounts => plan.descriptions.get(i).cloned(),
+        Stage::CloneSources | Stage::Mounts => plan.descriptions.get(i).cloned(),
         Stage::Chdir => Some(format!("chdir {}", plan.cwd.to_string_lossy())),
         _ => None,
     }

@@ -44,10 +44,12 @@ pub struct Dest {
 /// One step of building the view, in order.
 #[derive(Debug)]
 pub enum Step {
-    /// Clone the tree of an opened source and attach it at `dest`.
+    /// Attach the tree cloned from a source at `dest`.
     Bind {
         /// Index into [`Plan::sources`].
         source: usize,
+        /// Index of this bind's cloned tree (one per bind step).
+        tree: usize,
         /// Where.
         dest: Dest,
         /// `MOUNT_ATTR_*` applied recursively before attaching.
@@ -134,6 +136,9 @@ pub struct Plan {
     pub clear_groups: bool,
     /// Host paths the child opens before it changes identity.
     pub sources: Vec<CString>,
+    /// Number of bind steps: each gets its own tree, cloned from its source
+    /// before anything is mounted, so no clone can contain the view itself.
+    pub trees: usize,
     /// Filesystem steps in order.
     pub steps: Vec<Step>,
     /// A readable description of each step, for error messages.
@@ -186,6 +191,7 @@ const DEV_NODES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"]
 
 struct Builder {
     sources: Vec<CString>,
+    trees: usize,
     steps: Vec<Step>,
     descriptions: Vec<String>,
 }
@@ -198,6 +204,11 @@ impl Builder {
         }
         self.sources.push(c);
         Ok(self.sources.len() - 1)
+    }
+
+    fn tree(&mut self) -> usize {
+        self.trees += 1;
+        self.trees - 1
     }
 
     fn push(&mut self, step: Step, what: String) {
@@ -254,9 +265,11 @@ fn add_mount(b: &mut Builder, mounts: &[Mount], i: usize) -> Result<(), PlanErro
         } => {
             let source = b.source(src.as_os_str().as_bytes())?;
             let attrs = FORWARD_ATTRS | if *writable { 0 } else { MOUNT_ATTR_RDONLY };
+            let tree = b.tree();
             b.push(
                 Step::Bind {
                     source,
+                    tree,
                     dest: dest(d, cf, !is_dir, false),
                     attrs,
                 },
@@ -312,9 +325,11 @@ fn add_proc(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
     let null = b.source(b"/dev/null")?;
     for name in PROC_MASKED_FILES {
         let p = d.join(name);
+        let tree = b.tree();
         b.push(
             Step::Bind {
                 source: null,
+                tree,
                 dest: dest(&p, no_create, true, true),
                 attrs: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
             },
@@ -347,9 +362,11 @@ fn add_dev(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
         let host = format!("/dev/{name}");
         let source = b.source(host.as_bytes())?;
         let p = d.join(name);
+        let tree = b.tree();
         b.push(
             Step::Bind {
                 source,
+                tree,
                 dest: dest(&p, inside, true, false),
                 attrs: MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
             },
@@ -444,6 +461,7 @@ pub fn build(policy: &Policy, argv: &[OsString]) -> Result<Plan, PlanError> {
     let cmd = argv.first().ok_or(PlanError::NoCommand)?;
     let mut b = Builder {
         sources: Vec::new(),
+        trees: 0,
         steps: Vec::new(),
         descriptions: Vec::new(),
     };
@@ -493,6 +511,7 @@ pub fn build(policy: &Policy, argv: &[OsString]) -> Result<Plan, PlanError> {
         gid: id.gid,
         clear_groups: id.launcher_is_root,
         sources: b.sources,
+        trees: b.trees,
         steps: b.steps,
         descriptions: b.descriptions,
         hostname: policy

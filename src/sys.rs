@@ -514,6 +514,19 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> SysResult<usize> {
     check(rc as c_long).map(|n| n as usize)
 }
 
+/// Whether the other end of the stream or datagram socket `fd` is closed
+/// (poll(2) reports a hang-up), without blocking.
+pub fn peer_closed(fd: RawFd) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: p is one valid pollfd; a zero timeout never blocks.
+    let rc = unsafe { libc::poll(&mut p, 1, 0) };
+    rc == 1 && p.revents & (libc::POLLHUP | libc::POLLRDHUP | libc::POLLERR) != 0
+}
+
 /// setsid(2).
 pub fn setsid() -> SysResult<()> {
     // SAFETY: no arguments.

@@ -34,7 +34,8 @@ pub fn send(sock: RawFd, r: Record) {
     let _ = sys::write(sock, &r.encode());
 }
 
-/// The child's entry point. `fds` has one slot per `plan.sources`.
+/// The child's entry point. `fds` has one slot per `plan.sources` followed
+/// by one per `plan.trees`.
 pub fn run(plan: &Plan, fds: &mut [RawFd], sock: RawFd, parent_sock: RawFd) -> ! {
     sys::close(parent_sock);
     let old_umask = match setup(plan, fds, sock) {
@@ -67,14 +68,6 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock: RawFd, parent_sock: RawFd) -> !
 /// Steps 1–10: everything PID 1 does before it forks the payload. Returns
 /// the launcher's umask, which the payload gets back.
 fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
-    // The sandbox must not outlive the launcher. Set before waiting, so a
-    // launcher that dies from here on takes the child with it; one that
-    // died earlier closed its socket end, which the read below sees as EOF.
-    at(
-        Stage::AwaitIdMaps,
-        0,
-        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as c_ulong, 0),
-    )?;
     // Forwarded signals and SIGCHLD stay blocked in PID 1, which takes them
     // with sigwaitinfo; the payload unblocks them before exec.
     let mut blocked = [0; FORWARDED_SIGNALS.len() + 1];
@@ -85,10 +78,11 @@ fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
         0,
         sys::sigmask(libc::SIG_BLOCK, &SigSet::of(&blocked)),
     )?;
+    // Wait for the id maps. A launcher that dies meanwhile closes its end
+    // of the socket (the child closed its copy first), which reads as EOF.
     let mut go = [0u8; 1];
     match sys::read(sock, &mut go) {
         Ok(1) => {}
-        // The launcher died or gave up: nothing to report to.
         _ => sys::exit(SETUP_FAILED),
     }
 
@@ -103,6 +97,7 @@ fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
     // launcher can reach root-only directories on the way) and by path
     // without following any symlink: the parent canonicalized them, so a
     // link here means the host changed under us.
+    let (fds, trees) = fds.split_at_mut(plan.sources.len());
     for (i, src) in plan.sources.iter().enumerate() {
         fds[i] = at(
             Stage::OpenSources,
@@ -115,6 +110,23 @@ fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
                 libc::RESOLVE_NO_SYMLINKS,
             ),
         )?;
+    }
+    // Each bind gets its own detached copy of its source tree now, before
+    // the staging root exists: a tree cloned later would contain the view
+    // under construction whenever a source is an ancestor of /tmp.
+    for (i, step) in plan.steps.iter().enumerate() {
+        if let Step::Bind {
+            source,
+            tree,
+            attrs,
+            ..
+        } = step
+        {
+            trees[*tree] = at(Stage::CloneSources, i, clone_tree(fds[*source], *attrs))?;
+        }
+    }
+    for fd in fds.iter() {
+        sys::close(*fd);
     }
 
     // Become the sandbox user now, so everything created in the new
@@ -134,6 +146,18 @@ fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
     }
     at(Stage::SwitchIds, 0, sys::setresgid(plan.gid))?;
     at(Stage::SwitchIds, 0, sys::setresuid(plan.uid))?;
+    // The sandbox must not outlive the launcher. The kernel clears the
+    // parent-death signal on every credential change, so it is set only
+    // now; a launcher that died before this point has closed its socket
+    // end, which the hang-up check sees.
+    at(
+        Stage::SwitchIds,
+        0,
+        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as c_ulong, 0),
+    )?;
+    if sys::peer_closed(sock) {
+        sys::exit(SETUP_FAILED);
+    }
     let old_umask = sys::umask(0);
 
     // An empty tmpfs becomes the root. It is mounted over /tmp only as a
@@ -161,10 +185,7 @@ fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
     )?;
 
     for (i, step) in plan.steps.iter().enumerate() {
-        at(Stage::Mounts, i, apply(step, root, fds))?;
-    }
-    for fd in fds.iter() {
-        sys::close(*fd);
+        at(Stage::Mounts, i, apply(step, root, trees))?;
     }
 
     // pivot_root(".", ".") stacks the old root on top of the new one; the
@@ -256,35 +277,23 @@ fn attach(tree: RawFd, root: RawFd, d: &Dest) -> sys::SysResult<()> {
 
 const AT_RECURSIVE: c_uint = 0x8000;
 
-fn apply(step: &Step, root: RawFd, fds: &[RawFd]) -> sys::SysResult<()> {
-    match step {
-        Step::Bind {
-            source,
-            dest,
-            attrs,
-        } => {
-            if dest.optional && walk(root, dest, false)?.map(sys::close).is_none() {
-                return Ok(());
-            }
-            let tree = sys::open_tree(
-                fds[*source],
-                c"",
-                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | libc::AT_EMPTY_PATH as c_uint | AT_RECURSIVE,
-            )?;
-            // mount_setattr applies to every mount in the cloned tree, so a
-            // read-only bind is read-only all the way down.
-            if let Err(e) = sys::mount_setattr(
-                tree,
-                c"",
-                libc::AT_EMPTY_PATH as c_uint | AT_RECURSIVE,
-                *attrs,
-                0,
-            ) {
-                sys::close(tree);
-                return Err(e);
-            }
-            attach(tree, root, dest)
+/// A detached, recursive copy of the tree at `src` with `attrs` applied to
+/// every mount in it, so a read-only bind is read-only all the way down.
+fn clone_tree(src: RawFd, attrs: u64) -> sys::SysResult<RawFd> {
+    let flags = libc::AT_EMPTY_PATH as c_uint | AT_RECURSIVE;
+    let tree = sys::open_tree(src, c"", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | flags)?;
+    match sys::mount_setattr(tree, c"", flags, attrs, 0) {
+        Ok(()) => Ok(tree),
+        Err(e) => {
+            sys::close(tree);
+            Err(e)
         }
+    }
+}
+
+fn apply(step: &Step, root: RawFd, trees: &[RawFd]) -> sys::SysResult<()> {
+    match step {
+        Step::Bind { tree, dest, .. } => attach(trees[*tree], root, dest),
         Step::Fresh {
             fstype,
             options,
@@ -309,24 +318,12 @@ fn apply(step: &Step, root: RawFd, fds: &[RawFd]) -> sys::SysResult<()> {
             let Some(t) = walk(root, dest, false)? else {
                 return Ok(());
             };
-            let tree = sys::open_tree(
+            let tree = clone_tree(
                 t,
-                c"",
-                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | libc::AT_EMPTY_PATH as c_uint | AT_RECURSIVE,
+                MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
             );
             sys::close(t);
-            let tree = tree?;
-            if let Err(e) = sys::mount_setattr(
-                tree,
-                c"",
-                libc::AT_EMPTY_PATH as c_uint | AT_RECURSIVE,
-                MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-                0,
-            ) {
-                sys::close(tree);
-                return Err(e);
-            }
-            attach(tree, root, dest)
+            attach(tree?, root, dest)
         }
         Step::Seal { dest } => {
             let Some(t) = walk(root, dest, false)? else {

@@ -14,6 +14,8 @@ pub enum Stage {
     PrivateMounts,
     /// Opening bind sources while still holding the launcher's identity.
     OpenSources,
+    /// Cloning each bind's source tree (read-only where declared).
+    CloneSources,
     /// Switching to the sandbox user (capabilities in the namespace kept).
     SwitchIds,
     /// Mounting the empty tmpfs that becomes the root.
@@ -45,10 +47,11 @@ pub enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 17] = [
+    const ALL: [Stage; 18] = [
         Stage::AwaitIdMaps,
         Stage::PrivateMounts,
         Stage::OpenSources,
+        Stage::CloneSources,
         Stage::SwitchIds,
         Stage::RootTmpfs,
         Stage::Mounts,
@@ -71,6 +74,7 @@ impl Stage {
             Stage::AwaitIdMaps => "id maps",
             Stage::PrivateMounts => "private mounts",
             Stage::OpenSources => "bind sources",
+            Stage::CloneSources => "bind trees",
             Stage::SwitchIds => "sandbox user",
             Stage::RootTmpfs => "root tmpfs",
             Stage::Mounts => "filesystem",

@@ -74,7 +74,7 @@ pub fn spawn(plan: &Plan) -> Result<Spawned, SpawnError> {
     .map_err(SpawnError::Socket)?;
     // Slots for the child's source fds, allocated here because the child
     // may not allocate.
-    let mut fds = vec![-1; plan.sources.len()];
+    let mut fds = vec![-1; plan.sources.len() + plan.trees];
     // SAFETY: the child runs `child::run`, which only reads the plan (its
     // own copy), writes into `fds` (its own copy), calls async-signal-safe
     // sys wrappers and ends in execve or _exit; it never returns here.

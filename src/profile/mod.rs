@@ -44,7 +44,7 @@ pub const DEFAULT_PROFILE: &str = "default";
 
 /// An error in a profile: where, what, and how to fix it.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
-#[error("profile {loc}: {msg}{}", hint.as_ref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
+#[error("{}{loc}: {msg}{}", if loc.line == 0 { "" } else { "profile " }, hint.as_ref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
 pub struct ProfileError {
     /// Where the problem is.
     pub loc: Loc,
@@ -138,7 +138,7 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
 fn read_file(path: &Path, loc: &Loc) -> Result<String, ProfileError> {
     use std::io::Read;
     let f = std::fs::File::open(path).map_err(|e| {
-        ProfileError::new(loc, format!("cannot open profile {}: {e}", path.display()))
+        ProfileError::new(loc, format!("cannot open profile {}: {}", path.display(), resolve::io_reason(&e)))
     })?;
     let mut text = String::new();
     f.take(MAX_PROFILE_BYTES + 1)

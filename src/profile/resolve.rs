@@ -445,7 +445,7 @@ fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, ProfileError> 
                 Err(err) => {
                     return Err(ProfileError::new(
                         loc,
-                        format!("bind source {}: {err}", src.display()),
+                        format!("bind source {}: {}", src.display(), io_reason(&err)),
                     )
                     .hint("create it, fix the path, or add 'optional: true'"))
                 }
@@ -664,6 +664,14 @@ fn resolve_env(m: &Merged<'_>, host: &Host) -> Result<Vec<(OsString, OsString)>,
         env.insert((*k).into(), value.into());
     }
     Ok(env.into_iter().collect())
+}
+
+/// An I/O error's reason without the "(os error N)" suffix.
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
+        None => e.to_string(),
+    }
 }
 
 /// Would the sandbox user be able to write `path` on the host?

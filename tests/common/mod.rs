@@ -1,0 +1,172 @@
+//! Test harness: runs the real `stockade` binary as root and, rootless, as
+//! uid 65534 (when the tests themselves run as root, as in CI).
+#![allow(dead_code)]
+
+use std::os::unix::fs::{PermissionsExt, chown};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// uid/gid the rootless runs use when the tests run as root.
+pub const NOBODY: u32 = 65534;
+
+/// Who launches stockade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The launcher runs as root.
+    Root,
+    /// The launcher runs as an unprivileged user.
+    Rootless,
+}
+
+/// Says loudly that a check was skipped and why. Written straight to the
+/// process's stderr so the test harness's output capture cannot hide it.
+pub fn skip(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
+}
+
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// The modes this machine can test. Says so loudly when one is skipped.
+pub fn modes() -> Vec<Mode> {
+    if is_root() {
+        vec![Mode::Root, Mode::Rootless]
+    } else {
+        skip("root mode (the tests are not running as root)");
+        vec![Mode::Rootless]
+    }
+}
+
+/// A directory for this test run, readable by the rootless user.
+pub fn scratch_root() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("stockade-tests-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        d
+    })
+}
+
+/// The stockade binary, copied where the rootless user can execute it.
+pub fn binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dst = scratch_root().join("stockade");
+        std::fs::copy(env!("CARGO_BIN_EXE_stockade"), &dst).unwrap();
+        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o755)).unwrap();
+        dst
+    })
+}
+
+/// A fresh directory owned by the sandbox user (when the tests run as
+/// root, the payload is uid 65534 in both modes).
+pub fn workdir(mode: Mode, name: &str) -> PathBuf {
+    let d = scratch_root().join(format!("{name}-{mode:?}"));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    give_to_sandbox(&d);
+    d
+}
+
+/// Hands a host path to the sandbox user.
+pub fn give_to_sandbox(p: &Path) {
+    if is_root() {
+        chown(p, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+}
+
+/// `stockade ARGS` as the user of `mode`, in `cwd`.
+pub fn stockade(mode: Mode, cwd: &Path) -> Command {
+    let mut c = if mode == Mode::Rootless && is_root() {
+        let mut c = Command::new("setpriv");
+        c.args([
+            format!("--reuid={NOBODY}"),
+            format!("--regid={NOBODY}"),
+            "--clear-groups".into(),
+        ]);
+        c.arg(binary());
+        c
+    } else {
+        Command::new(binary())
+    };
+    c.current_dir(cwd);
+    c.env("STOCKADE_TEST_SECRET", "hunter2");
+    c
+}
+
+/// Runs `stockade run [extra] -- sh -c SCRIPT` and returns its output.
+pub fn run_sh(mode: Mode, cwd: &Path, extra: &[&str], script: &str) -> Output {
+    let out = stockade(mode, cwd)
+        .arg("run")
+        .args(extra)
+        .args(["--", "sh", "-c", script])
+        .output()
+        .unwrap();
+    eprintln!(
+        "[{mode:?}] {extra:?} {script:?} -> {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// PIDs of host processes whose command line contains `token`.
+pub fn host_processes_with(token: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains(token) && !cmd.contains("stockade") {
+                found.push(pid);
+            }
+        }
+    }
+    found
+}
+
+/// Waits up to `secs` for no host process to carry `token`.
+pub fn gone_within(token: &str, secs: u64) -> bool {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        if host_processes_with(token).is_empty() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    host_processes_with(token).is_empty()
+}
+
+/// Makes sure sandboxes can be created here; in CI (STOCKADE_TEST_MUST_WORK=1)
+/// a failure is an error, elsewhere it is a loud skip.
+pub fn sandboxes_work(mode: Mode) -> bool {
+    let out = stockade(mode, scratch_root())
+        .args(["run", "-p", "strict", "--", "true"])
+        .output()
+        .unwrap();
+    if out.status.success() {
+        return true;
+    }
+    let why = stderr(&out);
+    if std::env::var("STOCKADE_TEST_MUST_WORK").as_deref() == Ok("1") {
+        panic!("sandboxes do not work here ({mode:?}): {why}");
+    }
+    skip(&format!("sandboxes cannot be created here ({mode:?}): {why}"));
+    false
+}

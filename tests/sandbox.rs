@@ -1,0 +1,412 @@
+//! Real sandboxes, root and rootless: what the payload can see and do,
+//! checked from inside and from the host.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::symlink;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn each_mode(test: impl Fn(Mode)) {
+    for mode in modes() {
+        if sandboxes_work(mode) {
+            test(mode);
+        }
+    }
+}
+
+#[test]
+fn hello_world_runs_in_the_default_profile() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "hello");
+        let out = run_sh(mode, &dir, &[], "echo hello; ls /");
+        assert!(out.status.success());
+        let s = stdout(&out);
+        assert!(s.starts_with("hello\n"));
+        for d in ["usr", "etc", "tmp", "proc", "dev"] {
+            assert!(s.lines().any(|l| l == d), "/{d} missing from the view: {s}");
+        }
+    });
+}
+
+#[test]
+fn pid_namespace_hides_host_processes_and_init_is_pid_1() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "pid");
+        let out = run_sh(
+            mode,
+            &dir,
+            &[],
+            "cat /proc/1/comm; echo $$; ls /proc | grep -c '^[0-9]'",
+        );
+        let s = stdout(&out);
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(lines[0], "stockade", "PID 1 must be stockade's init");
+        assert_eq!(lines[1], "2", "the payload is PID 2");
+        let visible: u32 = lines[2].parse().unwrap();
+        assert!(visible <= 4, "sandbox sees {visible} processes");
+        // The host has many more processes than that, and this test's own
+        // PID is not visible inside under its host number's command line.
+        assert!(std::fs::read_dir("/proc").unwrap().count() > 10);
+    });
+}
+
+#[test]
+fn hostname_is_private() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "uts");
+        let before = nix::unistd::gethostname().unwrap();
+        let out = run_sh(mode, &dir, &["--hostname", "stk-inner"], "hostname");
+        assert_eq!(stdout(&out).trim(), "stk-inner");
+        let out = run_sh(mode, &dir, &[], "hostname");
+        assert_eq!(stdout(&out).trim(), "sandbox");
+        assert_eq!(nix::unistd::gethostname().unwrap(), before);
+    });
+}
+
+fn interfaces(dev: &str) -> Vec<String> {
+    dev.lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(|s| s.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn network_is_loopback_only_unless_host() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "net");
+        let out = run_sh(mode, &dir, &[], "cat /proc/net/dev");
+        assert_eq!(interfaces(&stdout(&out)), ["lo"]);
+        if ["/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip"].iter().any(|p| std::path::Path::new(p).exists()) {
+            let out = run_sh(mode, &dir, &[], "ip -o link show lo");
+            assert!(stdout(&out).contains(",UP"), "loopback must be up");
+        } else {
+            skip("loopback state check (no ip command on this machine)");
+        }
+        let host = std::fs::read_to_string("/proc/net/dev").unwrap();
+        if interfaces(&host).len() > 1 {
+            let out = run_sh(mode, &dir, &["--net", "host"], "cat /proc/net/dev");
+            assert_eq!(interfaces(&stdout(&out)), interfaces(&host));
+        } else {
+            skip("--net host comparison (the host has only loopback)");
+        }
+    });
+}
+
+#[test]
+fn binds_are_read_only_or_writable_as_declared() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "binds");
+        let ro = dir.join("ro");
+        let rw = dir.join("rw");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::create_dir(&rw).unwrap();
+        give_to_sandbox(&ro);
+        give_to_sandbox(&rw);
+        let ro_arg = format!("{}:/data/ro", ro.display());
+        let rw_arg = format!("{}:/data/rw", rw.display());
+        let out = run_sh(
+            mode,
+            &dir,
+            &["-p", "strict", "--ro", &ro_arg, "--rw", &rw_arg],
+            "touch /data/ro/x 2>/dev/null && echo ro-writable; \
+             touch /data/rw/y && echo rw-ok; touch /usr/z 2>/dev/null && echo usr-writable; \
+             grep ' /data/ro ' /proc/self/mounts",
+        );
+        let s = stdout(&out);
+        assert!(!s.contains("ro-writable"), "{s}");
+        assert!(!s.contains("usr-writable"), "{s}");
+        assert!(s.contains("rw-ok"), "{s}");
+        assert!(s.contains(" ro,"), "/data/ro must be mounted ro: {s}");
+        assert!(!ro.join("x").exists());
+        assert!(rw.join("y").exists(), "a write inside must land on the host");
+    });
+}
+
+#[test]
+fn files_outside_the_view_are_absent() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "outside");
+        let secret_dir = scratch_root().join("not-bound");
+        std::fs::create_dir_all(&secret_dir).unwrap();
+        let script = format!(
+            "for p in /root /home /var /srv /boot {} /sys; do test -e $p && echo visible:$p; done; echo done",
+            secret_dir.display()
+        );
+        let out = run_sh(mode, &dir, &["-p", "strict"], &script);
+        assert_eq!(stdout(&out), "done\n");
+    });
+}
+
+#[test]
+fn environment_is_scrubbed() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "env");
+        let out = run_sh(mode, &dir, &["--env", "A=1"], "env");
+        let s = stdout(&out);
+        assert!(!s.contains("hunter2"), "host secret leaked: {s}");
+        assert!(s.contains("A=1\n"));
+        assert!(s.contains("PATH=/usr/local/bin:"));
+        let out = run_sh(
+            mode,
+            &dir,
+            &["--keep-env", "STOCKADE_TEST_SECRET"],
+            "echo $STOCKADE_TEST_SECRET",
+        );
+        assert_eq!(stdout(&out), "hunter2\n");
+    });
+}
+
+#[test]
+fn proc_tunables_are_read_only_and_kernel_files_masked() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "proc");
+        let out = run_sh(
+            mode,
+            &dir,
+            &["--user", "root"],
+            "echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo sys-writable; \
+             echo x > /proc/sysrq-trigger 2>/dev/null && echo sysrq-writable; \
+             for f in keys timer_list kmsg; do test -e /proc/$f && wc -c < /proc/$f; done; echo end",
+        );
+        let s = stdout(&out);
+        assert!(!s.contains("writable"), "{s}");
+        assert!(s.lines().all(|l| l == "0" || l == "end"), "{s}");
+    });
+}
+
+#[test]
+fn identity_defaults_and_root_opt_in() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "ids");
+        let out = run_sh(mode, &dir, &[], "id -u; id -g; cat /proc/self/uid_map");
+        let s = stdout(&out);
+        let lines: Vec<&str> = s.lines().collect();
+        let expect = if is_root() { NOBODY } else { nix::unistd::getuid().as_raw() };
+        assert_eq!(lines[0], expect.to_string(), "{s}");
+        // Never host root by default.
+        let map: Vec<&str> = lines[2].split_whitespace().collect();
+        assert_ne!(map[1], "0", "payload must not map to host root: {s}");
+        let out = run_sh(mode, &dir, &["--user", "root"], "id -u; cat /proc/self/uid_map");
+        let s = stdout(&out);
+        assert!(s.starts_with("0\n"), "{s}");
+        if mode == Mode::Root {
+            assert!(stderr(&out).contains("warning: the payload runs as host root"));
+        } else {
+            assert!(!stderr(&out).contains("warning"));
+        }
+    });
+}
+
+#[test]
+fn capabilities_are_gone_and_no_new_privs_set() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "caps");
+        for user in [&[][..], &["--user", "root"][..]] {
+            let out = run_sh(mode, &dir, user, "grep -E '^(Cap|NoNewPrivs)' /proc/self/status");
+            let s = stdout(&out);
+            assert_eq!(s.lines().count(), 6, "{s}");
+            for l in s.lines() {
+                let v = l.split_whitespace().nth(1).unwrap();
+                if l.starts_with("NoNewPrivs") {
+                    assert_eq!(v, "1");
+                } else {
+                    assert_eq!(v, "0000000000000000", "{l}");
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn exit_codes_follow_the_conventions() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "codes");
+        let code = |extra: &[&str], script: &str| run_sh(mode, &dir, extra, script).status.code();
+        assert_eq!(code(&[], "exit 0"), Some(0));
+        assert_eq!(code(&[], "exit 3"), Some(3));
+        assert_eq!(code(&[], "kill -9 $$"), Some(137));
+        assert_eq!(code(&[], "kill -TERM $$"), Some(143));
+        assert_eq!(code(&["--timeout", "300ms"], "sleep 20"), Some(124));
+        assert_eq!(code(&["-p", "no-such-profile"], "true"), Some(125));
+        let out = stockade(mode, &dir)
+            .args(["run", "--", "no-such-command-x"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(127));
+        assert!(stderr(&out).contains("command not found in the sandbox"));
+        let out = stockade(mode, &dir)
+            .args(["run", "--", "/etc/hostname"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(126), "{}", stderr(&out));
+    });
+}
+
+#[test]
+fn time_limit_terminates_then_kills() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "timeout");
+        let start = Instant::now();
+        // The payload ignores SIGTERM: the grace period ends in SIGKILL.
+        let out = run_sh(mode, &dir, &["--timeout", "500ms"], "trap '' TERM; sleep 30.4242");
+        assert_eq!(out.status.code(), Some(124));
+        assert!(stderr(&out).contains("time limit"));
+        assert!(start.elapsed() < Duration::from_secs(10));
+        assert!(gone_within("30.4242", 5), "sleeper survived the time limit");
+    });
+}
+
+#[test]
+fn sigint_reaches_the_payload() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "sigint");
+        let mut child = stockade(mode, &dir)
+            .args([
+                "run",
+                "--",
+                "sh",
+                "-c",
+                "trap 'echo got-int; exit 42' INT; echo ready; while :; do sleep 0.05; done",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line, "ready\n");
+        // setpriv execs stockade, so the child's pid is the launcher's.
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGINT,
+        )
+        .unwrap();
+        line.clear();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line, "got-int\n");
+        assert_eq!(child.wait().unwrap().code(), Some(42));
+    });
+}
+
+#[test]
+fn sigkill_of_the_launcher_kills_the_sandbox() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "sigkill");
+        let token = format!("1000.{}{}", std::process::id(), mode as u8);
+        let mut child = stockade(mode, &dir)
+            .args(["run", "--", "sh", "-c", &format!("sleep {token} & echo ready; wait")])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "ready\n");
+        assert!(!host_processes_with(&token).is_empty(), "sleeper not found on the host");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(gone_within(&token, 5), "sandbox outlived its launcher");
+    });
+}
+
+#[test]
+fn double_forked_daemon_dies_with_the_payload() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "daemon");
+        let token = format!("1000.{}{}7", std::process::id(), mode as u8);
+        let out = run_sh(
+            mode,
+            &dir,
+            &[],
+            &format!("(setsid sleep {token} > /dev/null 2>&1 &); sleep 0.2; echo parent-done"),
+        );
+        assert_eq!(out.status.code(), Some(0));
+        assert!(gone_within(&token, 5), "daemon survived the payload");
+    });
+}
+
+#[test]
+fn bad_profile_reports_file_line_column() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "badprofile");
+        let p = dir.join("bad.yaml");
+        std::fs::write(&p, "version: 1\nfilesystem:\n  - {tmpfs: /t, sise: 3}\n").unwrap();
+        let out = stockade(mode, &dir)
+            .args(["run", "-p", p.to_str().unwrap(), "--", "true"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(125));
+        let e = stderr(&out);
+        assert!(e.starts_with(&format!("stockade: profile {}:3:", p.display())), "{e}");
+        assert!(e.contains("sise"), "{e}");
+        assert_eq!(e.lines().count(), 1 + e.matches("hint:").count(), "{e}");
+    });
+}
+
+#[test]
+fn symlink_in_a_bind_destination_is_refused() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "symlink");
+        let shared = dir.join("shared");
+        let victim = dir.join("victim");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::create_dir(&victim).unwrap();
+        std::fs::write(victim.join("keep"), "host data").unwrap();
+        // A writable host directory holds a link that points elsewhere on
+        // the host; a mount whose destination passes through it must not
+        // land on the link's target.
+        symlink(&victim, shared.join("link")).unwrap();
+        give_to_sandbox(&shared);
+        give_to_sandbox(&victim);
+        let rw = format!("{}:/w", shared.display());
+        let out = run_sh(
+            mode,
+            &dir,
+            &["-p", "strict", "--rw", &rw, "--tmpfs", "/w/link"],
+            "ls /w/link",
+        );
+        assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+        assert!(stderr(&out).contains("symbolic links"), "{}", stderr(&out));
+        assert_eq!(std::fs::read_to_string(victim.join("keep")).unwrap(), "host data");
+    });
+}
+
+#[test]
+fn setuid_installation_is_refused() {
+    if !is_root() {
+        skip("making a setuid-root copy needs root");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let bin = scratch_root().join("stockade-suid");
+    std::fs::copy(binary(), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .args(["run", "--", "true"])
+        .current_dir(scratch_root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr(&out).contains("refusing to run with elevated privileges"), "{}", stderr(&out));
+}
+
+#[test]
+fn writable_bind_the_sandbox_user_cannot_write_is_flagged() {
+    if !is_root() {
+        skip("needs a root launcher (rootless, the sandbox user is the caller)");
+        return;
+    }
+    let dir = workdir(Mode::Root, "rwwarn").join("root-owned");
+    // Owned by root, 0755: uid 65534 cannot write it.
+    std::fs::create_dir(&dir).unwrap();
+    let out = run_sh(Mode::Root, &dir, &[], "touch x 2>/dev/null || echo denied");
+    assert_eq!(stdout(&out), "denied\n");
+    let e = stderr(&out);
+    assert!(e.contains("warning:") && e.contains("cannot write to it") && e.contains("fix:"), "{e}");
+}
