@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
     match cli.command {
-        Command::Run(args) => run_sandbox(args),
+        Command::Run(args) => run_sandbox(*args),
         Command::Check(args) => check(args),
         Command::Profiles => {
             for b in profile::BUILTINS {
@@ -60,7 +60,11 @@ fn check(args: CheckArgs) -> Result<i32, Error> {
             }
         }
     }
-    Ok(if failed { crate::error::EXIT_LAUNCHER } else { 0 })
+    Ok(if failed {
+        crate::error::EXIT_LAUNCHER
+    } else {
+        0
+    })
 }
 
 /// Command-line flags as a profile layer on top of the chosen profile.
@@ -175,21 +179,20 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     let plan = plan::build(&policy, &args.command)?;
     let signals = forwarded_signals()?;
     let spawned = process::spawn(&plan)?;
-    let outcome = process::supervise(spawned, plan.wall_time, Some(&signals)).map_err(|err| {
-        Error::Io {
+    let outcome =
+        process::supervise(spawned, plan.wall_time, Some(&signals)).map_err(|err| Error::Io {
             what: "waiting for the sandbox",
             err,
-        }
-    })?;
+        })?;
     match outcome {
         Outcome::SetupFailed(f) => eprintln!("stockade: {}", describe_failure(&plan, f)),
         Outcome::TimedOut => eprintln!(
             "stockade: time limit of {} reached; the sandbox was stopped",
             humantime::format_duration(plan.wall_time.unwrap_or_default())
         ),
-        Outcome::Vanished(st) => eprintln!(
-            "stockade: the sandbox's init ended without reporting (wait status {st:#x})"
-        ),
+        Outcome::Vanished(st) => {
+            eprintln!("stockade: the sandbox's init ended without reporting (wait status {st:#x})")
+        }
         Outcome::Exited(_) | Outcome::Signaled(_) => {}
     }
     Ok(outcome.exit_code())
@@ -238,5 +241,9 @@ pub fn describe_failure(plan: &Plan, f: Failure) -> String {
         }
         _ => "",
     };
-    format!("{what}: {} (stage: {}){hint}", f.errno.desc(), f.stage.name())
+    format!(
+        "{what}: {} (stage: {}){hint}",
+        f.errno.desc(),
+        f.stage.name()
+    )
 }

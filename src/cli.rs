@@ -23,7 +23,7 @@ pub enum Command {
     /// Exit status: the command's own; 124 when the time limit stopped it;
     /// 125 for a stockade or profile error; 126 when the command cannot be
     /// executed; 127 when it is not found; 128+N when signal N killed it.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Validate profiles on this machine and print "ok" or the errors.
     Check(CheckArgs),
     /// List the built-in profiles.

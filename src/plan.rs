@@ -216,7 +216,14 @@ impl Builder {
         self.descriptions.push(what);
     }
 
-    fn fresh(&mut self, fstype: &'static CStr, opts: &[(&str, String)], attrs: u64, dest: Dest, what: String) {
+    fn fresh(
+        &mut self,
+        fstype: &'static CStr,
+        opts: &[(&str, String)],
+        attrs: u64,
+        dest: Dest,
+        what: String,
+    ) {
         let options = opts
             .iter()
             .filter_map(|(k, v)| Some((CString::new(*k).ok()?, CString::new(v.as_str()).ok()?)))
@@ -492,7 +499,10 @@ pub fn build(policy: &Policy, argv: &[OsString]) -> Result<Plan, PlanError> {
         .map(|c| cstring(c.as_bytes(), "command"))
         .collect::<Result<Vec<_>, _>>()?;
     let ptrs = |v: &[CString]| -> Vec<*const c_char> {
-        v.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect()
+        v.iter()
+            .map(|c| c.as_ptr())
+            .chain([std::ptr::null()])
+            .collect()
     };
     let exec = Exec {
         argv_ptrs: ptrs(&argv_c),

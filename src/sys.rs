@@ -153,7 +153,13 @@ pub fn umount2(target: &CStr, flags: c_int) -> SysResult<()> {
 }
 
 /// openat2(2) with a `resolve` mask.
-pub fn openat2(dirfd: RawFd, path: &CStr, flags: c_int, mode: u32, resolve: u64) -> SysResult<RawFd> {
+pub fn openat2(
+    dirfd: RawFd,
+    path: &CStr,
+    flags: c_int,
+    mode: u32,
+    resolve: u64,
+) -> SysResult<RawFd> {
     let how = OpenHow {
         flags: flags as u64,
         mode: mode as u64,
@@ -202,7 +208,13 @@ pub fn move_mount_fd(from: RawFd, to: RawFd) -> SysResult<()> {
 }
 
 /// mount_setattr(2) on `path` relative to `dirfd` (empty path: the fd).
-pub fn mount_setattr(dirfd: RawFd, path: &CStr, flags: c_uint, set: u64, clr: u64) -> SysResult<()> {
+pub fn mount_setattr(
+    dirfd: RawFd,
+    path: &CStr,
+    flags: c_uint,
+    set: u64,
+    clr: u64,
+) -> SysResult<()> {
     let attr = MountAttr {
         attr_set: set,
         attr_clr: clr,
@@ -399,9 +411,11 @@ impl SigSet {
 /// sigprocmask(2) on the calling thread.
 pub fn sigmask(how: c_int, set: &SigSet) -> SysResult<()> {
     // SAFETY: set points to an initialized sigset_t; the old set is not read.
-    check_int(unsafe { libc::pthread_sigmask(how, &set.0, std::ptr::null_mut()) })
-        .map(drop)
-        .or_else(|_| Err(Errno::last()))
+    match unsafe { libc::pthread_sigmask(how, &set.0, std::ptr::null_mut()) } {
+        0 => Ok(()),
+        // pthread_sigmask returns the error number instead of setting errno.
+        e => Err(Errno::from_raw(e)),
+    }
 }
 
 /// sigwaitinfo(2): the next pending signal of `set`.
@@ -465,8 +479,10 @@ pub fn wait_pidfd(pidfd: RawFd, nohang: bool) -> SysResult<Option<c_int>> {
             Ok(_) => break,
         }
     }
-    // SAFETY: after a successful waitid the pid and status fields are valid.
-    let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
+    // SAFETY: after a successful waitid the pid field is valid.
+    let pid = unsafe { info.si_pid() };
+    // SAFETY: likewise the status field.
+    let status = unsafe { info.si_status() };
     if pid == 0 {
         return Ok(None);
     }

@@ -57,9 +57,9 @@ fn hostname_is_private() {
     each_mode(|mode| {
         let dir = workdir(mode, "uts");
         let before = nix::unistd::gethostname().unwrap();
-        let out = run_sh(mode, &dir, &["--hostname", "stk-inner"], "hostname");
+        let out = run_sh(mode, &dir, &["--hostname", "stk-inner"], "cat /proc/sys/kernel/hostname");
         assert_eq!(stdout(&out).trim(), "stk-inner");
-        let out = run_sh(mode, &dir, &[], "hostname");
+        let out = run_sh(mode, &dir, &[], "cat /proc/sys/kernel/hostname");
         assert_eq!(stdout(&out).trim(), "sandbox");
         assert_eq!(nix::unistd::gethostname().unwrap(), before);
     });
@@ -79,7 +79,10 @@ fn network_is_loopback_only_unless_host() {
         let dir = workdir(mode, "net");
         let out = run_sh(mode, &dir, &[], "cat /proc/net/dev");
         assert_eq!(interfaces(&stdout(&out)), ["lo"]);
-        if ["/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip"].iter().any(|p| std::path::Path::new(p).exists()) {
+        if ["/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip"]
+            .iter()
+            .any(|p| std::path::Path::new(p).exists())
+        {
             let out = run_sh(mode, &dir, &[], "ip -o link show lo");
             assert!(stdout(&out).contains(",UP"), "loopback must be up");
         } else {
@@ -121,7 +124,10 @@ fn binds_are_read_only_or_writable_as_declared() {
         assert!(s.contains("rw-ok"), "{s}");
         assert!(s.contains(" ro,"), "/data/ro must be mounted ro: {s}");
         assert!(!ro.join("x").exists());
-        assert!(rw.join("y").exists(), "a write inside must land on the host");
+        assert!(
+            rw.join("y").exists(),
+            "a write inside must land on the host"
+        );
     });
 }
 
@@ -184,12 +190,21 @@ fn identity_defaults_and_root_opt_in() {
         let out = run_sh(mode, &dir, &[], "id -u; id -g; cat /proc/self/uid_map");
         let s = stdout(&out);
         let lines: Vec<&str> = s.lines().collect();
-        let expect = if is_root() { NOBODY } else { nix::unistd::getuid().as_raw() };
+        let expect = if is_root() {
+            NOBODY
+        } else {
+            nix::unistd::getuid().as_raw()
+        };
         assert_eq!(lines[0], expect.to_string(), "{s}");
         // Never host root by default.
         let map: Vec<&str> = lines[2].split_whitespace().collect();
         assert_ne!(map[1], "0", "payload must not map to host root: {s}");
-        let out = run_sh(mode, &dir, &["--user", "root"], "id -u; cat /proc/self/uid_map");
+        let out = run_sh(
+            mode,
+            &dir,
+            &["--user", "root"],
+            "id -u; cat /proc/self/uid_map",
+        );
         let s = stdout(&out);
         assert!(s.starts_with("0\n"), "{s}");
         if mode == Mode::Root {
@@ -205,7 +220,12 @@ fn capabilities_are_gone_and_no_new_privs_set() {
     each_mode(|mode| {
         let dir = workdir(mode, "caps");
         for user in [&[][..], &["--user", "root"][..]] {
-            let out = run_sh(mode, &dir, user, "grep -E '^(Cap|NoNewPrivs)' /proc/self/status");
+            let out = run_sh(
+                mode,
+                &dir,
+                user,
+                "grep -E '^(Cap|NoNewPrivs)' /proc/self/status",
+            );
             let s = stdout(&out);
             assert_eq!(s.lines().count(), 6, "{s}");
             for l in s.lines() {
@@ -251,7 +271,12 @@ fn time_limit_terminates_then_kills() {
         let dir = workdir(mode, "timeout");
         let start = Instant::now();
         // The payload ignores SIGTERM: the grace period ends in SIGKILL.
-        let out = run_sh(mode, &dir, &["--timeout", "500ms"], "trap '' TERM; sleep 30.4242");
+        let out = run_sh(
+            mode,
+            &dir,
+            &["--timeout", "500ms"],
+            "trap '' TERM; sleep 30.4242",
+        );
         assert_eq!(out.status.code(), Some(124));
         assert!(stderr(&out).contains("time limit"));
         assert!(start.elapsed() < Duration::from_secs(10));
@@ -297,7 +322,13 @@ fn sigkill_of_the_launcher_kills_the_sandbox() {
         let dir = workdir(mode, "sigkill");
         let token = format!("1000.{}{}", std::process::id(), mode as u8);
         let mut child = stockade(mode, &dir)
-            .args(["run", "--", "sh", "-c", &format!("sleep {token} & echo ready; wait")])
+            .args([
+                "run",
+                "--",
+                "sh",
+                "-c",
+                &format!("sleep {token} & echo ready; wait"),
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -306,7 +337,10 @@ fn sigkill_of_the_launcher_kills_the_sandbox() {
             .read_line(&mut line)
             .unwrap();
         assert_eq!(line, "ready\n");
-        assert!(!host_processes_with(&token).is_empty(), "sleeper not found on the host");
+        assert!(
+            !host_processes_with(&token).is_empty(),
+            "sleeper not found on the host"
+        );
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(gone_within(&token, 5), "sandbox outlived its launcher");
@@ -341,7 +375,10 @@ fn bad_profile_reports_file_line_column() {
             .unwrap();
         assert_eq!(out.status.code(), Some(125));
         let e = stderr(&out);
-        assert!(e.starts_with(&format!("stockade: profile {}:3:", p.display())), "{e}");
+        assert!(
+            e.starts_with(&format!("stockade: profile {}:3:", p.display())),
+            "{e}"
+        );
         assert!(e.contains("sise"), "{e}");
         assert_eq!(e.lines().count(), 1 + e.matches("hint:").count(), "{e}");
     });
@@ -371,7 +408,10 @@ fn symlink_in_a_bind_destination_is_refused() {
         );
         assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
         assert!(stderr(&out).contains("symbolic links"), "{}", stderr(&out));
-        assert_eq!(std::fs::read_to_string(victim.join("keep")).unwrap(), "host data");
+        assert_eq!(
+            std::fs::read_to_string(victim.join("keep")).unwrap(),
+            "host data"
+        );
     });
 }
 
@@ -393,7 +433,11 @@ fn setuid_installation_is_refused() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(125));
-    assert!(stderr(&out).contains("refusing to run with elevated privileges"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refusing to run with elevated privileges"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -408,5 +452,79 @@ fn writable_bind_the_sandbox_user_cannot_write_is_flagged() {
     let out = run_sh(Mode::Root, &dir, &[], "touch x 2>/dev/null || echo denied");
     assert_eq!(stdout(&out), "denied\n");
     let e = stderr(&out);
-    assert!(e.contains("warning:") && e.contains("cannot write to it") && e.contains("fix:"), "{e}");
+    assert!(
+        e.contains("warning:") && e.contains("cannot write to it") && e.contains("fix:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn read_only_bind_is_read_only_all_the_way_down() {
+    if !is_root() {
+        skip("mounting a host submount for this test needs root");
+        return;
+    }
+    let top = workdir(Mode::Root, "rec-ro");
+    let inner = top.join("inner");
+    std::fs::create_dir(&inner).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "mode=0777",
+            "stockade-test",
+            inner.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(mounted.success());
+    for mode in modes() {
+        let arg = format!("{}:/data", top.display());
+        let out = run_sh(
+            mode,
+            &top,
+            &["-p", "strict", "--ro", &arg],
+            "touch /data/inner/x 2>/dev/null && echo submount-writable; echo checked",
+        );
+        assert_eq!(stdout(&out), "checked\n");
+    }
+    let _ = std::process::Command::new("umount").arg(&inner).status();
+    assert!(!inner.join("x").exists());
+}
+
+#[test]
+fn profile_dir_symlink_tmpfs_and_cgroup_namespace() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "ops");
+        let p = dir.join("ops.yaml");
+        std::fs::write(
+            &p,
+            "version: 1\nextends: strict\nnamespaces: [user, pid, mount, net, ipc, uts, cgroup]\n\
+             cwd: /work\nfilesystem:\n  - {tmpfs: /work, size: 1M, mode: \"0700\"}\n  \
+             - {dir: /work/made, mode: \"0750\"}\n  - {symlink: /work/link, target: made}\n",
+        )
+        .unwrap();
+        let out = stockade(mode, &dir)
+            .args(["run", "-p", p.to_str().unwrap(), "--", "sh", "-c"])
+            .arg(
+                "pwd; stat -c '%a %F' /work /work/made; readlink /work/link; \
+                 cat /proc/self/cgroup; df -k /work | tail -1 | awk '{print $2}'",
+            )
+            .output()
+            .unwrap();
+        let s = stdout(&out);
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(
+            lines[..4],
+            ["/work", "700 directory", "750 directory", "made"],
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(lines.last(), Some(&"1024"), "tmpfs size: {s}");
+        // In a new cgroup namespace every hierarchy's path is its root.
+        let cgroups = &lines[4..lines.len() - 1];
+        assert!(!cgroups.is_empty());
+        assert!(cgroups.iter().all(|l| l.ends_with(":/")), "{s}");
+    });
 }

@@ -199,7 +199,13 @@ fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
     at(
         Stage::SealRoot,
         0,
-        sys::mount_setattr(root, c"", libc::AT_EMPTY_PATH as c_uint, MOUNT_ATTR_RDONLY, 0),
+        sys::mount_setattr(
+            root,
+            c"",
+            libc::AT_EMPTY_PATH as c_uint,
+            MOUNT_ATTR_RDONLY,
+            0,
+        ),
     )?;
     sys::close(root);
 
@@ -224,14 +230,19 @@ fn walk(root: RawFd, d: &Dest, parent_only: bool) -> sys::SysResult<Option<RawFd
     let mut dir = root;
     for (i, c) in d.comps[..upto].iter().enumerate() {
         let last = i + 1 == n;
-        let flags = libc::O_PATH | libc::O_CLOEXEC | if last && d.file { 0 } else { libc::O_DIRECTORY };
+        let flags =
+            libc::O_PATH | libc::O_CLOEXEC | if last && d.file { 0 } else { libc::O_DIRECTORY };
         let mut r = sys::openat2(dir, c, flags, 0, RESOLVE_IN_VIEW);
         if r == Err(Errno::ENOENT) && !d.optional && i >= d.create_from {
             let made = if last && d.file {
                 sys::openat(
                     dir,
                     c,
-                    libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                    libc::O_CREAT
+                        | libc::O_EXCL
+                        | libc::O_WRONLY
+                        | libc::O_NOFOLLOW
+                        | libc::O_CLOEXEC,
                     0o644,
                 )
                 .map(sys::close)

@@ -45,7 +45,9 @@ fn hint_for_clone(e: Errno) -> &'static str {
              sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces and \
              kernel.apparmor_restrict_unprivileged_userns (see README, 'Requirements')"
         }
-        Errno::ENOSPC => "\n  hint: user.max_user_namespaces (or another namespace limit) is exhausted",
+        Errno::ENOSPC => {
+            "\n  hint: user.max_user_namespaces (or another namespace limit) is exhausted"
+        }
         Errno::ENOSYS | Errno::EINVAL => "\n  hint: stockade needs Linux 5.12 or newer",
         _ => "",
     }

@@ -100,7 +100,11 @@ pub fn supervise(
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
             Err(e) => return Err(e.into()),
         }
-        let ready = |i: usize| fds.get(i).and_then(|f| f.revents()).is_some_and(|r| !r.is_empty());
+        let ready = |i: usize| {
+            fds.get(i)
+                .and_then(|f| f.revents())
+                .is_some_and(|r| !r.is_empty())
+        };
         let (init_ready, sock_ready) = (ready(0), sock_open && ready(1));
         let sig_ready = signals.is_some() && ready(if sock_open { 2 } else { 1 });
         drop(fds);

@@ -102,7 +102,13 @@ pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
             line,
             col,
         };
-        ProfileError::new(&loc, yaml_message(&e))
+        let msg = yaml_message(&e);
+        let hint = did_you_mean(&msg);
+        let err = ProfileError::new(&loc, msg);
+        match hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
     })?;
     match &profile.version {
         Some(At { value: 1, .. }) => Ok(profile),
@@ -135,10 +141,46 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
     }
 }
 
+/// For "unknown field `x`, expected one of a, b" and "unknown variant"
+/// messages, the closest expected name.
+fn did_you_mean(msg: &str) -> Option<String> {
+    let got = msg.split('`').nth(1)?;
+    let list = msg.split("expected one of ").nth(1)?;
+    let best = list
+        .split(',')
+        .map(|c| c.trim().trim_matches('`'))
+        .map(|c| (edit_distance(got, c), c))
+        .min()?;
+    (best.0 <= 2.max(got.len() / 3)).then(|| format!("did you mean '{}'?", best.1))
+}
+
+/// Levenshtein distance, for suggestions.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 fn read_file(path: &Path, loc: &Loc) -> Result<String, ProfileError> {
     use std::io::Read;
     let f = std::fs::File::open(path).map_err(|e| {
-        ProfileError::new(loc, format!("cannot open profile {}: {}", path.display(), resolve::io_reason(&e)))
+        ProfileError::new(
+            loc,
+            format!(
+                "cannot open profile {}: {}",
+                path.display(),
+                resolve::io_reason(&e)
+            ),
+        )
     })?;
     let mut text = String::new();
     f.take(MAX_PROFILE_BYTES + 1)
@@ -233,9 +275,23 @@ mod tests {
     }
 
     #[test]
+    fn misspellings_get_a_suggestion() {
+        let e = parse("version: 1\nhostnme: x\n", "p.yaml").unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean 'hostname'?"));
+        let e = parse("version: 1\nnamespaces: [nett]\n", "p.yaml").unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean 'net'?"));
+        let e = parse("version: 1\nzzzzzzzz: x\n", "p.yaml").unwrap_err();
+        assert_eq!(e.hint, None);
+        assert_eq!(edit_distance("opne", "open"), 2);
+    }
+
+    #[test]
     fn wrong_type_is_reported_where_it_is() {
-        let e = parse("version: 1\nfilesystem:\n  - {bind: /usr, writable: maybe}\n", "p.yaml")
-            .unwrap_err();
+        let e = parse(
+            "version: 1\nfilesystem:\n  - {bind: /usr, writable: maybe}\n",
+            "p.yaml",
+        )
+        .unwrap_err();
         assert_eq!(e.loc.line, 3, "{e}");
     }
 
@@ -259,7 +315,9 @@ mod tests {
         let mut prev = "a".to_string();
         for i in 0..30 {
             let name = format!("l{i}");
-            y.push_str(&format!("x{i}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            y.push_str(&format!(
+                "x{i}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
             prev = name;
         }
         assert!(parse(&y, "bomb.yaml").is_err());

@@ -116,8 +116,10 @@ pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, 
         (true, None) => Some(DEFAULT_HOSTNAME.to_string()),
         (true, Some(h)) => Some(check_hostname(h)?),
         (false, Some(h)) => {
-            return Err(ProfileError::new(&h.loc, "hostname requires the uts namespace")
-                .hint("add 'uts' to namespaces, or remove hostname"))
+            return Err(
+                ProfileError::new(&h.loc, "hostname requires the uts namespace")
+                    .hint("add 'uts' to namespaces, or remove hostname"),
+            )
         }
         (false, None) => None,
     };
@@ -231,15 +233,16 @@ fn resolve_namespaces(
 fn check_hostname(h: &At<String>) -> Result<String, ProfileError> {
     let ok = !h.value.is_empty()
         && h.value.len() <= 64
-        && h
-            .value
+        && h.value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
     if ok {
         Ok(h.value.clone())
     } else {
-        Err(ProfileError::new(&h.loc, format!("invalid hostname '{}'", h.value))
-            .hint("use 1 to 64 letters, digits, '-' and '.'"))
+        Err(
+            ProfileError::new(&h.loc, format!("invalid hostname '{}'", h.value))
+                .hint("use 1 to 64 letters, digits, '-' and '.'"),
+        )
     }
 }
 
@@ -300,21 +303,24 @@ pub(crate) fn expand(s: &str, loc: &Loc, host: &Host) -> Result<String, ProfileE
     while let Some(i) = rest.find("${") {
         out.push_str(&rest[..i]);
         let after = &rest[i + 2..];
-        let end = after.find('}').ok_or_else(|| {
-            ProfileError::new(loc, format!("unterminated '${{' in '{s}'"))
-        })?;
+        let end = after
+            .find('}')
+            .ok_or_else(|| ProfileError::new(loc, format!("unterminated '${{' in '{s}'")))?;
         let name = &after[..end];
         let value = match name {
-            "HOME" => host.home.clone().ok_or_else(|| {
-                ProfileError::new(loc, "${HOME} is used but HOME is not set")
-            })?,
+            "HOME" => host
+                .home
+                .clone()
+                .ok_or_else(|| ProfileError::new(loc, "${HOME} is used but HOME is not set"))?,
             "CWD" => host.cwd.to_string_lossy().into_owned(),
             "USER" => host.user.clone(),
             "UID" => host.uid.to_string(),
             "TMPDIR" => host.tmpdir.clone(),
             _ => {
-                return Err(ProfileError::new(loc, format!("unknown variable '${{{name}}}'"))
-                    .hint("variables: ${HOME}, ${CWD}, ${USER}, ${UID}, ${TMPDIR}"))
+                return Err(
+                    ProfileError::new(loc, format!("unknown variable '${{{name}}}'"))
+                        .hint("variables: ${HOME}, ${CWD}, ${USER}, ${UID}, ${TMPDIR}"),
+                )
             }
         };
         out.push_str(&value);
@@ -389,16 +395,18 @@ fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, ProfileError> 
     let kind = match set.as_slice() {
         [k] => *k,
         [] => {
-            return Err(ProfileError::new(
-                loc,
-                "filesystem entry names no operation",
+            return Err(
+                ProfileError::new(loc, "filesystem entry names no operation")
+                    .hint("use exactly one of bind, tmpfs, proc, dev, dir, symlink"),
             )
-            .hint("use exactly one of bind, tmpfs, proc, dev, dir, symlink"))
         }
         many => {
             return Err(ProfileError::new(
                 loc,
-                format!("filesystem entry names several operations: {}", many.join(", ")),
+                format!(
+                    "filesystem entry names several operations: {}",
+                    many.join(", ")
+                ),
             )
             .hint("split it into one entry per operation"))
         }
@@ -436,8 +444,10 @@ fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, ProfileError> 
                 None => src.clone(),
             };
             if dest == Path::new("/") {
-                return Err(ProfileError::new(loc, "cannot bind onto / (the sandbox's root)")
-                    .hint("bind to a subdirectory with 'dest:', or run from another directory"));
+                return Err(
+                    ProfileError::new(loc, "cannot bind onto / (the sandbox's root)")
+                        .hint("bind to a subdirectory with 'dest:', or run from another directory"),
+                );
             }
             let meta = match std::fs::metadata(&src) {
                 Ok(m) => m,
@@ -484,9 +494,10 @@ fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, ProfileError> 
             },
         },
         _ => {
-            let target = f.target.as_ref().ok_or_else(|| {
-                ProfileError::new(loc, "symlink needs a 'target'")
-            })?;
+            let target = f
+                .target
+                .as_ref()
+                .ok_or_else(|| ProfileError::new(loc, "symlink needs a 'target'"))?;
             MountOp::Symlink {
                 dest: dest_of(f.symlink.as_ref().unwrap_or(&String::new()))?,
                 target: PathBuf::from(expand(target, loc, host)?),
@@ -504,7 +515,10 @@ fn canonicalize_binds(mounts: &mut [Mount]) {
         .iter()
         .filter_map(|m| match &m.op {
             MountOp::Bind {
-                src, dest, writable, ..
+                src,
+                dest,
+                writable,
+                ..
             } if src == dest => Some((std::fs::canonicalize(src).ok()?, *writable)),
             _ => None,
         })
@@ -531,12 +545,10 @@ fn canonicalize_binds(mounts: &mut [Mount]) {
                 .iter()
                 .any(|(b, w)| b != src && canon.starts_with(b) && w == writable);
         m.op = match link {
-            Some(target) if covered => {
-                MountOp::Symlink {
-                    dest: dest.clone(),
-                    target,
-                }
-            }
+            Some(target) if covered => MountOp::Symlink {
+                dest: dest.clone(),
+                target,
+            },
             _ => MountOp::Bind {
                 src: canon,
                 dest: dest.clone(),
@@ -655,11 +667,17 @@ fn resolve_env(m: &Merged<'_>, host: &Host) -> Result<Vec<(OsString, OsString)>,
     }
     for (k, v) in &m.set {
         if !valid_env_name(k) {
-            return Err(ProfileError::new(&v.loc, format!("invalid variable name '{k}'")));
+            return Err(ProfileError::new(
+                &v.loc,
+                format!("invalid variable name '{k}'"),
+            ));
         }
         let value = expand(&v.value, &v.loc, host)?;
         if value.contains('\0') {
-            return Err(ProfileError::new(&v.loc, format!("{k} contains a NUL byte")));
+            return Err(ProfileError::new(
+                &v.loc,
+                format!("{k} contains a NUL byte"),
+            ));
         }
         env.insert((*k).into(), value.into());
     }
@@ -721,7 +739,10 @@ mod tests {
             cwd: PathBuf::from("/usr/share"),
             user: "u".into(),
             tmpdir: "/tmp".into(),
-            env: vec![("TERM".into(), "xterm".into()), ("SECRET".into(), "s".into())],
+            env: vec![
+                ("TERM".into(), "xterm".into()),
+                ("SECRET".into(), "s".into()),
+            ],
         }
     }
 
@@ -737,7 +758,10 @@ mod tests {
     fn variables_expand_and_unknown_ones_fail() {
         let h = host();
         let loc = Loc::cli();
-        assert_eq!(expand("${HOME}/x:${UID}", &loc, &h).unwrap(), "/home/u/x:1000");
+        assert_eq!(
+            expand("${HOME}/x:${UID}", &loc, &h).unwrap(),
+            "/home/u/x:1000"
+        );
         assert_eq!(expand("a$b", &loc, &h).unwrap(), "a$b");
         assert!(expand("${NOPE}", &loc, &h).unwrap_err().hint.is_some());
         assert!(expand("${HOME", &loc, &h).is_err());
@@ -800,14 +824,14 @@ mod tests {
     #[test]
     fn filesystem_entries_are_checked() {
         let h = host();
-        let e = resolve_text("version: 1\nfilesystem:\n  - {tmpfs: /t, bind: /usr}\n", &h)
-            .unwrap_err();
+        let e =
+            resolve_text("version: 1\nfilesystem:\n  - {tmpfs: /t, bind: /usr}\n", &h).unwrap_err();
         assert!(e.msg.contains("several operations"), "{e}");
         assert_eq!((e.loc.line, e.loc.col), (3, 5));
         let e = resolve_text("version: 1\nfilesystem:\n  - {bind: usr}\n", &h).unwrap_err();
         assert!(e.msg.contains("not an absolute path"), "{e}");
-        let e = resolve_text("version: 1\nfilesystem:\n  - {bind: /nonexistent-x}\n", &h)
-            .unwrap_err();
+        let e =
+            resolve_text("version: 1\nfilesystem:\n  - {bind: /nonexistent-x}\n", &h).unwrap_err();
         assert!(e.msg.contains("No such file"), "{e}");
         let p = resolve_text(
             "version: 1\nfilesystem:\n  - {bind: /nonexistent-x, optional: true}\n",
@@ -815,8 +839,11 @@ mod tests {
         )
         .unwrap();
         assert!(p.mounts.is_empty());
-        let e = resolve_text("version: 1\nfilesystem:\n  - {tmpfs: /t, writable: true}\n", &h)
-            .unwrap_err();
+        let e = resolve_text(
+            "version: 1\nfilesystem:\n  - {tmpfs: /t, writable: true}\n",
+            &h,
+        )
+        .unwrap_err();
         assert!(e.msg.contains("'writable' does not apply"), "{e}");
         let e = resolve_text("version: 1\nfilesystem:\n  - {dir: /a/../b}\n", &h).unwrap_err();
         assert!(e.msg.contains("'..'"), "{e}");
@@ -833,7 +860,10 @@ mod tests {
                 mode: 0o700
             }
         );
-        assert!(matches!(p.mounts[1].op, MountOp::Tmpfs { mode: 0o1777, .. }));
+        assert!(matches!(
+            p.mounts[1].op,
+            MountOp::Tmpfs { mode: 0o1777, .. }
+        ));
     }
 
     #[test]
@@ -903,7 +933,11 @@ mod tests {
         assert_eq!(p.hostname.as_deref(), Some("b"));
         let dests: Vec<_> = p.mounts.iter().map(|m| m.op.dest().to_path_buf()).collect();
         assert_eq!(dests, [PathBuf::from("/a"), PathBuf::from("/b")]);
-        let env: Vec<_> = p.env.iter().map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy())).collect();
+        let env: Vec<_> = p
+            .env
+            .iter()
+            .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+            .collect();
         assert_eq!(env, ["A=1", "B=2", "TERM=xterm"]);
     }
 

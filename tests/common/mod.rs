@@ -2,7 +2,7 @@
 //! uid 65534 (when the tests themselves run as root, as in CI).
 #![allow(dead_code)]
 
-use std::os::unix::fs::{PermissionsExt, chown};
+use std::os::unix::fs::{chown, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -167,6 +167,8 @@ pub fn sandboxes_work(mode: Mode) -> bool {
     if std::env::var("STOCKADE_TEST_MUST_WORK").as_deref() == Ok("1") {
         panic!("sandboxes do not work here ({mode:?}): {why}");
     }
-    skip(&format!("sandboxes cannot be created here ({mode:?}): {why}"));
+    skip(&format!(
+        "sandboxes cannot be created here ({mode:?}): {why}"
+    ));
     false
 }

@@ -1,0 +1,97 @@
+//! The command line without sandboxes: help, profiles, check, usage errors.
+
+mod common;
+use common::*;
+
+fn stockade_cmd(args: &[&str]) -> std::process::Output {
+    // From a directory the sandbox user may write, so `default` has nothing
+    // to warn about.
+    let cwd = workdir(Mode::Rootless, "cli");
+    std::process::Command::new(env!("CARGO_BIN_EXE_stockade"))
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn help_names_every_run_flag() {
+    let out = stockade_cmd(&["run", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = stdout(&out);
+    for flag in [
+        "--profile",
+        "--ro",
+        "--rw",
+        "--tmpfs",
+        "--chdir",
+        "--net",
+        "--hostname",
+        "--env",
+        "--keep-env",
+        "--timeout",
+        "--user",
+        "--verbose",
+    ] {
+        assert!(s.contains(flag), "{flag} missing from help");
+    }
+}
+
+#[test]
+fn profiles_lists_the_builtins_with_descriptions() {
+    let out = stockade_cmd(&["profiles"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = stdout(&out);
+    let names: Vec<&str> = s
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(names, ["default", "strict"]);
+    assert!(s.lines().all(|l| l.split_whitespace().count() > 3));
+}
+
+#[test]
+fn check_accepts_builtins_and_reports_errors_with_position() {
+    let out = stockade_cmd(&["check", "default", "strict"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "default: ok\nstrict: ok\n");
+    let dir = scratch_root().join("check");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "version: 1\nhostname: sandbox\nnamespaces: [user, pid, mount, nett]\n",
+    )
+    .unwrap();
+    let out = stockade_cmd(&["check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(125));
+    let e = stderr(&out);
+    assert!(e.contains(&format!("{}:3:", bad.display())), "{e}");
+    assert!(e.contains("did you mean 'net'?"), "{e}");
+}
+
+#[test]
+fn usage_errors_exit_125() {
+    assert_eq!(
+        stockade_cmd(&["run", "--bogus", "--", "true"])
+            .status
+            .code(),
+        Some(125)
+    );
+    assert_eq!(stockade_cmd(&["run"]).status.code(), Some(125));
+    let out = stockade_cmd(&["run", "--env", "NOVALUE", "--", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(
+        stderr(&out),
+        "stockade: --env NOVALUE: expected NAME=VALUE\n"
+    );
+    let out = stockade_cmd(&["run", "--user", "x:y", "--", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    let out = stockade_cmd(&["run", "--timeout", "soon", "--", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).starts_with("stockade: command line: invalid wall_time 'soon'"),
+        "{}",
+        stderr(&out)
+    );
+}
