@@ -57,7 +57,12 @@ fn hostname_is_private() {
     each_mode(|mode| {
         let dir = workdir(mode, "uts");
         let before = nix::unistd::gethostname().unwrap();
-        let out = run_sh(mode, &dir, &["--hostname", "stk-inner"], "cat /proc/sys/kernel/hostname");
+        let out = run_sh(
+            mode,
+            &dir,
+            &["--hostname", "stk-inner"],
+            "cat /proc/sys/kernel/hostname",
+        );
         assert_eq!(stdout(&out).trim(), "stk-inner");
         let out = run_sh(mode, &dir, &[], "cat /proc/sys/kernel/hostname");
         assert_eq!(stdout(&out).trim(), "sandbox");
