@@ -70,6 +70,7 @@ fn check(args: CheckArgs) -> Result<i32, Error> {
 /// Command-line flags as a profile layer on top of the chosen profile.
 fn overrides(args: &RunArgs, host: &Host) -> Result<Overrides, Error> {
     let mut fs = Vec::new();
+    let mut grants = Vec::new();
     for (spec, writable) in args
         .ro
         .iter()
@@ -80,14 +81,20 @@ fn overrides(args: &RunArgs, host: &Host) -> Result<Overrides, Error> {
             Some((s, d)) => (s, Some(d.to_string())),
             None => (spec.as_str(), None),
         };
+        let bind = absolute(src, &host.cwd).to_string_lossy().into_owned();
+        grants.push(At::cli((
+            dest.clone().unwrap_or_else(|| bind.clone()),
+            writable,
+        )));
         fs.push(At::cli(FsEntry {
-            bind: Some(absolute(src, &host.cwd).to_string_lossy().into_owned()),
+            bind: Some(bind),
             dest,
             writable: Some(writable),
             ..FsEntry::default()
         }));
     }
     for t in &args.tmpfs {
+        grants.push(At::cli((t.clone(), true)));
         fs.push(At::cli(FsEntry {
             tmpfs: Some(t.clone()),
             ..FsEntry::default()
@@ -135,11 +142,13 @@ fn overrides(args: &RunArgs, host: &Host) -> Result<Overrides, Error> {
     if let Some(t) = &args.timeout {
         p.limits = Some(Limits {
             wall_time: Some(At::cli(t.clone())),
+            ..Limits::default()
         });
     }
     Ok(Overrides {
         profile: p,
         new_net: args.net.map(|n| n == NetMode::None),
+        landlock_grants: grants,
     })
 }
 
@@ -177,6 +186,9 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         }
     }
     let plan = plan::build(&policy, &args.command)?;
+    if args.verbose {
+        eprintln!("stockade: {}", plan.landlock_report);
+    }
     let signals = forwarded_signals()?;
     let spawned = process::spawn(&plan)?;
     let outcome =
@@ -228,6 +240,11 @@ pub fn describe_failure(plan: &Plan, f: Failure) -> String {
             .map(|s| format!("open {}", s.to_string_lossy())),
         Stage::CloneSources | Stage::Mounts => plan.descriptions.get(i).cloned(),
         Stage::Chdir => Some(format!("chdir {}", plan.cwd.to_string_lossy())),
+        Stage::LandlockRules => plan
+            .landlock
+            .as_ref()
+            .and_then(|l| l.fs_rules.get(i))
+            .map(|(p, _)| format!("landlock rule on {}", p.to_string_lossy())),
         _ => None,
     }
     .unwrap_or_else(|| f.stage.name().to_string());

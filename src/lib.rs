@@ -17,6 +17,7 @@
 pub mod app;
 pub mod cli;
 pub mod error;
+pub mod landlock;
 pub mod plan;
 pub mod policy;
 pub mod process;

@@ -24,6 +24,30 @@ pub enum PlanError {
     /// No command was given.
     #[error("no command given")]
     NoCommand,
+    /// A declared Landlock control cannot be enforced by this kernel.
+    #[error(transparent)]
+    Landlock(#[from] crate::landlock::LandlockError),
+    /// Building the Landlock ruleset failed.
+    #[error("landlock: cannot {what}: {errno}")]
+    Ruleset {
+        /// What was being done.
+        what: String,
+        /// Why.
+        errno: nix::errno::Errno,
+    },
+}
+
+/// The Landlock ruleset: created (with its port rules) by the launcher; the
+/// child adds the path rules once it is inside its view, and the payload
+/// restricts itself with it just before exec.
+#[derive(Debug)]
+pub struct LandlockPlan {
+    /// The ruleset fd (close-on-exec).
+    pub ruleset: std::os::fd::OwnedFd,
+    /// Path rules: view path and allowed rights.
+    pub fs_rules: Vec<(CString, u64)>,
+    /// What will be enforced, for `-v` and status reports.
+    pub report: crate::landlock::Prepared,
 }
 
 /// A path in the view, split into components, with what the child may
@@ -155,6 +179,40 @@ pub struct Plan {
     pub last_cap: u32,
     /// Wall-clock limit.
     pub wall_time: Option<Duration>,
+    /// `(RLIMIT_*, value)` pairs set in the payload.
+    pub rlimits: Vec<(i32, u64)>,
+    /// Landlock ruleset, when the kernel enforces anything the policy asks.
+    pub landlock: Option<LandlockPlan>,
+    /// Landlock report (also when nothing is enforced).
+    pub landlock_report: crate::landlock::Prepared,
+}
+
+/// Creates the ruleset and adds the port rules.
+fn landlock_plan(p: &crate::landlock::Prepared) -> Result<Option<LandlockPlan>, PlanError> {
+    use std::os::fd::AsRawFd;
+    if !p.enforces_anything() {
+        return Ok(None);
+    }
+    let fd = crate::sys::landlock_create_ruleset(p.handled_fs, p.handled_net, p.scoped).map_err(
+        |errno| PlanError::Ruleset {
+            what: "create the ruleset".into(),
+            errno,
+        },
+    )?;
+    let ruleset = crate::sys::owned(fd);
+    for (port, access) in &p.net_rules {
+        crate::sys::landlock_add_port_rule(ruleset.as_raw_fd(), *port, *access).map_err(
+            |errno| PlanError::Ruleset {
+                what: format!("add the rule for TCP port {port}"),
+                errno,
+            },
+        )?;
+    }
+    Ok(Some(LandlockPlan {
+        ruleset,
+        fs_rules: p.fs_rules.clone(),
+        report: p.clone(),
+    }))
 }
 
 fn cstring(bytes: &[u8], what: &str) -> Result<CString, PlanError> {
@@ -512,6 +570,8 @@ pub fn build(policy: &Policy, argv: &[OsString]) -> Result<Plan, PlanError> {
         env: env_c,
     };
     let id = &policy.identity;
+    let landlock_report = crate::landlock::prepare(&policy.landlock, crate::sys::landlock_abi())?;
+    let landlock = landlock_plan(&landlock_report)?;
     Ok(Plan {
         clone_flags: clone_flags(policy),
         uid_map: format!("{} {} 1\n", id.uid, id.host_uid),
@@ -534,6 +594,13 @@ pub fn build(policy: &Policy, argv: &[OsString]) -> Result<Plan, PlanError> {
         exec,
         last_cap: last_cap(),
         wall_time: policy.wall_time,
+        rlimits: policy
+            .rlimits
+            .iter()
+            .map(|r| (r.resource, r.value))
+            .collect(),
+        landlock,
+        landlock_report,
     })
 }
 

@@ -25,8 +25,23 @@ pub struct Policy {
     pub env: Vec<(OsString, OsString)>,
     /// Wall-clock limit.
     pub wall_time: Option<Duration>,
+    /// Resource limits (soft = hard), set in the payload before exec.
+    pub rlimits: Vec<Rlimit>,
+    /// Landlock rules.
+    pub landlock: crate::landlock::LandlockPolicy,
     /// Things that work but deserve the user's attention, printed at start.
     pub warnings: Vec<String>,
+}
+
+/// One resource limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rlimit {
+    /// Profile name (`open_files`).
+    pub name: &'static str,
+    /// `RLIMIT_*`.
+    pub resource: i32,
+    /// Soft and hard limit.
+    pub value: u64,
 }
 
 /// The payload's identity and the id mapping that produces it.
@@ -172,8 +187,31 @@ impl std::fmt::Display for Policy {
             writeln!(f, "  {}={}", k.to_string_lossy(), v.to_string_lossy())?;
         }
         match self.wall_time {
-            Some(d) => writeln!(f, "wall_time: {}", humantime::format_duration(d)),
-            None => writeln!(f, "wall_time: none"),
+            Some(d) => writeln!(f, "wall_time: {}", humantime::format_duration(d))?,
+            None => writeln!(f, "wall_time: none")?,
         }
+        for r in &self.rlimits {
+            writeln!(f, "limit {}: {}", r.name, r.value)?;
+        }
+        writeln!(f, "landlock:")?;
+        for r in &self.landlock.fs {
+            let names: Vec<&str> = crate::landlock::FS_RIGHTS
+                .iter()
+                .filter(|(_, a)| r.access & (*a as u64) != 0)
+                .map(|(n, _)| *n)
+                .collect();
+            writeln!(f, "  {}: {}", r.path.display(), names.join(", "))?;
+        }
+        if let Some(p) = &self.landlock.bind_tcp {
+            writeln!(f, "  tcp bind: {p:?}")?;
+        }
+        if let Some(p) = &self.landlock.connect_tcp {
+            writeln!(f, "  tcp connect: {p:?}")?;
+        }
+        writeln!(
+            f,
+            "  scopes: {:#x}, compatibility: {:?}",
+            self.landlock.scopes, self.landlock.compat
+        )
     }
 }

@@ -567,6 +567,136 @@ pub fn loopback_up() -> SysResult<()> {
     check_int(rc).map(drop)
 }
 
+/// Takes ownership of a file descriptor the caller just created.
+pub fn owned(fd: RawFd) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: callers pass an fd that a syscall has just returned to them
+    // and that nothing else owns or closes.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
+}
+
+/// The kernel's Landlock ABI version, 0 when Landlock is unavailable.
+pub fn landlock_abi() -> i32 {
+    const LANDLOCK_CREATE_RULESET_VERSION: c_uint = 1;
+    // SAFETY: with a null attr and size 0 this flag only queries the version.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<u8>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    if rc < 0 {
+        0
+    } else {
+        rc as i32
+    }
+}
+
+/// `struct landlock_ruleset_attr` (ABI 6 layout; older kernels accept it
+/// while the fields they do not know are zero).
+#[repr(C)]
+struct RulesetAttr {
+    handled_access_fs: u64,
+    handled_access_net: u64,
+    scoped: u64,
+}
+
+/// landlock_create_ruleset(2). The fd is close-on-exec.
+pub fn landlock_create_ruleset(fs: u64, net: u64, scoped: u64) -> SysResult<RawFd> {
+    let attr = RulesetAttr {
+        handled_access_fs: fs,
+        handled_access_net: net,
+        scoped,
+    };
+    // SAFETY: attr is a valid ruleset_attr of the size passed.
+    fd_of(unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            &attr as *const RulesetAttr,
+            std::mem::size_of::<RulesetAttr>(),
+            0,
+        )
+    })
+}
+
+/// landlock_add_rule(2) for a path: `allowed` beneath the directory or on
+/// the file `parent_fd`.
+pub fn landlock_add_path_rule(ruleset: RawFd, parent_fd: RawFd, allowed: u64) -> SysResult<()> {
+    #[repr(C, packed)]
+    struct PathBeneath {
+        allowed_access: u64,
+        parent_fd: i32,
+    }
+    let attr = PathBeneath {
+        allowed_access: allowed,
+        parent_fd,
+    };
+    // SAFETY: attr is the packed landlock_path_beneath_attr the kernel reads.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_add_rule,
+            ruleset,
+            1 as c_int, // LANDLOCK_RULE_PATH_BENEATH
+            &attr as *const PathBeneath,
+            0 as c_uint,
+        )
+    };
+    check(rc).map(drop)
+}
+
+/// landlock_add_rule(2) for a TCP port.
+pub fn landlock_add_port_rule(ruleset: RawFd, port: u64, allowed: u64) -> SysResult<()> {
+    #[repr(C)]
+    struct NetPort {
+        allowed_access: u64,
+        port: u64,
+    }
+    let attr = NetPort {
+        allowed_access: allowed,
+        port,
+    };
+    // SAFETY: attr is the landlock_net_port_attr the kernel reads.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_add_rule,
+            ruleset,
+            2 as c_int, // LANDLOCK_RULE_NET_PORT
+            &attr as *const NetPort,
+            0 as c_uint,
+        )
+    };
+    check(rc).map(drop)
+}
+
+/// landlock_restrict_self(2).
+pub fn landlock_restrict_self(ruleset: RawFd) -> SysResult<()> {
+    // SAFETY: plain integer arguments.
+    check(unsafe { libc::syscall(libc::SYS_landlock_restrict_self, ruleset, 0 as c_uint) })
+        .map(drop)
+}
+
+/// Whether `fd` refers to a directory.
+pub fn is_dir(fd: RawFd) -> SysResult<bool> {
+    // SAFETY: stat is plain data, filled by the kernel.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: st is a valid out-pointer; an O_PATH fd is accepted by fstat.
+    check_int(unsafe { libc::fstat(fd, &mut st) })?;
+    Ok(st.st_mode & libc::S_IFMT == libc::S_IFDIR)
+}
+
+/// setrlimit(2) with soft = hard = `value`.
+pub fn setrlimit(resource: c_int, value: u64) -> SysResult<()> {
+    let lim = libc::rlimit {
+        rlim_cur: value,
+        rlim_max: value,
+    };
+    // SAFETY: lim is a valid rlimit; the resource number was validated when
+    // the plan was built (an unknown one fails with EINVAL).
+    check_int(unsafe { libc::setrlimit(resource as libc::__rlimit_resource_t, &lim) }).map(drop)
+}
+
 /// Whether the process was started with elevated privileges (setuid,
 /// setgid or file capabilities): the kernel's AT_SECURE flag.
 pub fn started_privileged() -> bool {

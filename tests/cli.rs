@@ -6,7 +6,8 @@ use common::*;
 fn stockade_cmd(args: &[&str]) -> std::process::Output {
     // From a directory the sandbox user may write, so `default` has nothing
     // to warn about.
-    let cwd = workdir(Mode::Rootless, "cli");
+    static CWD: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let cwd = CWD.get_or_init(|| workdir(Mode::Rootless, "cli"));
     std::process::Command::new(env!("CARGO_BIN_EXE_stockade"))
         .current_dir(cwd)
         .args(args)

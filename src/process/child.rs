@@ -13,7 +13,7 @@ use crate::sys::{self, SigSet, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_N
 use crate::sys::{MOUNT_ATTR_RDONLY, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE};
 use libc::{c_int, c_uint, c_ulong};
 use nix::errno::Errno;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 
 /// Exit code of the child when setup failed (the record says why).
 pub const SETUP_FAILED: c_int = 125;
@@ -215,7 +215,34 @@ fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
     if plan.loopback {
         at(Stage::Loopback, 0, sys::loopback_up())?;
     }
+    // Path rules name inodes in the view (tmpfs mounts made above have no
+    // host path), so they are added here, after pivot_root.
+    if let Some(ll) = &plan.landlock {
+        for (i, (path, access)) in ll.fs_rules.iter().enumerate() {
+            at(
+                Stage::LandlockRules,
+                i,
+                add_path_rule(ll.ruleset.as_raw_fd(), path, *access),
+            )?;
+        }
+    }
     Ok(old_umask)
+}
+
+fn add_path_rule(ruleset: RawFd, path: &std::ffi::CStr, access: u64) -> sys::SysResult<()> {
+    let fd = sys::openat(libc::AT_FDCWD, path, libc::O_PATH | libc::O_CLOEXEC, 0)?;
+    // The kernel refuses directory-only rights on a file.
+    let allowed = match sys::is_dir(fd) {
+        Ok(true) => access,
+        Ok(false) => access & crate::landlock::file_rights(),
+        Err(e) => {
+            sys::close(fd);
+            return Err(e);
+        }
+    };
+    let r = sys::landlock_add_path_rule(ruleset, fd, allowed);
+    sys::close(fd);
+    r
 }
 
 const RESOLVE_IN_VIEW: u64 =
@@ -421,6 +448,11 @@ fn payload_main(plan: &Plan, sock: RawFd, umask: libc::mode_t) -> ! {
     // Every descriptor but stdio closes at exec, whatever the launcher's
     // host left open. CLOEXEC rather than close: the setup socket must stay
     // usable until exec to report an exec failure.
+    for &(resource, value) in &plan.rlimits {
+        if let Err(e) = sys::setrlimit(resource, value) {
+            fail(Stage::Rlimits, e);
+        }
+    }
     if let Err(e) = sys::close_range(3, c_uint::MAX, libc::CLOSE_RANGE_CLOEXEC) {
         fail(Stage::Fds, e);
     }
@@ -429,6 +461,13 @@ fn payload_main(plan: &Plan, sock: RawFd, umask: libc::mode_t) -> ! {
     }
     if let Err(e) = sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0) {
         fail(Stage::NoNewPrivs, e);
+    }
+    // After the mounts (a Landlock domain may not mount), after
+    // no_new_privs (required), and as late as possible before exec.
+    if let Some(ll) = &plan.landlock {
+        if let Err(e) = sys::landlock_restrict_self(ll.ruleset.as_raw_fd()) {
+            fail(Stage::Landlock, e);
+        }
     }
     let mut errno = Errno::ENOENT;
     for (i, path) in plan.exec.candidates.iter().enumerate() {

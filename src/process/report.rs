@@ -30,24 +30,31 @@ pub enum Stage {
     Hostname,
     /// Bringing up loopback.
     Loopback,
+    /// Adding the Landlock path rules (in the view, before the fork).
+    LandlockRules,
     /// Forking the payload from PID 1.
     ForkPayload,
     /// setsid: the payload loses the controlling terminal (TIOCSTI).
     NewSession,
     /// Changing to the working directory.
     Chdir,
+    /// Setting resource limits (before capabilities go: raising a hard
+    /// limit needs CAP_SYS_RESOURCE).
+    Rlimits,
     /// Closing every descriptor but stdio.
     Fds,
     /// Dropping every capability and locking securebits.
     DropCaps,
     /// Setting no_new_privs.
     NoNewPrivs,
+    /// Landlock restrict_self (after no_new_privs, which it requires).
+    Landlock,
     /// Executing the command.
     Exec,
 }
 
 impl Stage {
-    const ALL: [Stage; 18] = [
+    const ALL: [Stage; 21] = [
         Stage::AwaitIdMaps,
         Stage::PrivateMounts,
         Stage::OpenSources,
@@ -59,12 +66,15 @@ impl Stage {
         Stage::SealRoot,
         Stage::Hostname,
         Stage::Loopback,
+        Stage::LandlockRules,
         Stage::ForkPayload,
         Stage::NewSession,
         Stage::Chdir,
+        Stage::Rlimits,
         Stage::Fds,
         Stage::DropCaps,
         Stage::NoNewPrivs,
+        Stage::Landlock,
         Stage::Exec,
     ];
 
@@ -82,12 +92,15 @@ impl Stage {
             Stage::SealRoot => "read-only root",
             Stage::Hostname => "hostname",
             Stage::Loopback => "loopback",
+            Stage::LandlockRules => "landlock rules",
             Stage::ForkPayload => "fork payload",
             Stage::NewSession => "new session",
             Stage::Chdir => "working directory",
+            Stage::Rlimits => "resource limits",
             Stage::Fds => "file descriptors",
             Stage::DropCaps => "capabilities",
             Stage::NoNewPrivs => "no_new_privs",
+            Stage::Landlock => "landlock",
             Stage::Exec => "exec",
         }
     }

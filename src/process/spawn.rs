@@ -11,7 +11,7 @@ use crate::plan::Plan;
 use crate::sys;
 use nix::errno::Errno;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 /// Errors while starting the sandbox.
 #[derive(Debug, thiserror::Error)]
@@ -91,8 +91,7 @@ pub fn spawn(plan: &Plan) -> Result<Spawned, SpawnError> {
         Err(errno) => return Err(SpawnError::Clone { errno }),
     };
     drop(child_sock);
-    // SAFETY: clone3 with CLONE_PIDFD stored a new fd that nothing else owns.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    let pidfd = sys::owned(pidfd);
     let spawned = Spawned {
         pid,
         pidfd,

@@ -119,6 +119,51 @@ pub struct Profile {
     pub env: Option<EnvSection>,
     /// Limits.
     pub limits: Option<Limits>,
+    /// Landlock rules (paths are in the sandbox's view).
+    pub landlock: Option<LandlockSection>,
+}
+
+/// `landlock:` section. Lists are appended to a parent profile's; `scopes`
+/// and `compatibility` replace the parent's.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LandlockSection {
+    /// Paths beneath which files may be read and directories listed.
+    pub read: Option<Vec<At<String>>>,
+    /// Paths beneath which files may be written, created, renamed, removed.
+    pub write: Option<Vec<At<String>>>,
+    /// Paths beneath which files may be executed.
+    pub execute: Option<Vec<At<String>>>,
+    /// Fine-grained rules.
+    pub rules: Option<Vec<At<LandlockRuleSpec>>>,
+    /// TCP port rules (Landlock ABI 4); without this key TCP is not restricted.
+    pub net: Option<LandlockNet>,
+    /// `abstract-unix-socket`, `signal` (Landlock ABI 6). Default: both.
+    pub scopes: Option<At<Vec<At<String>>>>,
+    /// `best-effort` or `hard-requirement`; default: enforce everything the
+    /// kernel supports, drop (and report) rights newer than the kernel.
+    pub compatibility: Option<At<crate::landlock::Compat>>,
+}
+
+/// One fine-grained Landlock rule.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LandlockRuleSpec {
+    /// Path in the view.
+    pub path: String,
+    /// Right names (`read-file`, `make-dir`, `ioctl-dev`, …) or the
+    /// shorthands `read`, `write`, `execute`.
+    pub access: Vec<String>,
+}
+
+/// `landlock.net`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LandlockNet {
+    /// Ports the payload may bind with TCP.
+    pub bind: Option<Vec<u16>>,
+    /// Ports the payload may connect to with TCP.
+    pub connect: Option<Vec<u16>>,
 }
 
 /// A Linux namespace stockade can create.
@@ -243,11 +288,39 @@ pub struct EnvSection {
     pub set: Option<BTreeMap<String, At<String>>>,
 }
 
-/// `limits:` section.
+/// `limits:` section. Each field replaces a parent profile's.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Wall-clock limit (`30s`, `5m`, `1h 30m`). The payload gets SIGTERM,
     /// then after a 2 s grace period the whole sandbox is killed; exit code 124.
     pub wall_time: Option<At<String>>,
+    /// RLIMIT_CPU: CPU time (`10s`); SIGXCPU, then SIGKILL.
+    pub cpu_time: Option<At<String>>,
+    /// RLIMIT_AS: address space (`1G`).
+    pub address_space: Option<At<SizeRepr>>,
+    /// RLIMIT_DATA: data segment and heap.
+    pub data: Option<At<SizeRepr>>,
+    /// RLIMIT_FSIZE: largest file the payload may write (SIGXFSZ/EFBIG).
+    pub file_size: Option<At<SizeRepr>>,
+    /// RLIMIT_NOFILE: open file descriptors.
+    pub open_files: Option<At<u64>>,
+    /// RLIMIT_NPROC: processes (counted per user namespace: the sandbox only).
+    pub processes: Option<At<u64>>,
+    /// RLIMIT_CORE: core dump size. Default 0.
+    pub core: Option<At<SizeRepr>>,
+    /// RLIMIT_STACK.
+    pub stack: Option<At<SizeRepr>>,
+    /// RLIMIT_LOCKS: file locks.
+    pub locks: Option<At<u64>>,
+    /// RLIMIT_MEMLOCK: locked memory.
+    pub memlock: Option<At<SizeRepr>>,
+    /// RLIMIT_MSGQUEUE: bytes in POSIX message queues.
+    pub msgqueue: Option<At<SizeRepr>>,
+    /// RLIMIT_SIGPENDING: queued signals.
+    pub sigpending: Option<At<u64>>,
+    /// RLIMIT_NICE: ceiling of the nice value, as 20 - nice (0..40).
+    pub nice: Option<At<u64>>,
+    /// RLIMIT_RTPRIO: real-time priority ceiling. Default 0.
+    pub rtprio: Option<At<u64>>,
 }

@@ -6,9 +6,12 @@
 //! are appended after the parent's; `env.keep` is a union and `env.set` is
 //! merged key by key, the later layer winning.
 
-use super::model::{At, FsEntry, Loc, ModeRepr, Namespace, Profile, SizeRepr, UserSpec};
+use super::model::{
+    At, FsEntry, LandlockRuleSpec, Limits, Loc, ModeRepr, Namespace, Profile, SizeRepr, UserSpec,
+};
 use super::{Layer, ProfileError};
-use crate::policy::{Identity, Mount, MountOp, Policy};
+use crate::landlock::{self as ll, Compat, FsRule, LandlockPolicy};
+use crate::policy::{Identity, Mount, MountOp, Policy, Rlimit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::fs::MetadataExt;
@@ -69,6 +72,10 @@ pub struct Overrides {
     pub profile: Profile,
     /// `--net host` (false) or `--net none` (true).
     pub new_net: Option<bool>,
+    /// Paths the command line mounted (`--ro`, `--rw`, `--tmpfs`) and whether
+    /// writable: when the profile has Landlock filesystem rules, these get
+    /// read and execute (plus write) rules, so what you mount you can use.
+    pub landlock_grants: Vec<At<(String, bool)>>,
 }
 
 /// Everything the layers say, after merging.
@@ -81,7 +88,50 @@ struct Merged<'a> {
     fs: Vec<&'a At<FsEntry>>,
     keep: Vec<&'a At<String>>,
     set: BTreeMap<&'a str, &'a At<String>>,
-    wall_time: Option<&'a At<String>>,
+    limits: Limits,
+    ll_read: Vec<&'a At<String>>,
+    ll_write: Vec<&'a At<String>>,
+    ll_execute: Vec<&'a At<String>>,
+    ll_rules: Vec<&'a At<LandlockRuleSpec>>,
+    ll_bind: Option<Vec<u16>>,
+    ll_connect: Option<Vec<u16>>,
+    ll_scopes: Option<&'a At<Vec<At<String>>>>,
+    ll_compat: Option<&'a At<Compat>>,
+    grants: &'a [At<(String, bool)>],
+}
+
+/// Later layers replace earlier ones field by field.
+fn merge_limits(dst: &mut Limits, src: &Limits) {
+    macro_rules! take {
+        ($($f:ident),*) => {$(
+            if src.$f.is_some() {
+                dst.$f = src.$f.clone();
+            }
+        )*};
+    }
+    take!(
+        wall_time,
+        cpu_time,
+        address_space,
+        data,
+        file_size,
+        open_files,
+        processes,
+        core,
+        stack,
+        locks,
+        memlock,
+        msgqueue,
+        sigpending,
+        nice,
+        rtprio
+    );
+}
+
+fn append_ports(dst: &mut Option<Vec<u16>>, src: &Option<Vec<u16>>) {
+    if let Some(ports) = src {
+        dst.get_or_insert_with(Vec::new).extend(ports);
+    }
 }
 
 impl<'a> Merged<'a> {
@@ -98,7 +148,19 @@ impl<'a> Merged<'a> {
             }
         }
         if let Some(l) = &p.limits {
-            self.wall_time = l.wall_time.as_ref().or(self.wall_time);
+            merge_limits(&mut self.limits, l);
+        }
+        if let Some(l) = &p.landlock {
+            self.ll_read.extend(l.read.iter().flatten());
+            self.ll_write.extend(l.write.iter().flatten());
+            self.ll_execute.extend(l.execute.iter().flatten());
+            self.ll_rules.extend(l.rules.iter().flatten());
+            if let Some(net) = &l.net {
+                append_ports(&mut self.ll_bind, &net.bind);
+                append_ports(&mut self.ll_connect, &net.connect);
+            }
+            self.ll_scopes = l.scopes.as_ref().or(self.ll_scopes);
+            self.ll_compat = l.compatibility.as_ref().or(self.ll_compat);
         }
     }
 }
@@ -110,6 +172,7 @@ pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, 
         m.add(&l.profile);
     }
     m.add(&ov.profile);
+    m.grants = &ov.landlock_grants;
 
     let namespaces = resolve_namespaces(m.namespaces, ov.new_net)?;
     let hostname = match (namespaces.contains(&Namespace::Uts), m.hostname) {
@@ -151,13 +214,14 @@ pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, 
         }
     };
     let env = resolve_env(&m, host)?;
-    let wall_time = match m.wall_time {
-        None => None,
-        Some(w) => Some(humantime::parse_duration(&w.value).map_err(|e| {
-            ProfileError::new(&w.loc, format!("invalid wall_time '{}': {e}", w.value))
-                .hint("use a duration like 30s, 5m or 1h30m")
-        })?),
-    };
+    let wall_time = m
+        .limits
+        .wall_time
+        .as_ref()
+        .map(|w| duration(w, "wall_time"))
+        .transpose()?;
+    let rlimits = resolve_rlimits(&m.limits)?;
+    let landlock = resolve_landlock(&m, &mounts, host)?;
     for m in &mounts {
         if let MountOp::Bind {
             src,
@@ -184,7 +248,202 @@ pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, 
         mounts,
         env,
         wall_time,
+        rlimits,
+        landlock,
         warnings,
+    })
+}
+
+fn duration(w: &At<String>, what: &str) -> Result<std::time::Duration, ProfileError> {
+    humantime::parse_duration(&w.value).map_err(|e| {
+        ProfileError::new(&w.loc, format!("invalid {what} '{}': {e}", w.value))
+            .hint("use a duration like 30s, 5m or 1h30m")
+    })
+}
+
+/// Resource limits, soft = hard. `core` is 0 unless set.
+fn resolve_rlimits(l: &Limits) -> Result<Vec<Rlimit>, ProfileError> {
+    let mut out = Vec::new();
+    let mut push = |name: &'static str, resource: libc::__rlimit_resource_t, value: u64| {
+        out.push(Rlimit {
+            name,
+            resource: resource as i32,
+            value,
+        })
+    };
+    if let Some(c) = &l.cpu_time {
+        push(
+            "cpu_time",
+            libc::RLIMIT_CPU,
+            duration(c, "cpu_time")?.as_secs().max(1),
+        );
+    }
+    let sizes = [
+        ("address_space", libc::RLIMIT_AS, &l.address_space),
+        ("data", libc::RLIMIT_DATA, &l.data),
+        ("file_size", libc::RLIMIT_FSIZE, &l.file_size),
+        ("stack", libc::RLIMIT_STACK, &l.stack),
+        ("memlock", libc::RLIMIT_MEMLOCK, &l.memlock),
+        ("msgqueue", libc::RLIMIT_MSGQUEUE, &l.msgqueue),
+    ];
+    for (name, res, v) in sizes {
+        if let Some(v) = v {
+            push(name, res, parse_size(&v.value, &v.loc)?);
+        }
+    }
+    let core = match &l.core {
+        Some(v) => parse_size(&v.value, &v.loc)?,
+        None => 0,
+    };
+    push("core", libc::RLIMIT_CORE, core);
+    let counts = [
+        ("open_files", libc::RLIMIT_NOFILE, &l.open_files),
+        ("processes", libc::RLIMIT_NPROC, &l.processes),
+        ("locks", libc::RLIMIT_LOCKS, &l.locks),
+        ("sigpending", libc::RLIMIT_SIGPENDING, &l.sigpending),
+        ("nice", libc::RLIMIT_NICE, &l.nice),
+        ("rtprio", libc::RLIMIT_RTPRIO, &l.rtprio),
+    ];
+    for (name, res, v) in counts {
+        if let Some(v) = v {
+            if name == "nice" && v.value > 40 {
+                return Err(ProfileError::new(
+                    &v.loc,
+                    "nice must be 0..40 (20 - nice value)",
+                ));
+            }
+            push(name, res, v.value);
+        }
+    }
+    Ok(out)
+}
+
+fn resolve_landlock(
+    m: &Merged<'_>,
+    mounts: &[Mount],
+    host: &Host,
+) -> Result<LandlockPolicy, ProfileError> {
+    let mut fs = Vec::new();
+    let classes = [
+        (&m.ll_read, ll::read_rights().bits()),
+        (&m.ll_write, ll::write_rights().bits()),
+        (&m.ll_execute, ll::execute_rights().bits()),
+    ];
+    for (list, access) in classes {
+        for p in list.iter() {
+            fs.push(landlock_rule(&p.value, access, &p.loc, mounts, host)?);
+        }
+    }
+    if !fs.is_empty() {
+        for g in m.grants {
+            let (path, writable) = &g.value;
+            let mut access = ll::read_rights().bits() | ll::execute_rights().bits();
+            if *writable {
+                access |= ll::write_rights().bits();
+            }
+            fs.push(landlock_rule(path, access, &g.loc, mounts, host)?);
+        }
+    }
+    for r in &m.ll_rules {
+        let mut access = 0;
+        for name in &r.value.access {
+            access |= match name.as_str() {
+                "read" => ll::read_rights().bits(),
+                "write" => ll::write_rights().bits(),
+                "execute" => ll::execute_rights().bits(),
+                n => match ll::fs_right(n) {
+                    Some(a) => a as u64,
+                    None => {
+                        let all: Vec<&str> = ["read", "write", "execute"]
+                            .into_iter()
+                            .chain(ll::FS_RIGHTS.iter().map(|(n, _)| *n))
+                            .collect();
+                        let best = all
+                            .iter()
+                            .min_by_key(|c| super::edit_distance(n, c))
+                            .copied()
+                            .unwrap_or("read");
+                        return Err(ProfileError::new(
+                            &r.loc,
+                            format!("unknown landlock right '{n}'"),
+                        )
+                        .hint(format!("did you mean '{best}'? rights: {}", all.join(", "))));
+                    }
+                },
+            };
+        }
+        fs.push(landlock_rule(&r.value.path, access, &r.loc, mounts, host)?);
+    }
+    let scopes = match m.ll_scopes {
+        None => ll::default_scopes(),
+        Some(list) => {
+            let mut bits = 0;
+            for s in &list.value {
+                bits |= match s.value.as_str() {
+                    "abstract-unix-socket" => ::landlock::Scope::AbstractUnixSocket as u64,
+                    "signal" => ::landlock::Scope::Signal as u64,
+                    other => {
+                        return Err(
+                            ProfileError::new(&s.loc, format!("unknown scope '{other}'"))
+                                .hint("scopes: abstract-unix-socket, signal"),
+                        )
+                    }
+                };
+            }
+            bits
+        }
+    };
+    Ok(LandlockPolicy {
+        fs,
+        bind_tcp: m.ll_bind.clone(),
+        connect_tcp: m.ll_connect.clone(),
+        scopes,
+        compat: m.ll_compat.map(|c| c.value).unwrap_or_default(),
+    })
+}
+
+/// A rule must name a path in the view, and may not grant writes beneath a
+/// read-only bind (the mount would refuse them anyway: the rule is a mistake).
+fn landlock_rule(
+    path: &str,
+    access: u64,
+    loc: &Loc,
+    mounts: &[Mount],
+    host: &Host,
+) -> Result<FsRule, ProfileError> {
+    let p = view_path(&expand(path, loc, host)?, loc, "landlock path")?;
+    if !in_view(&p, mounts) {
+        return Err(ProfileError::new(
+            loc,
+            format!(
+                "landlock rule on {}, which is not part of the sandbox's view",
+                p.display()
+            ),
+        )
+        .hint("bind or create the path first, or remove the rule"));
+    }
+    if access & ll::write_rights().bits() != 0 {
+        if let Base::Host(i, _, _) = base_of(mounts, mounts.len(), &p) {
+            if let MountOp::Bind {
+                writable: false, ..
+            } = mounts[i].op
+            {
+                return Err(ProfileError::new(
+                    loc,
+                    format!(
+                        "landlock write rule on {}, which lies in a read-only bind ({})",
+                        p.display(),
+                        mounts[i].loc
+                    ),
+                )
+                .hint("make the bind writable, or drop the write rule"));
+            }
+        }
+    }
+    Ok(FsRule {
+        path: p,
+        access,
+        loc: loc.clone(),
     })
 }
 
@@ -392,6 +651,20 @@ fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, ProfileError> 
         ("symlink", f.symlink.is_some()),
     ];
     let set: Vec<&str> = kinds.iter().filter(|k| k.1).map(|k| k.0).collect();
+    if [&f.bind, &f.tmpfs, &f.proc, &f.dev, &f.dir, &f.symlink]
+        .iter()
+        .any(|d| {
+            d.as_deref()
+                .is_some_and(|d| d.trim_end_matches('/').is_empty())
+        })
+        && f.dest.is_none()
+    {
+        return Err(ProfileError::new(
+            loc,
+            "'/' cannot be a destination: it is the sandbox's own root",
+        )
+        .hint("give the operation a subdirectory (for a bind, use 'dest:')"));
+    }
     let kind = match set.as_slice() {
         [k] => *k,
         [] => {
