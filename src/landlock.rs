@@ -242,7 +242,8 @@ pub fn prepare(p: &LandlockPolicy, kernel_abi: i32) -> Result<Prepared, Landlock
                     false,
                 )?;
             }
-            if handled_fs != 0 {
+            // A rule left with no right would be refused by the kernel.
+            if handled_fs != 0 && r.access & supported_fs != 0 {
                 // Policy paths are NUL-free (checked when resolving).
                 if let Ok(c) = CString::new(r.path.as_os_str().as_bytes()) {
                     fs_rules.push((c, r.access & supported_fs));
@@ -324,6 +325,11 @@ mod tests {
         let r = prepare(&p, 7).unwrap();
         assert_eq!(r.status(), "partially enforced");
         assert_eq!(r.fs_rules[0].1, AccessFs::ReadFile as u64);
+        let only_new = LandlockPolicy {
+            fs: vec![rule("/tmp", AccessFs::ResolveUnix.into())],
+            ..Default::default()
+        };
+        assert!(prepare(&only_new, 7).unwrap().fs_rules.is_empty());
         assert!(r.dropped[0].contains("resolve-unix"), "{:?}", r.dropped);
         let hard = LandlockPolicy {
             compat: Compat::HardRequirement,

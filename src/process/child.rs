@@ -240,7 +240,12 @@ fn add_path_rule(ruleset: RawFd, path: &std::ffi::CStr, access: u64) -> sys::Sys
             return Err(e);
         }
     };
-    let r = sys::landlock_add_path_rule(ruleset, fd, allowed);
+    // A file rule with only directory rights grants nothing.
+    let r = if allowed == 0 {
+        Ok(())
+    } else {
+        sys::landlock_add_path_rule(ruleset, fd, allowed)
+    };
     sys::close(fd);
     r
 }
