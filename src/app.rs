@@ -205,9 +205,28 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         Outcome::Vanished(st) => {
             eprintln!("stockade: the sandbox's init ended without reporting (wait status {st:#x})")
         }
+        Outcome::SeccompViolation { nr, arch } => {
+            eprintln!(
+                "stockade: payload killed by seccomp: {}",
+                describe_syscall(nr, arch)
+            )
+        }
         Outcome::Exited(_) | Outcome::Signaled(_) => {}
     }
     Ok(outcome.exit_code())
+}
+
+/// `bpf (syscall 321)`, or the number and architecture when unknown.
+pub fn describe_syscall(nr: i32, arch: u32) -> String {
+    use crate::seccomp::Arch;
+    let known = [Arch::X86_64, Arch::Aarch64]
+        .into_iter()
+        .find(|a| a.audit() == arch)
+        .and_then(|a| a.syscall_name(i64::from(nr)));
+    match known {
+        Some(name) => format!("{name} (syscall {nr})"),
+        None => format!("syscall {nr} (arch {arch:#x})"),
+    }
 }
 
 /// One line (plus a hint where it helps) for a failed setup step.

@@ -22,6 +22,7 @@ pub mod plan;
 pub mod policy;
 pub mod process;
 pub mod profile;
+pub mod seccomp;
 pub mod sys;
 
 pub use error::Error;

@@ -27,6 +27,9 @@ pub enum PlanError {
     /// A declared Landlock control cannot be enforced by this kernel.
     #[error(transparent)]
     Landlock(#[from] crate::landlock::LandlockError),
+    /// The seccomp filters cannot be compiled.
+    #[error(transparent)]
+    Seccomp(#[from] crate::seccomp::SeccompError),
     /// Building the Landlock ruleset failed.
     #[error("landlock: cannot {what}: {errno}")]
     Ruleset {
@@ -185,6 +188,15 @@ pub struct Plan {
     pub landlock: Option<LandlockPlan>,
     /// Landlock report (also when nothing is enforced).
     pub landlock_report: crate::landlock::Prepared,
+    /// Seccomp filters, installed in order just before exec.
+    pub seccomp: Vec<crate::seccomp::Filter>,
+}
+
+impl Plan {
+    /// Whether a filter reports kills through a listener fd.
+    pub fn has_listener(&self) -> bool {
+        self.seccomp.iter().any(|f| f.listener)
+    }
 }
 
 /// Creates the ruleset and adds the port rules.
@@ -601,6 +613,7 @@ pub fn build(policy: &Policy, argv: &[OsString]) -> Result<Plan, PlanError> {
             .collect(),
         landlock,
         landlock_report,
+        seccomp: crate::seccomp::compile(policy.seccomp.as_ref(), crate::seccomp::Arch::native())?,
     })
 }
 

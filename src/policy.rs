@@ -29,6 +29,9 @@ pub struct Policy {
     pub rlimits: Vec<Rlimit>,
     /// Landlock rules.
     pub landlock: crate::landlock::LandlockPolicy,
+    /// Seccomp allowlist; None when the profile has no `seccomp` section
+    /// (the side-door filter still applies).
+    pub seccomp: Option<crate::seccomp::SeccompPolicy>,
     /// Things that work but deserve the user's attention, printed at start.
     pub warnings: Vec<String>,
 }

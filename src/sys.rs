@@ -114,14 +114,107 @@ pub unsafe fn clone_pidfd(flags: u64) -> SysResult<(pid_t, RawFd)> {
     Ok((pid, pidfd))
 }
 
-/// A plain fork by the raw `clone` syscall, which (unlike libc's `fork`)
-/// runs no atfork handlers, so it takes no locks. Returns 0 in the child.
-pub fn fork_raw() -> SysResult<pid_t> {
-    // SAFETY: with only SIGCHLD as flags and null stack/tid/tls arguments,
-    // clone behaves as fork: the child gets a private copy of memory. Callers
-    // are sandbox-side processes that only make raw syscalls afterwards.
-    let rc = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as c_long, 0, 0, 0, 0) };
+/// A fork by the raw `clone` syscall with extra flags (`CLONE_VFORK`,
+/// `CLONE_FILES`): the caller is suspended until the child execs or exits
+/// with `CLONE_VFORK`, and shares its descriptor table until the child's
+/// exec with `CLONE_FILES`. Returns 0 in the child.
+pub fn fork_with(extra: c_long) -> SysResult<pid_t> {
+    // SAFETY: without CLONE_VM the child still gets a private copy of
+    // memory (CLONE_VFORK only suspends the parent); stack, tid and tls
+    // arguments are null, as for fork.
+    let rc = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as c_long | extra, 0, 0, 0, 0) };
     check(rc).map(|p| p as pid_t)
+}
+
+/// Whether `fd` is an open descriptor.
+pub fn fd_is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD only reads the descriptor flags.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
+}
+
+/// Installs a seccomp filter on the calling thread. With `listener`, the
+/// filter's user notifications go to the returned fd (close-on-exec).
+pub fn seccomp_install(prog: &[seccompiler::sock_filter], listener: bool) -> SysResult<RawFd> {
+    #[repr(C)]
+    struct SockFprog {
+        len: libc::c_ushort,
+        filter: *const seccompiler::sock_filter,
+    }
+    const SECCOMP_SET_MODE_FILTER: c_uint = 1;
+    const SECCOMP_FILTER_FLAG_NEW_LISTENER: c_uint = 1 << 3;
+    let fprog = SockFprog {
+        // Programs are checked against the kernel's 4096-instruction limit
+        // when compiled, so the length fits.
+        len: prog.len() as libc::c_ushort,
+        filter: prog.as_ptr(),
+    };
+    let flags = if listener {
+        SECCOMP_FILTER_FLAG_NEW_LISTENER
+    } else {
+        0
+    };
+    // SAFETY: fprog points at `prog`, alive for the call; the kernel copies
+    // the program before returning.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            SECCOMP_SET_MODE_FILTER,
+            flags,
+            &fprog as *const SockFprog,
+        )
+    };
+    fd_of(rc)
+}
+
+/// Sends `bytes` with the descriptor `fd` attached (SCM_RIGHTS), from a
+/// stack buffer.
+pub fn send_fd(sock: RawFd, bytes: &[u8], fd: RawFd) -> SysResult<()> {
+    #[repr(C)]
+    struct Cmsg {
+        hdr: libc::cmsghdr,
+        fd: c_int,
+        pad: c_int,
+    }
+    // SAFETY: cmsghdr is plain data; zeroed is valid.
+    let mut cmsg: Cmsg = unsafe { std::mem::zeroed() };
+    cmsg.hdr.cmsg_len = std::mem::size_of::<libc::cmsghdr>() + std::mem::size_of::<c_int>();
+    cmsg.hdr.cmsg_level = libc::SOL_SOCKET;
+    cmsg.hdr.cmsg_type = libc::SCM_RIGHTS;
+    cmsg.fd = fd;
+    let mut iov = libc::iovec {
+        iov_base: bytes.as_ptr() as *mut libc::c_void,
+        iov_len: bytes.len(),
+    };
+    // SAFETY: msghdr is plain data; zeroed is valid.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = (&mut cmsg as *mut Cmsg).cast();
+    msg.msg_controllen = std::mem::size_of::<Cmsg>();
+    // SAFETY: msg points at a valid iovec and control buffer that outlive
+    // the call; sendmsg only reads them.
+    let rc = unsafe { libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL) };
+    check(rc as c_long).map(drop)
+}
+
+/// Receives one seccomp user notification: `(syscall nr, audit arch)`.
+pub fn seccomp_notif_recv(fd: RawFd) -> SysResult<(i32, u32)> {
+    #[repr(C)]
+    struct Notif {
+        id: u64,
+        pid: u32,
+        flags: u32,
+        nr: i32,
+        arch: u32,
+        ip: u64,
+        args: [u64; 6],
+    }
+    const SECCOMP_IOCTL_NOTIF_RECV: libc::c_ulong = 0xc050_2100;
+    // SAFETY: Notif is plain data; the kernel requires it zeroed.
+    let mut n: Notif = unsafe { std::mem::zeroed() };
+    // SAFETY: n is the 80-byte struct seccomp_notif the ioctl fills.
+    check_int(unsafe { libc::ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &mut n as *mut Notif) })?;
+    Ok((n.nr, n.arch))
 }
 
 /// mount(2).

@@ -45,7 +45,23 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock: RawFd, parent_sock: RawFd) -> !
             sys::exit(SETUP_FAILED);
         }
     };
-    let payload = match sys::fork_raw() {
+    // With a seccomp listener the payload shares PID 1's descriptor table
+    // until its exec (CLONE_FILES) and PID 1 waits for that exec
+    // (CLONE_VFORK): the listener fd the payload's filter creates, at the
+    // lowest free number, is then in PID 1's table, and PID 1 passes it to
+    // the launcher. The payload makes no syscall after installing the
+    // filter except execve, so nothing needs the launcher before it has it.
+    let slot = if plan.has_listener() {
+        lowest_free_fd()
+    } else {
+        -1
+    };
+    let flags = if slot >= 0 {
+        (libc::CLONE_VFORK | libc::CLONE_FILES) as libc::c_long
+    } else {
+        0
+    };
+    let payload = match sys::fork_with(flags) {
         Ok(p) => p,
         Err(errno) => {
             send(
@@ -62,7 +78,15 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock: RawFd, parent_sock: RawFd) -> !
     if payload == 0 {
         payload_main(plan, sock, old_umask)
     }
+    if slot >= 0 && sys::fd_is_open(slot) {
+        let _ = sys::send_fd(sock, &Record::Listener.encode(), slot);
+        sys::close(slot);
+    }
     init::run(payload, sock, plan.last_cap)
+}
+
+fn lowest_free_fd() -> RawFd {
+    (0..4096).find(|fd| !sys::fd_is_open(*fd)).unwrap_or(-1)
 }
 
 /// Steps 1–10: everything PID 1 does before it forks the payload. Returns
@@ -472,6 +496,13 @@ fn payload_main(plan: &Plan, sock: RawFd, umask: libc::mode_t) -> ! {
     if let Some(ll) = &plan.landlock {
         if let Err(e) = sys::landlock_restrict_self(ll.ruleset.as_raw_fd()) {
             fail(Stage::Landlock, e);
+        }
+    }
+    // Last: from here on the payload's own filter judges every syscall, and
+    // stockade makes only execve (and, on failure, write and exit_group).
+    for f in &plan.seccomp {
+        if let Err(e) = sys::seccomp_install(&f.prog, f.listener) {
+            fail(Stage::Seccomp, e);
         }
     }
     let mut errno = Errno::ENOENT;

@@ -49,12 +49,14 @@ pub enum Stage {
     NoNewPrivs,
     /// Landlock restrict_self (after no_new_privs, which it requires).
     Landlock,
+    /// Installing the seccomp filters (last: nothing after it but exec).
+    Seccomp,
     /// Executing the command.
     Exec,
 }
 
 impl Stage {
-    const ALL: [Stage; 21] = [
+    const ALL: [Stage; 22] = [
         Stage::AwaitIdMaps,
         Stage::PrivateMounts,
         Stage::OpenSources,
@@ -75,6 +77,7 @@ impl Stage {
         Stage::DropCaps,
         Stage::NoNewPrivs,
         Stage::Landlock,
+        Stage::Seccomp,
         Stage::Exec,
     ];
 
@@ -101,6 +104,7 @@ impl Stage {
             Stage::DropCaps => "capabilities",
             Stage::NoNewPrivs => "no_new_privs",
             Stage::Landlock => "landlock",
+            Stage::Seccomp => "seccomp",
             Stage::Exec => "exec",
         }
     }
@@ -128,12 +132,15 @@ pub enum Record {
     Failed(Failure),
     /// The payload ended with this raw wait status.
     Status(i32),
+    /// The seccomp listener fd is attached (SCM_RIGHTS).
+    Listener,
 }
 
 /// Size of an encoded record.
 pub const RECORD_LEN: usize = 16;
 const KIND_FAILED: u32 = 1;
 const KIND_STATUS: u32 = 2;
+const KIND_LISTENER: u32 = 3;
 
 impl Record {
     /// Encodes without allocating.
@@ -141,6 +148,7 @@ impl Record {
         let (kind, a, b, c) = match self {
             Record::Failed(f) => (KIND_FAILED, f.stage as u32, f.index, f.errno as i32),
             Record::Status(s) => (KIND_STATUS, 0, 0, s),
+            Record::Listener => (KIND_LISTENER, 0, 0, 0),
         };
         let mut out = [0u8; RECORD_LEN];
         out[0..4].copy_from_slice(&kind.to_ne_bytes());
@@ -163,6 +171,7 @@ impl Record {
                 errno: Errno::from_raw(word(12) as i32),
             })),
             KIND_STATUS => Some(Record::Status(word(12) as i32)),
+            KIND_LISTENER => Some(Record::Listener),
             _ => None,
         }
     }

@@ -1,12 +1,16 @@
 //! The launcher's wait loop: relays signals to the sandbox, enforces the
-//! wall-time limit, collects the setup and status records, reaps the init.
+//! wall-time limit, collects the setup and status records, answers seccomp
+//! kill notifications, reaps the init.
 
 use super::report::{Failure, Record, RECORD_LEN};
 use super::Spawned;
 use crate::sys;
+use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signalfd::SignalFd;
-use std::os::fd::{AsFd, AsRawFd};
+use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+use std::io::IoSliceMut;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// How long the payload has between SIGTERM and SIGKILL at the time limit.
@@ -23,6 +27,14 @@ pub enum Outcome {
     TimedOut,
     /// Setup failed before the payload ran (or its exec failed).
     SetupFailed(Failure),
+    /// The payload made a syscall its seccomp filter kills; the sandbox was
+    /// killed. `nr` and the audit `arch` come from the kernel's notification.
+    SeccompViolation {
+        /// Syscall number.
+        nr: i32,
+        /// `AUDIT_ARCH_*` of the call.
+        arch: u32,
+    },
     /// The sandbox's init ended without reporting (raw wait status).
     Vanished(i32),
 }
@@ -34,8 +46,10 @@ impl Outcome {
             Outcome::Exited(c) => c,
             Outcome::Signaled(s) => 128 + s,
             Outcome::TimedOut => 124,
+            // As if the kernel had killed it with SIGSYS.
+            Outcome::SeccompViolation { .. } => 128 + libc::SIGSYS,
             Outcome::SetupFailed(f) if f.stage == super::Stage::Exec => {
-                if f.errno == nix::errno::Errno::ENOENT {
+                if f.errno == Errno::ENOENT {
                     127
                 } else {
                     126
@@ -56,6 +70,16 @@ fn from_wait_status(raw: i32) -> Outcome {
     }
 }
 
+/// What the loop has learned so far.
+#[derive(Default)]
+struct State {
+    failure: Option<Failure>,
+    status: Option<i32>,
+    violation: Option<(i32, u32)>,
+    listener: Option<OwnedFd>,
+    sock_open: bool,
+}
+
 /// Waits for the sandbox to end. `signals` (when given) delivers the
 /// launcher's own signals, which are forwarded to the payload.
 pub fn supervise(
@@ -65,14 +89,14 @@ pub fn supervise(
 ) -> std::io::Result<Outcome> {
     let deadline = wall_time.map(|d| Instant::now() + d);
     let mut kill_at: Option<Instant> = None;
-    let mut failure: Option<Failure> = None;
-    let mut status: Option<i32> = None;
-    let mut sock_open = true;
+    let mut st = State {
+        sock_open: true,
+        ..State::default()
+    };
     let pidfd = s.pidfd.as_raw_fd();
     let init_status = loop {
         let now = Instant::now();
-        let wake = kill_at.or(deadline);
-        let timeout = match wake {
+        let timeout = match kill_at.or(deadline) {
             Some(t) if t <= now => {
                 if kill_at.is_none() {
                     let _ = sys::pidfd_kill(pidfd, libc::SIGTERM);
@@ -89,49 +113,73 @@ pub fn supervise(
             }
             None => PollTimeout::NONE,
         };
+        // Order: init, socket, listener, signals; absent ones are skipped.
         let mut fds = vec![PollFd::new(s.pidfd.as_fd(), PollFlags::POLLIN)];
-        if sock_open {
+        let sock_i = st.sock_open.then(|| {
             fds.push(PollFd::new(s.sock.as_fd(), PollFlags::POLLIN));
-        }
-        if let Some(sig) = signals {
+            fds.len() - 1
+        });
+        let listener_i = st.listener.as_ref().map(|l| {
+            fds.push(PollFd::new(l.as_fd(), PollFlags::POLLIN));
+            fds.len() - 1
+        });
+        let sig_i = signals.map(|sig| {
             fds.push(PollFd::new(sig.as_fd(), PollFlags::POLLIN));
-        }
+            fds.len() - 1
+        });
         match poll(&mut fds, timeout) {
-            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Ok(_) | Err(Errno::EINTR) => {}
             Err(e) => return Err(e.into()),
         }
-        let ready = |i: usize| {
-            fds.get(i)
-                .and_then(|f| f.revents())
-                .is_some_and(|r| !r.is_empty())
+        let events = |i: Option<usize>| {
+            i.and_then(|i| fds[i].revents())
+                .unwrap_or(PollFlags::empty())
         };
-        let (init_ready, sock_ready) = (ready(0), sock_open && ready(1));
-        let sig_ready = signals.is_some() && ready(if sock_open { 2 } else { 1 });
+        let (init_ev, sock_ev, listener_ev, sig_ev) = (
+            events(Some(0)),
+            events(sock_i),
+            events(listener_i),
+            events(sig_i),
+        );
         drop(fds);
-        if sock_ready {
-            sock_open = read_record(&s, &mut failure, &mut status) != Read::Closed;
+        if !sock_ev.is_empty() {
+            st.sock_open = read_record(s.sock.as_raw_fd(), &mut st) != Read::Closed;
         }
-        if sig_ready {
+        if listener_ev.contains(PollFlags::POLLIN) {
+            if let Some(l) = &st.listener {
+                if let Ok(v) = sys::seccomp_notif_recv(l.as_raw_fd()) {
+                    // Record the first violation, then end the whole
+                    // sandbox: the offending call never runs.
+                    st.violation.get_or_insert(v);
+                    let _ = sys::pidfd_kill(pidfd, libc::SIGKILL);
+                }
+            }
+        } else if !listener_ev.is_empty() {
+            // Hang-up: no process uses the filter any more.
+            st.listener = None;
+        }
+        if !sig_ev.is_empty() {
             if let Some(sigfd) = signals {
                 if let Ok(Some(info)) = sigfd.read_signal() {
                     let _ = sys::pidfd_kill(pidfd, info.ssi_signo as i32);
                 }
             }
         }
-        if init_ready {
-            if let Some(st) = sys::wait_pidfd(pidfd, true)? {
-                break st;
+        if !init_ev.is_empty() {
+            if let Some(status) = sys::wait_pidfd(pidfd, true)? {
+                break status;
             }
         }
     };
     // Everything in the sandbox is gone once its init is reaped; collect
     // what it sent.
-    while sock_open && read_record(&s, &mut failure, &mut status) == Read::Record {}
-    Ok(match (failure, status) {
-        (Some(f), _) => Outcome::SetupFailed(f),
+    while st.sock_open && read_record(s.sock.as_raw_fd(), &mut st) == Read::Record {}
+    Ok(match (st.failure, st.violation, st.status) {
+        (Some(f), _, _) => Outcome::SetupFailed(f),
+        (None, Some((nr, arch)), _) => Outcome::SeccompViolation { nr, arch },
         _ if kill_at.is_some() => Outcome::TimedOut,
-        (None, Some(st)) => from_wait_status(st),
-        (None, None) => Outcome::Vanished(init_status),
+        (None, None, Some(status)) => from_wait_status(status),
+        (None, None, None) => Outcome::Vanished(init_status),
     })
 }
 
@@ -142,27 +190,48 @@ enum Read {
     Closed,
 }
 
-/// Reads one record without blocking.
-fn read_record(s: &Spawned, failure: &mut Option<Failure>, status: &mut Option<i32>) -> Read {
+/// Reads one record (and a descriptor that comes with it) without blocking.
+/// Malformed records are ignored: the sandbox is not trusted.
+fn read_record(sock: RawFd, st: &mut State) -> Read {
     let mut buf = [0u8; RECORD_LEN + 1];
-    match nix::sys::socket::recv(
-        s.sock.as_raw_fd(),
-        &mut buf,
-        nix::sys::socket::MsgFlags::MSG_DONTWAIT,
-    ) {
-        Ok(0) => Read::Closed,
-        Ok(n) => {
-            match Record::decode(&buf[..n]) {
-                // The first failure is the cause; later ones are fallout.
-                Some(Record::Failed(f)) => {
-                    failure.get_or_insert(f);
+    let mut cmsg = nix::cmsg_space!([RawFd; 1]);
+    let (n, fds) = {
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        match recvmsg::<()>(
+            sock,
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Ok(msg) => {
+                let mut fds: Vec<OwnedFd> = Vec::new();
+                if let Ok(cmsgs) = msg.cmsgs() {
+                    for c in cmsgs {
+                        if let ControlMessageOwned::ScmRights(raw) = c {
+                            // Each received fd is new and ours alone.
+                            fds.extend(raw.into_iter().map(sys::owned));
+                        }
+                    }
                 }
-                Some(Record::Status(st)) => *status = Some(st),
-                None => {}
+                (msg.bytes, fds)
             }
-            Read::Record
+            Err(Errno::EAGAIN | Errno::EINTR) => return Read::Empty,
+            Err(_) => return Read::Closed,
         }
-        Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => Read::Empty,
-        Err(_) => Read::Closed,
+    };
+    if n == 0 {
+        return Read::Closed;
     }
+    match Record::decode(&buf[..n]) {
+        // The first failure is the cause; later ones are fallout.
+        Some(Record::Failed(f)) => {
+            st.failure.get_or_insert(f);
+        }
+        Some(Record::Status(status)) => st.status = Some(status),
+        Some(Record::Listener) if st.listener.is_none() => {
+            st.listener = fds.into_iter().next();
+        }
+        Some(Record::Listener) | None => {}
+    }
+    Read::Record
 }

@@ -121,6 +121,82 @@ pub struct Profile {
     pub limits: Option<Limits>,
     /// Landlock rules (paths are in the sandbox's view).
     pub landlock: Option<LandlockSection>,
+    /// Seccomp allowlist. Without it, only the built-in side-door filter
+    /// applies (see SECURITY.md).
+    pub seccomp: Option<SeccompSection>,
+}
+
+/// `seccomp:` section. `allow` and `deny` are appended to a parent
+/// profile's; `default_action` replaces it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeccompSection {
+    /// `kill-process` (default), `kill-thread`, `trap`, `log`, `errno(NAME|N)`.
+    pub default_action: Option<At<String>>,
+    /// Syscall names, `@groups` and argument rules.
+    pub allow: Option<Vec<At<SyscallSpec>>>,
+    /// Syscalls (or groups, or argument rules) answered with an errno.
+    pub deny: Option<Vec<At<DenySpec>>>,
+}
+
+/// An allowlist entry: a name (`read`, `@basic-io`) or a rule.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SyscallSpec {
+    /// A syscall or `@group`.
+    Name(String),
+    /// A syscall with argument conditions.
+    Rule(RuleSpec),
+}
+
+/// `{syscall: socket, args: [{arg: 0, op: eq, value: AF_UNIX}], why: "..."}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Syscall or `@group` (a group takes no `args`).
+    pub syscall: String,
+    /// Conditions, all of which must hold.
+    #[serde(default)]
+    pub args: Vec<ArgSpec>,
+    /// Why the entry is there (required in shipped profiles).
+    pub why: Option<String>,
+}
+
+/// `{syscall: ptrace, errno: EPERM}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenySpec {
+    /// Syscall or `@group`.
+    pub syscall: String,
+    /// Errno name or number.
+    pub errno: ValueRepr,
+    /// Conditions, all of which must hold.
+    #[serde(default)]
+    pub args: Vec<ArgSpec>,
+    /// Why.
+    pub why: Option<String>,
+}
+
+/// One argument condition.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgSpec {
+    /// Argument index, 0..=5.
+    pub arg: u8,
+    /// `eq ne lt le gt ge masked_eq(MASK)`.
+    pub op: String,
+    /// A number or a constant name (`AF_UNIX`, `O_WRONLY|O_CREAT`).
+    pub value: ValueRepr,
+}
+
+/// A number or a name.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum ValueRepr {
+    /// A number.
+    Num(u64),
+    /// A name or an expression of names.
+    Text(String),
 }
 
 /// `landlock:` section. Lists are appended to a parent profile's; `scopes`

@@ -7,11 +7,13 @@
 //! merged key by key, the later layer winning.
 
 use super::model::{
-    At, FsEntry, LandlockRuleSpec, Limits, Loc, ModeRepr, Namespace, Profile, SizeRepr, UserSpec,
+    ArgSpec, At, DenySpec, FsEntry, LandlockRuleSpec, Limits, Loc, ModeRepr, Namespace, Profile,
+    SizeRepr, SyscallSpec, UserSpec, ValueRepr,
 };
 use super::{Layer, ProfileError};
 use crate::landlock::{self as ll, Compat, FsRule, LandlockPolicy};
 use crate::policy::{Identity, Mount, MountOp, Policy, Rlimit};
+use crate::seccomp::{self, Action, Arch, Cond, Op, SeccompPolicy};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::fs::MetadataExt;
@@ -98,6 +100,10 @@ struct Merged<'a> {
     ll_scopes: Option<&'a At<Vec<At<String>>>>,
     ll_compat: Option<&'a At<Compat>>,
     grants: &'a [At<(String, bool)>],
+    sc_present: bool,
+    sc_default: Option<&'a At<String>>,
+    sc_allow: Vec<&'a At<SyscallSpec>>,
+    sc_deny: Vec<&'a At<DenySpec>>,
 }
 
 /// Later layers replace earlier ones field by field.
@@ -162,6 +168,12 @@ impl<'a> Merged<'a> {
             self.ll_scopes = l.scopes.as_ref().or(self.ll_scopes);
             self.ll_compat = l.compatibility.as_ref().or(self.ll_compat);
         }
+        if let Some(sc) = &p.seccomp {
+            self.sc_present = true;
+            self.sc_default = sc.default_action.as_ref().or(self.sc_default);
+            self.sc_allow.extend(sc.allow.iter().flatten());
+            self.sc_deny.extend(sc.deny.iter().flatten());
+        }
     }
 }
 
@@ -222,6 +234,7 @@ pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, 
         .transpose()?;
     let rlimits = resolve_rlimits(&m.limits)?;
     let landlock = resolve_landlock(&m, &mounts, host)?;
+    let seccomp = resolve_seccomp(&m, &mut warnings)?;
     for m in &mounts {
         if let MountOp::Bind {
             src,
@@ -250,8 +263,117 @@ pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, 
         wall_time,
         rlimits,
         landlock,
+        seccomp,
         warnings,
     })
+}
+
+fn value(v: &ValueRepr) -> Result<u64, String> {
+    match v {
+        ValueRepr::Num(n) => Ok(*n),
+        ValueRepr::Text(t) => seccomp::consts::parse_value(t),
+    }
+}
+
+fn conds(args: &[ArgSpec]) -> Result<Vec<Cond>, String> {
+    args.iter()
+        .map(|a| {
+            if a.arg > 5 {
+                return Err(format!(
+                    "argument index {} is impossible: syscalls have arguments 0 to 5",
+                    a.arg
+                ));
+            }
+            Ok(Cond {
+                arg: a.arg,
+                op: Op::parse(&a.op)?,
+                value: value(&a.value)?,
+            })
+        })
+        .collect()
+}
+
+/// Syscalls stockade itself makes after the filter is in place: execve of
+/// the payload, and write + exit_group to report an exec failure.
+const NEEDED_AFTER_FILTER: [&str; 3] = ["execve", "write", "exit_group"];
+
+fn resolve_seccomp(
+    m: &Merged<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<SeccompPolicy>, ProfileError> {
+    if !m.sc_present {
+        return Ok(None);
+    }
+    let arch = Arch::native();
+    let default_action = match m.sc_default {
+        None => Action::KillProcess,
+        Some(a) => Action::parse(&a.value).map_err(|e| ProfileError::new(&a.loc, e))?,
+    };
+    let mut allow = Vec::new();
+    for a in &m.sc_allow {
+        let (name, c) = match &a.value {
+            SyscallSpec::Name(n) => (n.as_str(), Vec::new()),
+            SyscallSpec::Rule(r) => (
+                r.syscall.as_str(),
+                conds(&r.args).map_err(|e| ProfileError::new(&a.loc, e))?,
+            ),
+        };
+        let entries = seccomp::expand(name, arch, &a.loc, &c)
+            .map_err(|e| ProfileError::new(&a.loc, format!("seccomp.allow: {e}")))?;
+        for e in &entries {
+            if seccomp::groups::DANGEROUS.contains(&e.name.as_str()) {
+                warnings.push(format!(
+                    "{}: seccomp allows {}{}, a known way out of sandboxes or into the kernel",
+                    a.loc,
+                    e.name,
+                    if e.via.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (from {})", e.via)
+                    }
+                ));
+            }
+        }
+        allow.extend(entries);
+    }
+    let mut deny = Vec::new();
+    for d in &m.sc_deny {
+        let errno = match &d.value.errno {
+            ValueRepr::Num(n) => seccomp::parse_errno(&n.to_string()),
+            ValueRepr::Text(t) => seccomp::parse_errno(t),
+        }
+        .map_err(|e| ProfileError::new(&d.loc, e))?;
+        let c = conds(&d.value.args).map_err(|e| ProfileError::new(&d.loc, e))?;
+        let entries = seccomp::expand(&d.value.syscall, arch, &d.loc, &c)
+            .map_err(|e| ProfileError::new(&d.loc, format!("seccomp.deny: {e}")))?;
+        deny.extend(entries.into_iter().map(|e| (e, errno)));
+    }
+    let at = m.sc_default.map(|a| a.loc.clone()).unwrap_or_else(|| {
+        m.sc_allow
+            .first()
+            .map(|a| a.loc.clone())
+            .unwrap_or_else(Loc::cli)
+    });
+    if allow.is_empty() {
+        return Err(ProfileError::new(&at, "the seccomp allowlist is empty")
+            .hint("allow at least @default; every program needs some syscalls"));
+    }
+    if !matches!(default_action, Action::Log) {
+        for need in NEEDED_AFTER_FILTER {
+            if !allow.iter().any(|e| e.name == need && e.conds.is_empty()) {
+                return Err(ProfileError::new(
+                    &at,
+                    format!("the seccomp allowlist lacks {need}, which stockade needs after the filter is in place"),
+                )
+                .hint(format!("add {need} (or @default) to seccomp.allow")));
+            }
+        }
+    }
+    Ok(Some(SeccompPolicy {
+        default_action,
+        allow,
+        deny,
+    }))
 }
 
 fn duration(w: &At<String>, what: &str) -> Result<std::time::Duration, ProfileError> {

@@ -1,0 +1,116 @@
+//! Hand-written classic BPF: the architecture check every sandbox gets,
+//! and a disassembler for `stockade explain --bpf`.
+
+use super::Arch;
+use seccompiler::sock_filter;
+
+// Opcodes (linux/filter.h, linux/bpf_common.h).
+const LD_W_ABS: u16 = 0x20;
+const JEQ_K: u16 = 0x15;
+const JGE_K: u16 = 0x35;
+const JGT_K: u16 = 0x25;
+const JSET_K: u16 = 0x45;
+const JA: u16 = 0x05;
+/// `ret #k`.
+pub const RET_K: u16 = 0x06;
+const AND_K: u16 = 0x54;
+const LD_IMM: u16 = 0x00;
+const ST: u16 = 0x02;
+const LDX_MEM: u16 = 0x61;
+const LD_MEM: u16 = 0x60;
+
+const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
+const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+/// Bit that marks x32 syscall numbers on x86_64.
+pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+/// Offset of `arch` in `struct seccomp_data`.
+const OFF_ARCH: u32 = 4;
+/// Offset of `nr`.
+const OFF_NR: u32 = 0;
+
+fn insn(code: u16, jt: u8, jf: u8, k: u32) -> sock_filter {
+    sock_filter { code, jt, jf, k }
+}
+
+/// Kills the process for a syscall from any ABI other than `arch`'s native
+/// one: another audit arch (i386 `int 0x80`, arm32 compat) or, on x86_64,
+/// an x32 number.
+pub fn arch_check(arch: Arch) -> Vec<sock_filter> {
+    let mut p = vec![
+        insn(LD_W_ABS, 0, 0, OFF_ARCH),
+        insn(JEQ_K, 1, 0, arch.audit()),
+        insn(RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS),
+    ];
+    if arch == Arch::X86_64 {
+        p.push(insn(LD_W_ABS, 0, 0, OFF_NR));
+        p.push(insn(JGE_K, 0, 1, X32_SYSCALL_BIT));
+        p.push(insn(RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS));
+    }
+    p.push(insn(RET_K, 0, 0, SECCOMP_RET_ALLOW));
+    p
+}
+
+fn ret_name(k: u32) -> String {
+    let data = k & 0xffff;
+    match k & 0xffff_0000 {
+        0x8000_0000 => "KILL_PROCESS".into(),
+        0x0000_0000 => "KILL_THREAD".into(),
+        0x0003_0000 => "TRAP".into(),
+        0x0005_0000 => format!("ERRNO({data})"),
+        0x7fc0_0000 => "USER_NOTIF".into(),
+        0x7ff0_0000 => format!("TRACE({data})"),
+        0x7ffc_0000 => "LOG".into(),
+        0x7fff_0000 => "ALLOW".into(),
+        _ => format!("{k:#x}"),
+    }
+}
+
+fn field(k: u32) -> String {
+    match k {
+        0 => "nr".into(),
+        4 => "arch".into(),
+        8 => "ip".into(),
+        12 => "ip_hi".into(),
+        16..=63 => {
+            let arg = (k - 16) / 8;
+            let hi = if (k - 16) % 8 == 4 { "_hi" } else { "" };
+            format!("args[{arg}]{hi}")
+        }
+        _ => format!("[{k}]"),
+    }
+}
+
+/// One instruction in readable form; `at` is its index (jump targets are
+/// printed as absolute indexes).
+pub fn disassemble_one(at: usize, i: &sock_filter) -> String {
+    let to = |off: u8| at + 1 + off as usize;
+    let (code, k) = (i.code, i.k);
+    match code {
+        LD_W_ABS => format!("ld {}", field(k)),
+        LD_IMM => format!("ld #{k:#x}"),
+        LD_MEM => format!("ld M[{k}]"),
+        LDX_MEM => format!("ldx M[{k}]"),
+        ST => format!("st M[{k}]"),
+        AND_K => format!("and #{k:#x}"),
+        JA => format!("ja {}", at + 1 + k as usize),
+        JEQ_K | JGE_K | JGT_K | JSET_K => {
+            let op = match code {
+                JEQ_K => "jeq",
+                JGE_K => "jge",
+                JGT_K => "jgt",
+                _ => "jset",
+            };
+            format!("{op} #{k:#x}, {}, {}", to(i.jt), to(i.jf))
+        }
+        RET_K => format!("ret {}", ret_name(k)),
+        _ => format!("op {code:#06x} jt {} jf {} k {k:#x}", i.jt, i.jf),
+    }
+}
+
+/// The whole program, one numbered instruction per line.
+pub fn disassemble(prog: &[sock_filter]) -> String {
+    prog.iter()
+        .enumerate()
+        .map(|(n, i)| format!("{n:04}: {}\n", disassemble_one(n, i)))
+        .collect()
+}

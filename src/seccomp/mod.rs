@@ -1,0 +1,626 @@
+//! Seccomp: the payload's syscall allowlist, compiled for the running
+//! architecture, plus the side-door checks every sandbox gets.
+//!
+//! A sandbox's filters, in the order they are installed (the kernel runs
+//! all of them and takes the most severe answer: kill > trap > errno >
+//! user-notify > log > allow):
+//!
+//! 1. `arch`: a syscall from another ABI (i386 `int 0x80`, x32 numbers with
+//!    bit 0x40000000) kills the process.
+//! 2. `side doors`: `ioctl(TIOCSTI)`/`ioctl(TIOCLINUX)` (compared on the low
+//!    32 bits, as the kernel reads the request) and `clone`/`unshare` with
+//!    namespace flags fail with EPERM.
+//! 3. `clone3`: fails with ENOSYS, so libc falls back to `clone`, whose
+//!    flags the filter can read (clone3 passes them in memory it cannot).
+//! 4. `deny`: one filter per errno: the profile's `deny` entries fail with
+//!    their errno instead of killing.
+//! 5. `allow`: the profile's allowlist (deny entries included, so their
+//!    errno wins); anything else gets `default_action`. A kill is delivered
+//!    as a user notification to the launcher, which records the syscall and
+//!    kills the sandbox: the payload can neither suppress nor fake it.
+//!
+//! A profile without a `seccomp` section gets 1–3 plus a filter answering
+//! the [`groups::DANGEROUS`] syscalls with EPERM.
+
+pub mod bpf;
+pub mod consts;
+pub mod groups;
+
+use crate::profile::model::Loc;
+use seccompiler::{
+    sock_filter, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule, TargetArch,
+};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// An architecture stockade compiles filters for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arch {
+    /// x86_64 (the filter rejects i386 and x32 entry points).
+    X86_64,
+    /// aarch64 (the filter rejects arm32 entry points).
+    Aarch64,
+}
+
+impl Arch {
+    /// The architecture this build runs on.
+    pub fn native() -> Arch {
+        if cfg!(target_arch = "aarch64") {
+            Arch::Aarch64
+        } else {
+            Arch::X86_64
+        }
+    }
+
+    /// Parses `x86_64` or `aarch64`.
+    pub fn from_name(s: &str) -> Option<Arch> {
+        match s {
+            "x86_64" => Some(Arch::X86_64),
+            "aarch64" => Some(Arch::Aarch64),
+            _ => None,
+        }
+    }
+
+    /// The name used in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Aarch64 => "aarch64",
+        }
+    }
+
+    fn target(self) -> TargetArch {
+        match self {
+            Arch::X86_64 => TargetArch::x86_64,
+            Arch::Aarch64 => TargetArch::aarch64,
+        }
+    }
+
+    /// `AUDIT_ARCH_*` value the kernel reports in `seccomp_data.arch`.
+    pub fn audit(self) -> u32 {
+        match self {
+            Arch::X86_64 => 0xc000_003e,
+            Arch::Aarch64 => 0xc000_00b7,
+        }
+    }
+
+    /// The syscall number of `name` (the kernel's name; a few differ from
+    /// the syscall table's, e.g. aarch64's `newfstatat`).
+    pub fn nr(self, name: &str) -> Option<i64> {
+        let name = match (self, name) {
+            (Arch::Aarch64, "newfstatat") => "fstatat",
+            _ => name,
+        };
+        match self {
+            Arch::X86_64 => syscalls::x86_64::Sysno::from_str(name)
+                .ok()
+                .map(|s| i64::from(s.id())),
+            Arch::Aarch64 => syscalls::aarch64::Sysno::from_str(name)
+                .ok()
+                .map(|s| i64::from(s.id())),
+        }
+    }
+
+    /// The name of syscall `nr`.
+    pub fn syscall_name(self, nr: i64) -> Option<&'static str> {
+        let n = usize::try_from(nr).ok()?;
+        match self {
+            Arch::X86_64 => syscalls::x86_64::Sysno::new(n).map(|s| s.name()),
+            Arch::Aarch64 => syscalls::aarch64::Sysno::new(n).map(|s| s.name()),
+        }
+    }
+
+    /// Every syscall name of the architecture.
+    pub fn all_names(self) -> Vec<&'static str> {
+        match self {
+            Arch::X86_64 => syscalls::x86_64::Sysno::iter().map(|s| s.name()).collect(),
+            Arch::Aarch64 => syscalls::aarch64::Sysno::iter().map(|s| s.name()).collect(),
+        }
+    }
+}
+
+/// What happens to a syscall the allowlist does not name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Kill the whole sandbox, and report the syscall (default).
+    KillProcess,
+    /// Kill the sandbox (reported like kill-process: stockade kills the
+    /// whole sandbox, never leaving a half-dead process).
+    KillThread,
+    /// Deliver SIGSYS to the thread.
+    Trap,
+    /// Allow, but log the syscall to the kernel's audit log.
+    Log,
+    /// Fail with this errno.
+    Errno(u32),
+}
+
+impl Action {
+    /// Parses `kill-process`, `kill-thread`, `trap`, `log`, `errno(NAME|N)`.
+    pub fn parse(s: &str) -> Result<Action, String> {
+        match s {
+            "kill-process" => Ok(Action::KillProcess),
+            "kill-thread" => Ok(Action::KillThread),
+            "trap" => Ok(Action::Trap),
+            "log" => Ok(Action::Log),
+            _ => match s.strip_prefix("errno(").and_then(|r| r.strip_suffix(')')) {
+                Some(e) => parse_errno(e).map(Action::Errno),
+                None => Err(format!(
+                    "unknown action '{s}': use kill-process, kill-thread, trap, log or errno(NAME)"
+                )),
+            },
+        }
+    }
+}
+
+/// Errno names a profile may use.
+const ERRNOS: &[(&str, i32)] = &[
+    ("EPERM", libc::EPERM),
+    ("ENOENT", libc::ENOENT),
+    ("EINTR", libc::EINTR),
+    ("EIO", libc::EIO),
+    ("EBADF", libc::EBADF),
+    ("EAGAIN", libc::EAGAIN),
+    ("ENOMEM", libc::ENOMEM),
+    ("EACCES", libc::EACCES),
+    ("EFAULT", libc::EFAULT),
+    ("EBUSY", libc::EBUSY),
+    ("EEXIST", libc::EEXIST),
+    ("EINVAL", libc::EINVAL),
+    ("ENOSPC", libc::ENOSPC),
+    ("EROFS", libc::EROFS),
+    ("ENOSYS", libc::ENOSYS),
+    ("ENOTSUP", libc::ENOTSUP),
+    ("EOPNOTSUPP", libc::EOPNOTSUPP),
+    ("EAFNOSUPPORT", libc::EAFNOSUPPORT),
+    ("EPROTONOSUPPORT", libc::EPROTONOSUPPORT),
+    ("ECONNREFUSED", libc::ECONNREFUSED),
+    ("ENETUNREACH", libc::ENETUNREACH),
+    ("ENOTTY", libc::ENOTTY),
+];
+
+/// Parses an errno name or number (1..=4095).
+pub fn parse_errno(s: &str) -> Result<u32, String> {
+    if let Ok(n) = s.parse::<u32>() {
+        return if (1..4096).contains(&n) {
+            Ok(n)
+        } else {
+            Err(format!("errno {n} is out of range 1..4095"))
+        };
+    }
+    ERRNOS
+        .iter()
+        .find(|(n, _)| *n == s)
+        .map(|(_, v)| *v as u32)
+        .ok_or_else(|| {
+            let names: Vec<&str> = ERRNOS.iter().map(|(n, _)| *n).collect();
+            format!("unknown errno '{s}' (known: {})", names.join(", "))
+        })
+}
+
+/// A comparison of one syscall argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cond {
+    /// Argument index, 0..=5.
+    pub arg: u8,
+    /// Comparison.
+    pub op: Op,
+    /// Right-hand side.
+    pub value: u64,
+}
+
+/// Comparison operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `(arg & mask) == value`
+    MaskedEq(u64),
+}
+
+impl Op {
+    /// Parses `eq ne lt le gt ge` and `masked_eq(MASK)`.
+    pub fn parse(s: &str) -> Result<Op, String> {
+        Ok(match s {
+            "eq" => Op::Eq,
+            "ne" => Op::Ne,
+            "lt" => Op::Lt,
+            "le" => Op::Le,
+            "gt" => Op::Gt,
+            "ge" => Op::Ge,
+            _ => match s
+                .strip_prefix("masked_eq(")
+                .and_then(|r| r.strip_suffix(')'))
+            {
+                Some(m) => Op::MaskedEq(consts::parse_value(m)?),
+                None => {
+                    return Err(format!(
+                        "unknown operator '{s}': use eq, ne, lt, le, gt, ge or masked_eq(MASK)"
+                    ))
+                }
+            },
+        })
+    }
+}
+
+/// One resolved allow or deny entry: a syscall, optional argument
+/// conditions (all must hold), and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Syscall name.
+    pub name: String,
+    /// Conditions; empty means always.
+    pub conds: Vec<Cond>,
+    /// `@group via @group` chain, or empty when named directly.
+    pub via: String,
+    /// Where the entry was written.
+    pub loc: Loc,
+}
+
+/// The resolved `seccomp:` section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeccompPolicy {
+    /// What unlisted syscalls get.
+    pub default_action: Action,
+    /// Allowed syscalls.
+    pub allow: Vec<Entry>,
+    /// Syscalls answered with an errno.
+    pub deny: Vec<(Entry, u32)>,
+}
+
+/// Expands `name` (a syscall or `@group`) into entries, for `arch`.
+/// Unknown names fail with a suggestion.
+pub fn expand(name: &str, arch: Arch, loc: &Loc, conds: &[Cond]) -> Result<Vec<Entry>, String> {
+    let mut out = Vec::new();
+    expand_into(name, arch, loc, conds, "", &mut out, 0)?;
+    Ok(out)
+}
+
+fn expand_into(
+    name: &str,
+    arch: Arch,
+    loc: &Loc,
+    conds: &[Cond],
+    via: &str,
+    out: &mut Vec<Entry>,
+    depth: usize,
+) -> Result<(), String> {
+    if let Some(g_name) = name.strip_prefix('@') {
+        let g = groups::group(name).ok_or_else(|| {
+            let best = groups::GROUPS
+                .iter()
+                .map(|g| (crate::profile::edit_distance(g_name, &g.name[1..]), g.name))
+                .min()
+                .map(|(_, n)| n)
+                .unwrap_or("@default");
+            format!("unknown syscall group '{name}' (did you mean '{best}'?)")
+        })?;
+        if !conds.is_empty() {
+            return Err(format!(
+                "argument rules need a single syscall, not the group {name}"
+            ));
+        }
+        let via = if via.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name} via {via}")
+        };
+        let legacy = if arch == Arch::X86_64 {
+            g.x86_64_only
+        } else {
+            &[]
+        };
+        for member in g.common.iter().chain(legacy) {
+            if depth < 4 {
+                expand_into(member, arch, loc, conds, &via, out, depth + 1)?;
+            }
+        }
+        return Ok(());
+    }
+    if arch.nr(name).is_none() {
+        let all = arch.all_names();
+        let best = all
+            .iter()
+            .map(|c| (crate::profile::edit_distance(name, c), *c))
+            .min()
+            .filter(|(d, _)| *d <= 2.max(name.len() / 3));
+        return Err(match best {
+            Some((_, b)) => format!(
+                "unknown syscall '{name}' on {} (did you mean '{b}'?)",
+                arch.name()
+            ),
+            None => format!("unknown syscall '{name}' on {}", arch.name()),
+        });
+    }
+    out.push(Entry {
+        name: name.to_string(),
+        conds: conds.to_vec(),
+        via: via.to_string(),
+        loc: loc.clone(),
+    });
+    Ok(())
+}
+
+/// One compiled filter.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    /// What it is for (for `explain --bpf`).
+    pub what: &'static str,
+    /// The program.
+    pub prog: Vec<sock_filter>,
+    /// Whether it reports kills to the launcher (installed with
+    /// `SECCOMP_FILTER_FLAG_NEW_LISTENER`; at most one, the last).
+    pub listener: bool,
+}
+
+/// Errors compiling filters.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SeccompError {
+    /// seccompiler refused the rules.
+    #[error("seccomp: cannot compile the {what} filter: {why}")]
+    Compile {
+        /// Which filter.
+        what: &'static str,
+        /// Why.
+        why: String,
+    },
+    /// A program over the kernel's limit of 4096 instructions.
+    #[error("seccomp: the {what} filter has {len} instructions; the kernel accepts at most 4096\n  hint: allow whole groups instead of many argument rules")]
+    TooLarge {
+        /// Which filter.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+    },
+}
+
+/// Marker the allowlist's kill action is compiled to and then rewritten
+/// into a user notification (seccompiler has no such action).
+const NOTIFY_MARKER: u32 = 0x7ff0_0000 | 0x5eed;
+const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
+/// Longest program the kernel accepts (BPF_MAXINSNS).
+pub const MAX_INSNS: usize = 4096;
+
+fn to_seccompiler(c: &Cond) -> Result<SeccompCondition, String> {
+    let (len, op) = match c.op {
+        Op::Eq => (SeccompCmpArgLen::Qword, SeccompCmpOp::Eq),
+        Op::Ne => (SeccompCmpArgLen::Qword, SeccompCmpOp::Ne),
+        Op::Lt => (SeccompCmpArgLen::Qword, SeccompCmpOp::Lt),
+        Op::Le => (SeccompCmpArgLen::Qword, SeccompCmpOp::Le),
+        Op::Gt => (SeccompCmpArgLen::Qword, SeccompCmpOp::Gt),
+        Op::Ge => (SeccompCmpArgLen::Qword, SeccompCmpOp::Ge),
+        Op::MaskedEq(m) => (SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(m)),
+    };
+    SeccompCondition::new(c.arg, len, op, c.value).map_err(|e| e.to_string())
+}
+
+type RuleMap = BTreeMap<i64, Vec<SeccompRule>>;
+
+/// Adds `entry` to `rules`. An unconditional entry makes the syscall
+/// unconditional (seccompiler: an empty rule list matches always).
+fn add(rules: &mut RuleMap, arch: Arch, name: &str, conds: &[Cond]) -> Result<(), String> {
+    let Some(nr) = arch.nr(name) else {
+        return Ok(());
+    };
+    let unconditional = rules.get(&nr).is_some_and(|r| r.is_empty());
+    if unconditional {
+        return Ok(());
+    }
+    if conds.is_empty() {
+        rules.insert(nr, Vec::new());
+        return Ok(());
+    }
+    let c = conds
+        .iter()
+        .map(to_seccompiler)
+        .collect::<Result<Vec<_>, _>>()?;
+    rules
+        .entry(nr)
+        .or_default()
+        .push(SeccompRule::new(c).map_err(|e| e.to_string())?);
+    Ok(())
+}
+
+fn compile_one(
+    what: &'static str,
+    arch: Arch,
+    rules: RuleMap,
+    mismatch: SeccompAction,
+    matched: SeccompAction,
+) -> Result<Vec<sock_filter>, SeccompError> {
+    let err = |why: String| SeccompError::Compile { what, why };
+    let filter = SeccompFilter::new(rules, mismatch, matched, arch.target())
+        .map_err(|e| err(e.to_string()))?;
+    let prog: seccompiler::BpfProgram =
+        filter
+            .try_into()
+            .map_err(|e: seccompiler::BackendError| match e {
+                seccompiler::BackendError::FilterTooLarge(len) => {
+                    SeccompError::TooLarge { what, len }
+                }
+                e => err(e.to_string()),
+            })?;
+    if prog.len() > MAX_INSNS {
+        return Err(SeccompError::TooLarge {
+            what,
+            len: prog.len(),
+        });
+    }
+    Ok(prog)
+}
+
+const NS_FLAGS: [u64; 8] = [
+    libc::CLONE_NEWNS as u64,
+    libc::CLONE_NEWCGROUP as u64,
+    libc::CLONE_NEWUTS as u64,
+    libc::CLONE_NEWIPC as u64,
+    libc::CLONE_NEWUSER as u64,
+    libc::CLONE_NEWPID as u64,
+    libc::CLONE_NEWNET as u64,
+    0x80, // CLONE_NEWTIME
+];
+
+/// personality(2) calls that change nothing dangerous: query, and the
+/// default Linux personality.
+fn personality_safe() -> Vec<Vec<Cond>> {
+    [0u64, 0xffff_ffff]
+        .iter()
+        .map(|v| {
+            vec![Cond {
+                arg: 0,
+                op: Op::MaskedEq(0xffff_ffff),
+                value: *v,
+            }]
+        })
+        .collect()
+}
+
+/// Compiles the filters for `policy` (None: no `seccomp` section) on `arch`.
+pub fn compile(policy: Option<&SeccompPolicy>, arch: Arch) -> Result<Vec<Filter>, SeccompError> {
+    let mut filters = vec![Filter {
+        what: "arch",
+        prog: bpf::arch_check(arch),
+        listener: false,
+    }];
+    let compile_err = |what: &'static str| move |why: String| SeccompError::Compile { what, why };
+
+    // Side doors: EPERM.
+    let mut side = RuleMap::new();
+    let ioctl = |req: u64| {
+        vec![Cond {
+            arg: 1,
+            op: Op::MaskedEq(0xffff_ffff),
+            value: req,
+        }]
+    };
+    for req in [consts::value_of("TIOCSTI"), consts::value_of("TIOCLINUX")] {
+        add(&mut side, arch, "ioctl", &ioctl(req)).map_err(compile_err("side doors"))?;
+    }
+    for call in ["clone", "unshare"] {
+        for f in NS_FLAGS {
+            let c = [Cond {
+                arg: 0,
+                op: Op::MaskedEq(f),
+                value: f,
+            }];
+            add(&mut side, arch, call, &c).map_err(compile_err("side doors"))?;
+        }
+    }
+    filters.push(Filter {
+        what: "side doors",
+        prog: compile_one(
+            "side doors",
+            arch,
+            side,
+            SeccompAction::Allow,
+            SeccompAction::Errno(libc::EPERM as u32),
+        )?,
+        listener: false,
+    });
+    let mut clone3 = RuleMap::new();
+    add(&mut clone3, arch, "clone3", &[]).map_err(compile_err("clone3"))?;
+    filters.push(Filter {
+        what: "clone3",
+        prog: compile_one(
+            "clone3",
+            arch,
+            clone3,
+            SeccompAction::Allow,
+            SeccompAction::Errno(libc::ENOSYS as u32),
+        )?,
+        listener: false,
+    });
+
+    let Some(policy) = policy else {
+        let mut deny = RuleMap::new();
+        for name in groups::DANGEROUS {
+            if *name == "personality" {
+                continue;
+            }
+            add(&mut deny, arch, name, &[]).map_err(compile_err("dangerous"))?;
+        }
+        filters.push(Filter {
+            what: "dangerous",
+            prog: compile_one(
+                "dangerous",
+                arch,
+                deny,
+                SeccompAction::Allow,
+                SeccompAction::Errno(libc::EPERM as u32),
+            )?,
+            listener: false,
+        });
+        return Ok(filters);
+    };
+
+    let mut by_errno: BTreeMap<u32, RuleMap> = BTreeMap::new();
+    for (e, errno) in &policy.deny {
+        add(by_errno.entry(*errno).or_default(), arch, &e.name, &e.conds)
+            .map_err(compile_err("deny"))?;
+    }
+    for (errno, rules) in by_errno {
+        filters.push(Filter {
+            what: "deny",
+            prog: compile_one(
+                "deny",
+                arch,
+                rules,
+                SeccompAction::Allow,
+                SeccompAction::Errno(errno),
+            )?,
+            listener: false,
+        });
+    }
+
+    let mut allow = RuleMap::new();
+    for e in &policy.allow {
+        add(&mut allow, arch, &e.name, &e.conds).map_err(compile_err("allow"))?;
+    }
+    // Denied calls pass the allowlist, so that the deny filter's errno (not
+    // the default action) is what the payload sees.
+    for (e, _) in &policy.deny {
+        add(&mut allow, arch, &e.name, &e.conds).map_err(compile_err("allow"))?;
+    }
+    if !allow.contains_key(&arch.nr("personality").unwrap_or(-1)) {
+        for c in personality_safe() {
+            add(&mut allow, arch, "personality", &c).map_err(compile_err("allow"))?;
+        }
+    }
+    let (mismatch, listener) = match policy.default_action {
+        Action::KillProcess | Action::KillThread => {
+            (SeccompAction::Trace(NOTIFY_MARKER & 0xffff), true)
+        }
+        Action::Trap => (SeccompAction::Trap, false),
+        Action::Log => (SeccompAction::Log, false),
+        Action::Errno(e) => (SeccompAction::Errno(e), false),
+    };
+    let mut prog = compile_one("allow", arch, allow, mismatch, SeccompAction::Allow)?;
+    if listener {
+        let marker = 0x7ff0_0000 | (NOTIFY_MARKER & 0xffff);
+        for insn in prog.iter_mut() {
+            if insn.code == bpf::RET_K && insn.k == marker {
+                insn.k = SECCOMP_RET_USER_NOTIF;
+            }
+        }
+    }
+    filters.push(Filter {
+        what: "allow",
+        prog,
+        listener,
+    });
+    Ok(filters)
+}
+
+#[cfg(test)]
+mod tests;
