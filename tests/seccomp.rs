@@ -1,0 +1,395 @@
+//! The seccomp layer against the kernel: allowlists, errno answers, kills
+//! reported by name, argument rules at their boundaries, and the side
+//! doors every sandbox closes (other ABIs, TIOCSTI, namespaces, io_uring).
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+
+fn each_mode(test: impl Fn(Mode)) {
+    for mode in modes() {
+        if sandboxes_work(mode) {
+            test(mode);
+        }
+    }
+}
+
+/// Compiles `src` (C) with the host's gcc into `dir/name`; None (with a
+/// loud skip) when there is no compiler.
+fn probe(dir: &Path, name: &str, src: &str) -> Option<PathBuf> {
+    if !Path::new("/usr/bin/gcc").exists() {
+        skip("gcc is missing: the syscall probes are C programs");
+        return None;
+    }
+    let c = dir.join(format!("{name}.c"));
+    let bin = dir.join(name);
+    std::fs::write(&c, src).unwrap();
+    let ok = std::process::Command::new("gcc")
+        .args(["-O1", "-o"])
+        .arg(&bin)
+        .arg(&c)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "probe {name} failed to compile");
+    Some(bin)
+}
+
+fn profile(dir: &Path, name: &str, yaml: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("version: 1\nextends: strict\n{yaml}")).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn real_programs_run_under_default() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "sc-real");
+        std::fs::write(
+            dir.join("hello.c"),
+            "#include <stdio.h>\nint main(void){puts(\"compiled\");return 0;}\n",
+        )
+        .unwrap();
+        give_to_sandbox(&dir.join("hello.c"));
+        let out = run_sh(
+            mode,
+            &dir,
+            &[],
+            "echo shell; ls / >/dev/null && echo coreutils",
+        );
+        assert_eq!(stdout(&out), "shell\ncoreutils\n");
+        if Path::new("/usr/bin/python3").exists() {
+            let out = run_sh(mode, &dir, &[], "python3 -c 'import subprocess, threading, socket; print(subprocess.run([\"echo\", \"py\"], capture_output=True).stdout.decode().strip())'");
+            assert_eq!(stdout(&out), "py\n", "{}", stderr(&out));
+        } else {
+            skip("python3 missing");
+        }
+        if Path::new("/usr/bin/gcc").exists() {
+            let out = run_sh(mode, &dir, &[], "gcc hello.c -o hello && ./hello");
+            assert_eq!(stdout(&out), "compiled\n", "{}", stderr(&out));
+        } else {
+            skip("gcc missing");
+        }
+        let out = run_sh(
+            mode,
+            &dir,
+            &[],
+            "git init -q repo && cd repo && echo x > f && git status --short",
+        );
+        assert_eq!(stdout(&out), "?? f\n", "{}", stderr(&out));
+    });
+}
+
+#[test]
+fn unlisted_syscall_kills_and_is_named() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "sc-kill");
+        // strict allows no network syscalls but AF_UNIX sockets.
+        let Some(bin) = probe(
+            &dir,
+            "listen",
+            "#include <sys/socket.h>\n#include <stdio.h>\nint main(void){int s=socket(AF_UNIX,SOCK_STREAM,0);\
+             printf(\"socket %d\\n\", s>=0); fflush(stdout); listen(s, 1); puts(\"survived\"); return 0;}\n",
+        ) else {
+            return;
+        };
+        let out = stockade(mode, &dir)
+            .args([
+                "run",
+                "-p",
+                "strict",
+                "--ro",
+                &format!("{}:/probe", bin.display()),
+                "--",
+                "/probe",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(159), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "socket 1\n");
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "stockade: payload killed by seccomp: listen (syscall {})\n",
+                libc::SYS_listen
+            )
+        );
+    });
+}
+
+#[test]
+fn deny_entries_answer_with_their_errno_and_rules_hold_at_boundaries() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "sc-deny");
+        let Some(bin) = probe(
+            &dir,
+            "calls",
+            r#"#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/socket.h>
+int main(void) {
+    long r = syscall(SYS_getpriority, 0, 0); printf("getpriority %s\n", r == -1 ? (errno == EROFS ? "EROFS" : "other") : "ok");
+    r = syscall(SYS_dup3, 1, 20, 0); printf("dup3 %s\n", r >= 0 ? "ok" : "err");
+    return 0;
+}
+"#,
+        ) else {
+            return;
+        };
+        let p = profile(
+            &dir,
+            "deny.yaml",
+            "seccomp:\n  deny:\n    - {syscall: getpriority, errno: EROFS}\n",
+        );
+        let arg = format!("{}:/probe", bin.display());
+        let out = stockade(mode, &dir)
+            .args(["run", "-p", &p, "--ro", &arg, "--", "/probe"])
+            .output()
+            .unwrap();
+        let s = stdout(&out);
+        assert_eq!(s, "getpriority EROFS\ndup3 ok\n", "{}", stderr(&out));
+        // Argument rules at their boundary, in a profile of its own.
+        let own = dir.join("own.yaml");
+        std::fs::write(
+            &own,
+            "version: 1\nnamespaces: [user, pid, mount, net, ipc, uts]\nfilesystem:\n  - {bind: /usr}\n  \
+             - {bind: /lib, optional: true}\n  - {bind: /lib64, optional: true}\n  - {bind: /bin, optional: true}\n\
+             seccomp:\n  allow:\n    - \"@default\"\n    - \"@basic-io\"\n    - \"@file-system\"\n    - \"@signal\"\n    \
+             - {syscall: getpriority, args: [{arg: 0, op: le, value: 1}]}\n  default_action: errno(EPERM)\n",
+        )
+        .unwrap();
+        let boundary = probe(
+            &dir,
+            "prio",
+            r#"#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(void) {
+    for (int which = 0; which <= 2; which++) {
+        errno = 0; long r = syscall(SYS_getpriority, which, 0);
+        printf("%d:%s\n", which, (r == -1 && errno == EPERM) ? "filtered" : "passed");
+    }
+    return 0;
+}
+"#,
+        )
+        .unwrap();
+        let arg = format!("{}:/prio", boundary.display());
+        let out = stockade(mode, &dir)
+            .args([
+                "run",
+                "-p",
+                own.to_str().unwrap(),
+                "--ro",
+                &arg,
+                "--",
+                "/prio",
+            ])
+            .output()
+            .unwrap();
+        // `le 1` (unsigned 64-bit): 0 and 1 pass; 2 is past the boundary.
+        assert_eq!(
+            stdout(&out),
+            "0:passed\n1:passed\n2:filtered\n",
+            "{}",
+            stderr(&out)
+        );
+    });
+}
+
+#[test]
+fn other_abis_are_killed() {
+    if !cfg!(target_arch = "x86_64") {
+        skip("the i386 and x32 entry points exist only on x86_64");
+        return;
+    }
+    each_mode(|mode| {
+        let dir = workdir(mode, "sc-abi");
+        let Some(int80) = probe(
+            &dir,
+            "int80",
+            "int main(void){long r; __asm__ volatile(\"int $0x80\" : \"=a\"(r) : \"a\"(20L)); return 3;}\n",
+        ) else {
+            return;
+        };
+        let x32 = probe(
+            &dir,
+            "x32",
+            "#include <unistd.h>\n#include <sys/syscall.h>\nint main(void){syscall(0x40000000L | 39); return 3;}\n",
+        )
+        .unwrap();
+        for (bin, what) in [(int80, "int 0x80"), (x32, "x32")] {
+            for profile in ["default", "strict"] {
+                let arg = format!("{}:/probe", bin.display());
+                let out = stockade(mode, &dir)
+                    .args(["run", "-p", profile, "--ro", &arg, "--", "/probe"])
+                    .output()
+                    .unwrap();
+                assert_eq!(
+                    out.status.code(),
+                    Some(128 + libc::SIGSYS),
+                    "{what} under {profile}: {}",
+                    stderr(&out)
+                );
+            }
+        }
+    });
+}
+
+#[test]
+fn tiocsti_is_refused_even_with_high_bits_set() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "sc-tiocsti");
+        let Some(bin) = probe(
+            &dir,
+            "tiocsti",
+            r#"#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+int main(void) {
+    char c = 'x';
+    unsigned long reqs[] = { TIOCSTI, TIOCSTI | 0xffffffff00000000UL, TIOCLINUX | 0x100000000UL };
+    for (int i = 0; i < 3; i++) {
+        errno = 0; long r = syscall(SYS_ioctl, 0, reqs[i], &c);
+        printf("%s\n", (r == -1 && errno == EPERM) ? "EPERM" : "not-blocked");
+    }
+    return 0;
+}
+"#,
+        ) else {
+            return;
+        };
+        for profile in ["default", "strict"] {
+            let arg = format!("{}:/probe", bin.display());
+            let out = stockade(mode, &dir)
+                .args(["run", "-p", profile, "--ro", &arg, "--", "/probe"])
+                .output()
+                .unwrap();
+            assert_eq!(
+                stdout(&out),
+                "EPERM\nEPERM\nEPERM\n",
+                "{profile}: {}",
+                stderr(&out)
+            );
+        }
+    });
+}
+
+#[test]
+fn namespaces_io_uring_and_kernel_interfaces_are_closed() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "sc-doors");
+        let Some(bin) = probe(
+            &dir,
+            "doors",
+            r#"#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+static void show(const char *what, long r) { printf("%s %s\n", what, r == -1 ? strerrorname_np(errno) : "OK"); }
+int main(void) {
+    show("unshare", syscall(SYS_unshare, CLONE_NEWUSER));
+    show("clone-newns", syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0));
+    char args[88] = {0};
+    show("clone3", syscall(SYS_clone3, args, sizeof args));
+    char params[120] = {0};
+    show("io_uring_setup", syscall(SYS_io_uring_setup, 1, params));
+    show("bpf", syscall(SYS_bpf, 0, 0, 0));
+    show("keyctl", syscall(SYS_keyctl, 0, 0, 0, 0, 0));
+    show("ptrace", syscall(SYS_ptrace, 0, 0, 0, 0));
+    show("mount", syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, 0));
+    return 0;
+}
+"#,
+        ) else {
+            return;
+        };
+        let arg = format!("{}:/probe", bin.display());
+        let out = stockade(mode, &dir)
+            .args(["run", "-p", "default", "--ro", &arg, "--", "/probe"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            stdout(&out),
+            "unshare EPERM\nclone-newns EPERM\nclone3 ENOSYS\nio_uring_setup ENOSYS\nbpf EPERM\n\
+             keyctl ENOSYS\nptrace EPERM\nmount EPERM\n",
+            "{}",
+            stderr(&out)
+        );
+    });
+}
+
+#[test]
+fn profile_errors_name_the_place_and_suggest() {
+    let dir = workdir(Mode::Rootless, "sc-errors");
+    let cases = [
+        (
+            "seccomp:\n  allow: [opne]\n",
+            "unknown syscall 'opne' on",
+            "did you mean 'open'?",
+        ),
+        (
+            "seccomp:\n  allow: [\"@basic-oi\"]\n",
+            "unknown syscall group",
+            "did you mean '@basic-io'",
+        ),
+        (
+            "seccomp:\n  allow: [{syscall: socket, args: [{arg: 0, op: eq, value: AF_UNX}]}]\n",
+            "unknown constant 'AF_UNX'",
+            "did you mean 'AF_UNIX'",
+        ),
+        (
+            "seccomp:\n  allow: [{syscall: socket, args: [{arg: 7, op: eq, value: 1}]}]\n",
+            "argument index 7 is impossible",
+            "",
+        ),
+    ];
+    for (i, (yaml, what, hint)) in cases.iter().enumerate() {
+        let p = dir.join(format!("e{i}.yaml"));
+        std::fs::write(&p, format!("version: 1\n{yaml}")).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_stockade"))
+            .args(["check", p.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let e = stderr(&out);
+        assert_eq!(out.status.code(), Some(125), "{e}");
+        assert!(e.contains(&format!("e{i}.yaml:3:")), "{e}");
+        assert!(e.contains(what) && e.contains(hint), "{e}");
+    }
+    let p = dir.join("empty.yaml");
+    std::fs::write(&p, "version: 1\nseccomp:\n  default_action: kill-process\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stockade"))
+        .args(["check", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("allowlist is empty"),
+        "{}",
+        stderr(&out)
+    );
+    let p = dir.join("risky.yaml");
+    std::fs::write(
+        &p,
+        "version: 1\nseccomp:\n  allow: [\"@default\", \"@basic-io\", ptrace]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stockade"))
+        .args(["check", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("warning:") && stdout(&out).contains("allows ptrace"),
+        "{}",
+        stdout(&out)
+    );
+}
