@@ -2,6 +2,7 @@
 //! comments are the help text; `app` does the work.
 
 use clap::{Parser, Subcommand, ValueEnum};
+
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -28,6 +29,27 @@ pub enum Command {
     Check(CheckArgs),
     /// List the built-in profiles.
     Profiles,
+    /// Print the effective policy of a profile: the view, Landlock, limits,
+    /// the seccomp allowlist with where each entry came from, and the
+    /// compiled filters.
+    Explain(ExplainArgs),
+}
+
+/// `stockade explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// Profile: a built-in name or a YAML file.
+    #[arg(short, long, value_name = "NAME|FILE", default_value = crate::profile::DEFAULT_PROFILE)]
+    pub profile: String,
+    /// Print the seccomp allowlist and deny list, groups expanded.
+    #[arg(long)]
+    pub seccomp: bool,
+    /// Print the compiled seccomp filters, instruction by instruction.
+    #[arg(long)]
+    pub bpf: bool,
+    /// Architecture to compile the filters for (x86_64 or aarch64).
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Option<String>,
 }
 
 /// `stockade run`.

@@ -4,6 +4,9 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE; a command-line tool whose reader went away
+    // (`stockade explain | head`) should end quietly instead.
+    let _ = stockade::sys::signal_default(libc::SIGPIPE);
     let cli = match stockade::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

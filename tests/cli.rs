@@ -96,3 +96,34 @@ fn usage_errors_exit_125() {
         stderr(&out)
     );
 }
+
+#[test]
+fn explain_shows_origins_and_disassembles_filters() {
+    let out = stockade_cmd(&["explain", "-p", "strict", "--seccomp"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = stdout(&out);
+    let read = s
+        .lines()
+        .find(|l| l.trim_start().starts_with("read "))
+        .unwrap();
+    assert!(
+        read.contains("@basic-io (built-in profile 'strict':"),
+        "{read}"
+    );
+    let socket = s
+        .lines()
+        .find(|l| l.trim_start().starts_with("socket "))
+        .unwrap();
+    assert!(socket.contains("if args[0] == 0x1"), "{socket}");
+    assert!(s.contains("ptrace                   errno EPERM"), "{s}");
+    for arch in ["x86_64", "aarch64"] {
+        let out = stockade_cmd(&["explain", "-p", "default", "--bpf", "--arch", arch]);
+        let s = stdout(&out);
+        assert!(s.starts_with(&format!("filter 1/")), "{s}");
+        assert!(s.contains(&format!("arch (")) && s.contains(&format!("for {arch}")));
+        assert!(s.contains("allow (") && s.contains("reports kills"));
+        assert!(s.contains("ret USER_NOTIF") && s.contains("ret KILL_PROCESS"));
+    }
+    let out = stockade_cmd(&["explain", "--bpf", "--arch", "sparc"]);
+    assert_eq!(out.status.code(), Some(125));
+}
