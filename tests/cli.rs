@@ -119,8 +119,8 @@ fn explain_shows_origins_and_disassembles_filters() {
     for arch in ["x86_64", "aarch64"] {
         let out = stockade_cmd(&["explain", "-p", "default", "--bpf", "--arch", arch]);
         let s = stdout(&out);
-        assert!(s.starts_with(&format!("filter 1/")), "{s}");
-        assert!(s.contains(&format!("arch (")) && s.contains(&format!("for {arch}")));
+        assert!(s.starts_with("filter 1/"), "{s}");
+        assert!(s.contains("arch (") && s.contains(&format!("for {arch}")));
         assert!(s.contains("allow (") && s.contains("reports kills"));
         assert!(s.contains("ret USER_NOTIF") && s.contains("ret KILL_PROCESS"));
     }
