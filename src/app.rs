@@ -3,10 +3,10 @@
 
 use crate::cli::{absolute, CheckArgs, Cli, Command, ExplainArgs, NetMode, RunArgs};
 use crate::error::Error;
-use crate::plan::{self, Plan};
-use crate::process::{self, Failure, Outcome, Stage};
+use crate::process::{self, Event};
 use crate::profile::model::{At, EnvSection, FsEntry, Limits, UserIds, UserSpec};
 use crate::profile::{self, Host, Overrides};
+use crate::sandbox::Sandbox;
 use crate::sys;
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
@@ -96,7 +96,7 @@ fn explain(args: ExplainArgs) -> Result<i32, Error> {
                 "seccomp: no allowlist; built-in side-door filter only (dangerous syscalls get EPERM)"
             ),
             Some(sc) => {
-                println!("seccomp: default action {:?}", sc.default_action);
+                println!("seccomp: default action {}", sc.default_action.name());
                 let mut allow: BTreeMap<&str, Vec<String>> = BTreeMap::new();
                 for e in &sc.allow {
                     let mut from = if e.via.is_empty() { String::new() } else { format!("{} ", e.via) };
@@ -274,7 +274,16 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     }
     let host = host()?;
     let layers = profile::load(&args.profile)?;
-    let policy = profile::resolve(&layers, &overrides(&args, &host)?, &host)?;
+    let mut policy = profile::resolve(&layers, &overrides(&args, &host)?, &host)?;
+    for spec in &args.fd {
+        let pair = crate::fds::parse_spec(spec)
+            .ok_or_else(|| Error::Usage(format!("--fd {spec}: expected N or N:M")))?;
+        policy.fds.retain(|p| p.1 != pair.1);
+        policy.fds.push(pair);
+    }
+    if args.channel {
+        policy.channel.get_or_insert_with(Default::default);
+    }
     for w in &policy.warnings {
         eprintln!("stockade: warning: {w}");
     }
@@ -283,102 +292,54 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         for line in policy.to_string().lines() {
             eprintln!("stockade:   {line}");
         }
+        let ll = crate::landlock::prepare(&policy.landlock, sys::landlock_abi());
+        if let Ok(p) = ll {
+            eprintln!("stockade: {p}");
+        }
     }
-    let plan = plan::build(&policy, &args.command)?;
-    if args.verbose {
-        eprintln!("stockade: {}", plan.landlock_report);
-    }
-    let signals = forwarded_signals()?;
-    let spawned = process::spawn(&plan)?;
-    let outcome =
-        process::supervise(spawned, plan.wall_time, Some(&signals)).map_err(|err| Error::Io {
-            what: "waiting for the sandbox",
+    let mut status = match args.status_fd {
+        None => None,
+        Some(fd) => Some(crate::status::Stream::open(fd).map_err(|err| Error::Io {
+            what: "cannot open --status-fd",
             err,
-        })?;
-    match outcome {
-        Outcome::SetupFailed(f) => eprintln!("stockade: {}", describe_failure(&plan, f)),
-        Outcome::TimedOut => eprintln!(
-            "stockade: time limit of {} reached; the sandbox was stopped",
-            humantime::format_duration(plan.wall_time.unwrap_or_default())
-        ),
-        Outcome::Vanished(st) => {
-            eprintln!("stockade: the sandbox's init ended without reporting (wait status {st:#x})")
+        })?),
+    };
+    let signals = forwarded_signals()?;
+    let sandbox = Sandbox::with_policy(policy.clone()).args(args.command.iter().cloned());
+    let mut child = match sandbox.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            if let Some(s) = &mut status {
+                s.setup_error(&e.to_string());
+            }
+            return Err(e);
         }
-        Outcome::SeccompViolation { nr, arch } => {
-            eprintln!(
-                "stockade: payload killed by seccomp: {}",
-                describe_syscall(nr, arch)
-            )
+    };
+    if let Some(s) = &mut status {
+        s.started(child.pid());
+    }
+    let outcome = loop {
+        match child.next_event_with(&signals) {
+            Ok(Event::Applied) => {
+                if let Some(s) = &mut status {
+                    s.applied(&policy);
+                }
+            }
+            Ok(Event::Ended(o)) => break o,
+            Err(err) => {
+                return Err(Error::Io {
+                    what: "waiting for the sandbox",
+                    err,
+                })
+            }
         }
-        Outcome::Exited(_) | Outcome::Signaled(_) => {}
+    };
+    let message = child.describe(outcome);
+    if let Some(m) = &message {
+        eprintln!("stockade: {m}");
+    }
+    if let Some(s) = &mut status {
+        s.exited(outcome, message.as_deref());
     }
     Ok(outcome.exit_code())
-}
-
-/// `bpf (syscall 321)`, or the number and architecture when unknown.
-pub fn describe_syscall(nr: i32, arch: u32) -> String {
-    use crate::seccomp::Arch;
-    let known = [Arch::X86_64, Arch::Aarch64]
-        .into_iter()
-        .find(|a| a.audit() == arch)
-        .and_then(|a| a.syscall_name(i64::from(nr)));
-    match known {
-        Some(name) => format!("{name} (syscall {nr})"),
-        None => format!("syscall {nr} (arch {arch:#x})"),
-    }
-}
-
-/// One line (plus a hint where it helps) for a failed setup step.
-pub fn describe_failure(plan: &Plan, f: Failure) -> String {
-    let i = f.index as usize;
-    let cmd = plan
-        .exec
-        .argv
-        .first()
-        .map(|c| c.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    if f.stage == Stage::Exec {
-        return match f.errno {
-            Errno::ENOENT => format!(
-                "{cmd}: command not found in the sandbox (searched: {})",
-                plan.exec
-                    .candidates
-                    .iter()
-                    .map(|c| c.to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            e => format!("{cmd}: cannot execute: {} (stage: exec)", e.desc()),
-        };
-    }
-    let what = match f.stage {
-        Stage::OpenSources => plan
-            .sources
-            .get(i)
-            .map(|s| format!("open {}", s.to_string_lossy())),
-        Stage::CloneSources | Stage::Mounts => plan.descriptions.get(i).cloned(),
-        Stage::Chdir => Some(format!("chdir {}", plan.cwd.to_string_lossy())),
-        Stage::LandlockRules => plan
-            .landlock
-            .as_ref()
-            .and_then(|l| l.fs_rules.get(i))
-            .map(|(p, _)| format!("landlock rule on {}", p.to_string_lossy())),
-        _ => None,
-    }
-    .unwrap_or_else(|| f.stage.name().to_string());
-    let hint = match (f.stage, f.errno) {
-        (Stage::Mounts, Errno::EPERM) if what.starts_with("proc") => {
-            "\n  hint: the kernel refuses a new /proc while the host's /proc is partly hidden \
-             (as inside many containers); run stockade on a host with a fully visible /proc"
-        }
-        (Stage::OpenSources, Errno::EACCES) => {
-            "\n  hint: the launcher's user cannot reach this path on the host"
-        }
-        _ => "",
-    };
-    format!(
-        "{what}: {} (stage: {}){hint}",
-        f.errno.desc(),
-        f.stage.name()
-    )
 }

@@ -89,6 +89,16 @@ pub struct RunArgs {
     /// Identity inside the sandbox: `root`, or UID[:GID].
     #[arg(long = "user", value_name = "root|UID[:GID]")]
     pub user: Option<String>,
+    /// Pass host descriptor N to the payload (as M). Repeatable; stdio
+    /// (0, 1, 2) is passed by default, everything else is closed.
+    #[arg(long = "fd", value_name = "N[:M]")]
+    pub fd: Vec<String>,
+    /// Open a SOCK_SEQPACKET channel to the payload (fd in STOCKADE_CHANNEL_FD).
+    #[arg(long)]
+    pub channel: bool,
+    /// Write JSON lines about the run (started, applied, exited) to FD.
+    #[arg(long = "status-fd", value_name = "FD")]
+    pub status_fd: Option<i32>,
     /// Print the effective policy before running.
     #[arg(short, long)]
     pub verbose: bool,

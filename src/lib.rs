@@ -15,14 +15,18 @@
 #![deny(unsafe_code)]
 
 pub mod app;
+pub mod channel;
 pub mod cli;
 pub mod error;
+pub mod fds;
 pub mod landlock;
 pub mod plan;
 pub mod policy;
 pub mod process;
 pub mod profile;
+pub mod sandbox;
 pub mod seccomp;
+pub mod status;
 pub mod sys;
 
 pub use error::Error;

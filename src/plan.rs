@@ -30,6 +30,12 @@ pub enum PlanError {
     /// The seccomp filters cannot be compiled.
     #[error(transparent)]
     Seccomp(#[from] crate::seccomp::SeccompError),
+    /// The descriptor map is invalid.
+    #[error(transparent)]
+    Fds(#[from] crate::fds::FdError),
+    /// More descriptors than the payload can receive.
+    #[error("at most {MAX_FDS} file descriptors can be passed")]
+    TooManyFds,
     /// Building the Landlock ruleset failed.
     #[error("landlock: cannot {what}: {errno}")]
     Ruleset {
@@ -190,7 +196,13 @@ pub struct Plan {
     pub landlock_report: crate::landlock::Prepared,
     /// Seccomp filters, installed in order just before exec.
     pub seccomp: Vec<crate::seccomp::Filter>,
+    /// Descriptors the payload receives.
+    pub fds: crate::fds::FdMap,
 }
+
+/// Most descriptors one payload can receive (the child remaps them with a
+/// fixed-size stack array).
+pub const MAX_FDS: usize = 64;
 
 impl Plan {
     /// Whether a filter reports kills through a listener fd.
@@ -533,8 +545,19 @@ fn last_cap() -> u32 {
         .unwrap_or(63)
 }
 
-/// Compiles a policy and a command line into a plan.
-pub fn build(policy: &Policy, argv: &[OsString]) -> Result<Plan, PlanError> {
+/// Compiles a policy and a command line into a plan. `fds` maps launcher
+/// descriptors onto the payload's (stdio included: what is not listed is
+/// closed).
+pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<Plan, PlanError> {
+    if fds.len() > MAX_FDS {
+        return Err(PlanError::TooManyFds);
+    }
+    for &(src, _) in fds {
+        if !crate::sys::fd_is_open(src) {
+            return Err(crate::fds::FdError::NotOpen(src).into());
+        }
+    }
+    let fd_map = crate::fds::plan(fds.to_vec())?;
     let cmd = argv.first().ok_or(PlanError::NoCommand)?;
     let mut b = Builder {
         sources: Vec::new(),
@@ -614,6 +637,7 @@ pub fn build(policy: &Policy, argv: &[OsString]) -> Result<Plan, PlanError> {
         landlock,
         landlock_report,
         seccomp: crate::seccomp::compile(policy.seccomp.as_ref(), crate::seccomp::Arch::native())?,
+        fds: fd_map,
     })
 }
 

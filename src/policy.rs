@@ -29,11 +29,33 @@ pub struct Policy {
     pub rlimits: Vec<Rlimit>,
     /// Landlock rules.
     pub landlock: crate::landlock::LandlockPolicy,
+    /// `(launcher fd, payload fd)` pairs; everything else is closed.
+    pub fds: Vec<(i32, i32)>,
+    /// The launcher–payload channel, when enabled.
+    pub channel: Option<ChannelLimits>,
     /// Seccomp allowlist; None when the profile has no `seccomp` section
     /// (the side-door filter still applies).
     pub seccomp: Option<crate::seccomp::SeccompPolicy>,
     /// Things that work but deserve the user's attention, printed at start.
     pub warnings: Vec<String>,
+}
+
+/// Limits of the launcher–payload channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelLimits {
+    /// Largest message, in bytes.
+    pub max_message: usize,
+    /// Most descriptors per message.
+    pub max_fds: usize,
+}
+
+impl Default for ChannelLimits {
+    fn default() -> Self {
+        ChannelLimits {
+            max_message: 64 << 10,
+            max_fds: 8,
+        }
+    }
 }
 
 /// One resource limit.

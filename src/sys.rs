@@ -126,6 +126,19 @@ pub fn fork_with(extra: c_long) -> SysResult<pid_t> {
     check(rc).map(|p| p as pid_t)
 }
 
+/// Duplicates `fd` to the lowest free number at or above `min`, with
+/// close-on-exec set.
+pub fn dup_above(fd: RawFd, min: RawFd) -> SysResult<RawFd> {
+    // SAFETY: F_DUPFD_CLOEXEC only creates a new descriptor.
+    check_int(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, min) })
+}
+
+/// dup3(2) without flags: `new` is open on exec.
+pub fn dup3(old: RawFd, new: RawFd) -> SysResult<()> {
+    // SAFETY: plain integer arguments; replacing `new` is the intent.
+    check_int(unsafe { libc::dup3(old, new, 0) }).map(drop)
+}
+
 /// Whether `fd` is an open descriptor.
 pub fn fd_is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD only reads the descriptor flags.

@@ -34,10 +34,23 @@ pub fn send(sock: RawFd, r: Record) {
     let _ = sys::write(sock, &r.encode());
 }
 
+fn fail_setup(sock: RawFd, stage: Stage, errno: Errno) -> ! {
+    send(
+        sock,
+        Record::Failed(Failure {
+            stage,
+            index: 0,
+            errno,
+        }),
+    );
+    sys::exit(SETUP_FAILED)
+}
+
 /// The child's entry point. `fds` has one slot per `plan.sources` followed
 /// by one per `plan.trees`.
-pub fn run(plan: &Plan, fds: &mut [RawFd], sock: RawFd, parent_sock: RawFd) -> ! {
+pub fn run(plan: &Plan, fds: &mut [RawFd], sock_in: RawFd, parent_sock: RawFd) -> ! {
     sys::close(parent_sock);
+    let sock = sock_in;
     let old_umask = match setup(plan, fds, sock) {
         Ok(m) => m,
         Err(f) => {
@@ -51,8 +64,34 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock: RawFd, parent_sock: RawFd) -> !
     // lowest free number, is then in PID 1's table, and PID 1 passes it to
     // the launcher. The payload makes no syscall after installing the
     // filter except execve, so nothing needs the launcher before it has it.
+    // Park the setup socket and the Landlock ruleset above every number the
+    // payload's descriptor map uses, so placing the payload's descriptors
+    // cannot clobber them.
+    let sock = match sys::dup_above(sock_in, plan.fds.base) {
+        Ok(fd) => {
+            sys::close(sock_in);
+            fd
+        }
+        Err(errno) => fail_setup(sock_in, Stage::Fds, errno),
+    };
+    let ruleset = match &plan.landlock {
+        Some(ll) => match sys::dup_above(ll.ruleset.as_raw_fd(), plan.fds.base) {
+            Ok(fd) => {
+                sys::close(ll.ruleset.as_raw_fd());
+                fd
+            }
+            Err(errno) => fail_setup(sock, Stage::Fds, errno),
+        },
+        None => -1,
+    };
+    // The payload keeps exactly its targets plus these two; the listener
+    // its filter creates then takes the lowest other number.
     let slot = if plan.has_listener() {
-        lowest_free_fd()
+        let mut n = plan.fds.first_free;
+        while n == sock || n == ruleset || plan.fds.targets.contains(&n) {
+            n += 1;
+        }
+        n
     } else {
         -1
     };
@@ -63,30 +102,16 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock: RawFd, parent_sock: RawFd) -> !
     };
     let payload = match sys::fork_with(flags) {
         Ok(p) => p,
-        Err(errno) => {
-            send(
-                sock,
-                Record::Failed(Failure {
-                    stage: Stage::ForkPayload,
-                    index: 0,
-                    errno,
-                }),
-            );
-            sys::exit(SETUP_FAILED);
-        }
+        Err(errno) => fail_setup(sock, Stage::ForkPayload, errno),
     };
     if payload == 0 {
-        payload_main(plan, sock, old_umask)
+        payload_main(plan, sock, ruleset, old_umask)
     }
     if slot >= 0 && sys::fd_is_open(slot) {
         let _ = sys::send_fd(sock, &Record::Listener.encode(), slot);
         sys::close(slot);
     }
     init::run(payload, sock, plan.last_cap)
-}
-
-fn lowest_free_fd() -> RawFd {
-    (0..4096).find(|fd| !sys::fd_is_open(*fd)).unwrap_or(-1)
 }
 
 /// Steps 1–10: everything PID 1 does before it forks the payload. Returns
@@ -445,7 +470,7 @@ fn apply(step: &Step, root: RawFd, trees: &[RawFd]) -> sys::SysResult<()> {
 
 /// Steps 11–17 in the payload (PID 2): lose the terminal, enter the working
 /// directory, close descriptors, shed every privilege, exec.
-fn payload_main(plan: &Plan, sock: RawFd, umask: libc::mode_t) -> ! {
+fn payload_main(plan: &Plan, sock: RawFd, ruleset: RawFd, umask: libc::mode_t) -> ! {
     let fail = |stage: Stage, errno: Errno| -> ! {
         send(
             sock,
@@ -474,16 +499,24 @@ fn payload_main(plan: &Plan, sock: RawFd, umask: libc::mode_t) -> ! {
     if let Err(e) = sys::sigmask(libc::SIG_SETMASK, &SigSet::of(&[])) {
         fail(Stage::NewSession, e);
     }
-    // Every descriptor but stdio closes at exec, whatever the launcher's
-    // host left open. CLOEXEC rather than close: the setup socket must stay
-    // usable until exec to report an exec failure.
     for &(resource, value) in &plan.rlimits {
         if let Err(e) = sys::setrlimit(resource, value) {
             fail(Stage::Rlimits, e);
         }
     }
-    if let Err(e) = sys::close_range(3, c_uint::MAX, libc::CLOSE_RANGE_CLOEXEC) {
-        fail(Stage::Fds, e);
+    // Exactly the mapped descriptors survive, whatever the launcher's host
+    // left open; the setup socket and the ruleset (close-on-exec) live
+    // until exec.
+    if let Err((i, e)) = place_fds(plan, sock, ruleset) {
+        send(
+            sock,
+            Record::Failed(Failure {
+                stage: Stage::Fds,
+                index: i,
+                errno: e,
+            }),
+        );
+        sys::exit(SETUP_FAILED);
     }
     if let Err(e) = drop_privileges(plan.last_cap) {
         fail(Stage::DropCaps, e);
@@ -493,8 +526,8 @@ fn payload_main(plan: &Plan, sock: RawFd, umask: libc::mode_t) -> ! {
     }
     // After the mounts (a Landlock domain may not mount), after
     // no_new_privs (required), and as late as possible before exec.
-    if let Some(ll) = &plan.landlock {
-        if let Err(e) = sys::landlock_restrict_self(ll.ruleset.as_raw_fd()) {
+    if plan.landlock.is_some() {
+        if let Err(e) = sys::landlock_restrict_self(ruleset) {
             fail(Stage::Landlock, e);
         }
     }
@@ -505,6 +538,8 @@ fn payload_main(plan: &Plan, sock: RawFd, umask: libc::mode_t) -> ! {
             fail(Stage::Seccomp, e);
         }
     }
+    // write is on every allowlist that kills (checked when resolving).
+    send(sock, Record::Applied);
     let mut errno = Errno::ENOENT;
     for (i, path) in plan.exec.candidates.iter().enumerate() {
         let e = sys::execve_plan(path, &plan.exec);
@@ -534,6 +569,34 @@ fn payload_main(plan: &Plan, sock: RawFd, umask: libc::mode_t) -> ! {
         }),
     );
     sys::exit(if errno == Errno::ENOENT { 127 } else { 126 })
+}
+
+/// Duplicates every source above everything in use, places the copies at
+/// their targets (which handles overlaps such as 4→3 with 3→4), then closes
+/// every number that is not a target, the socket or the ruleset.
+fn place_fds(plan: &Plan, sock: RawFd, ruleset: RawFd) -> Result<(), (u32, Errno)> {
+    let pairs = &plan.fds.pairs;
+    let high = sock.max(ruleset) + 1;
+    let mut temps = [-1 as RawFd; crate::plan::MAX_FDS];
+    for (i, &(src, _)) in pairs.iter().enumerate() {
+        temps[i] = sys::dup_above(src, high).map_err(|e| (i as u32, e))?;
+    }
+    for (i, &(_, dst)) in pairs.iter().enumerate() {
+        sys::dup3(temps[i], dst).map_err(|e| (i as u32, e))?;
+    }
+    // Keep: the sorted targets, then the socket and the ruleset (both
+    // above every target). Everything between and above goes.
+    let (lo, hi) = (sock.min(ruleset), sock.max(ruleset));
+    let mut next: u32 = 0;
+    let keep = plan.fds.targets.iter().copied().chain([lo, hi]);
+    for k in keep.filter(|k| *k >= 0) {
+        let k = k as u32;
+        if k > next {
+            sys::close_range(next, k - 1, 0).map_err(|e| (0, e))?;
+        }
+        next = next.max(k + 1);
+    }
+    sys::close_range(next, c_uint::MAX, 0).map_err(|e| (0, e))
 }
 
 /// Empties every capability set and locks the securebits so none can be

@@ -11,7 +11,7 @@ pub mod supervise;
 
 pub use report::{Failure, Stage};
 pub use spawn::{spawn, SpawnError, Spawned};
-pub use supervise::{supervise, Outcome};
+pub use supervise::{supervise, Event, Outcome, Supervisor};
 
 /// Signals the launcher forwards to the payload (through PID 1).
 pub const FORWARDED_SIGNALS: [libc::c_int; 7] = [

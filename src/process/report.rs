@@ -134,6 +134,8 @@ pub enum Record {
     Status(i32),
     /// The seccomp listener fd is attached (SCM_RIGHTS).
     Listener,
+    /// Every layer is applied; the payload is about to exec.
+    Applied,
 }
 
 /// Size of an encoded record.
@@ -141,6 +143,7 @@ pub const RECORD_LEN: usize = 16;
 const KIND_FAILED: u32 = 1;
 const KIND_STATUS: u32 = 2;
 const KIND_LISTENER: u32 = 3;
+const KIND_APPLIED: u32 = 4;
 
 impl Record {
     /// Encodes without allocating.
@@ -149,6 +152,7 @@ impl Record {
             Record::Failed(f) => (KIND_FAILED, f.stage as u32, f.index, f.errno as i32),
             Record::Status(s) => (KIND_STATUS, 0, 0, s),
             Record::Listener => (KIND_LISTENER, 0, 0, 0),
+            Record::Applied => (KIND_APPLIED, 0, 0, 0),
         };
         let mut out = [0u8; RECORD_LEN];
         out[0..4].copy_from_slice(&kind.to_ne_bytes());
@@ -172,6 +176,7 @@ impl Record {
             })),
             KIND_STATUS => Some(Record::Status(word(12) as i32)),
             KIND_LISTENER => Some(Record::Listener),
+            KIND_APPLIED => Some(Record::Applied),
             _ => None,
         }
     }

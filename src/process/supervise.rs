@@ -71,8 +71,9 @@ fn from_wait_status(raw: i32) -> Outcome {
 }
 
 /// What the loop has learned so far.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct State {
+    applied: bool,
     failure: Option<Failure>,
     status: Option<i32>,
     violation: Option<(i32, u32)>,
@@ -80,43 +81,144 @@ struct State {
     sock_open: bool,
 }
 
-/// Waits for the sandbox to end. `signals` (when given) delivers the
-/// launcher's own signals, which are forwarded to the payload.
-pub fn supervise(
+/// Something the launcher learned about the sandbox, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Every layer is in place; the payload is about to exec.
+    Applied,
+    /// The run is over.
+    Ended(Outcome),
+}
+
+/// The launcher's side of a running sandbox: call [`Supervisor::poll`]
+/// until it returns the outcome.
+#[derive(Debug)]
+pub struct Supervisor {
     s: Spawned,
-    wall_time: Option<Duration>,
-    signals: Option<&SignalFd>,
-) -> std::io::Result<Outcome> {
-    let deadline = wall_time.map(|d| Instant::now() + d);
-    let mut kill_at: Option<Instant> = None;
-    let mut st = State {
-        sock_open: true,
-        ..State::default()
-    };
-    let pidfd = s.pidfd.as_raw_fd();
-    let init_status = loop {
-        let now = Instant::now();
-        let timeout = match kill_at.or(deadline) {
-            Some(t) if t <= now => {
-                if kill_at.is_none() {
-                    let _ = sys::pidfd_kill(pidfd, libc::SIGTERM);
-                    kill_at = Some(now + KILL_GRACE);
-                } else {
-                    let _ = sys::pidfd_kill(pidfd, libc::SIGKILL);
-                    kill_at = Some(now + Duration::from_secs(3600));
+    deadline: Option<Instant>,
+    kill_at: Option<Instant>,
+    st: State,
+    applied_reported: bool,
+    killed: bool,
+    outcome: Option<Outcome>,
+}
+
+impl Supervisor {
+    /// Starts supervising; the wall-time limit counts from now.
+    pub fn new(s: Spawned, wall_time: Option<Duration>) -> Supervisor {
+        Supervisor {
+            s,
+            deadline: wall_time.map(|d| Instant::now() + d),
+            kill_at: None,
+            st: State {
+                sock_open: true,
+                ..State::default()
+            },
+            applied_reported: false,
+            killed: false,
+            outcome: None,
+        }
+    }
+
+    /// PID of the sandbox's init in the launcher's PID namespace.
+    pub fn pid(&self) -> libc::pid_t {
+        self.s.pid
+    }
+
+    /// Kills the whole sandbox now; the outcome is then "killed by
+    /// SIGKILL" unless the payload had already ended.
+    pub fn kill(&mut self) {
+        self.killed = true;
+        let _ = sys::pidfd_kill(self.s.pidfd.as_raw_fd(), libc::SIGKILL);
+    }
+
+    /// Sends `sig` to the sandbox's init, which forwards it to the payload.
+    pub fn signal(&self, sig: i32) {
+        let _ = sys::pidfd_kill(self.s.pidfd.as_raw_fd(), sig);
+    }
+
+    /// The outcome, once known.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.outcome
+    }
+
+    /// Waits up to `wait` (forever with None) for the next event.
+    pub fn poll(
+        &mut self,
+        wait: Option<Duration>,
+        signals: Option<&SignalFd>,
+    ) -> std::io::Result<Option<Event>> {
+        if let Some(o) = self.outcome {
+            return Ok(Some(Event::Ended(o)));
+        }
+        let give_up = wait.map(|w| Instant::now() + w);
+        let pidfd = self.s.pidfd.as_raw_fd();
+        loop {
+            if self.st.applied && !self.applied_reported {
+                self.applied_reported = true;
+                return Ok(Some(Event::Applied));
+            }
+            let now = Instant::now();
+            let wake = [self.kill_at.or(self.deadline), give_up]
+                .into_iter()
+                .flatten()
+                .min();
+            if let Some(t) = self.kill_at.or(self.deadline) {
+                if t <= now {
+                    if self.kill_at.is_none() {
+                        let _ = sys::pidfd_kill(pidfd, libc::SIGTERM);
+                        self.kill_at = Some(now + KILL_GRACE);
+                    } else {
+                        let _ = sys::pidfd_kill(pidfd, libc::SIGKILL);
+                        self.kill_at = Some(now + Duration::from_secs(3600));
+                    }
+                    continue;
                 }
-                continue;
             }
-            Some(t) => {
-                let ms = (t - now).as_millis().clamp(1, i32::MAX as u128) as i32;
-                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+            if give_up.is_some_and(|g| g <= now) {
+                return Ok(None);
             }
-            None => PollTimeout::NONE,
-        };
+            let timeout = match wake {
+                Some(t) => {
+                    let ms = (t - now).as_millis().clamp(1, i32::MAX as u128) as i32;
+                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
+                }
+                None => PollTimeout::NONE,
+            };
+            if let Some(status) = self.step(timeout, signals)? {
+                // Everything in the sandbox is gone once its init is
+                // reaped; collect what it sent.
+                while self.st.sock_open
+                    && read_record(self.s.sock.as_raw_fd(), &mut self.st) == Read::Record
+                {
+                }
+                let st = &self.st;
+                let o = match (st.failure, st.violation, st.status) {
+                    (Some(f), _, _) => Outcome::SetupFailed(f),
+                    (None, Some((nr, arch)), _) => Outcome::SeccompViolation { nr, arch },
+                    _ if self.kill_at.is_some() => Outcome::TimedOut,
+                    (None, None, Some(status)) => from_wait_status(status),
+                    (None, None, None) if self.killed => Outcome::Signaled(libc::SIGKILL),
+                    (None, None, None) => Outcome::Vanished(status),
+                };
+                self.outcome = Some(o);
+                return Ok(Some(Event::Ended(o)));
+            }
+        }
+    }
+
+    /// One poll round; returns init's wait status once it has been reaped.
+    fn step(
+        &mut self,
+        timeout: PollTimeout,
+        signals: Option<&SignalFd>,
+    ) -> std::io::Result<Option<i32>> {
+        let pidfd = self.s.pidfd.as_raw_fd();
+        let st = &mut self.st;
         // Order: init, socket, listener, signals; absent ones are skipped.
-        let mut fds = vec![PollFd::new(s.pidfd.as_fd(), PollFlags::POLLIN)];
+        let mut fds = vec![PollFd::new(self.s.pidfd.as_fd(), PollFlags::POLLIN)];
         let sock_i = st.sock_open.then(|| {
-            fds.push(PollFd::new(s.sock.as_fd(), PollFlags::POLLIN));
+            fds.push(PollFd::new(self.s.sock.as_fd(), PollFlags::POLLIN));
             fds.len() - 1
         });
         let listener_i = st.listener.as_ref().map(|l| {
@@ -143,7 +245,7 @@ pub fn supervise(
         );
         drop(fds);
         if !sock_ev.is_empty() {
-            st.sock_open = read_record(s.sock.as_raw_fd(), &mut st) != Read::Closed;
+            st.sock_open = read_record(self.s.sock.as_raw_fd(), st) != Read::Closed;
         }
         if listener_ev.contains(PollFlags::POLLIN) {
             if let Some(l) = &st.listener {
@@ -166,21 +268,25 @@ pub fn supervise(
             }
         }
         if !init_ev.is_empty() {
-            if let Some(status) = sys::wait_pidfd(pidfd, true)? {
-                break status;
-            }
+            return sys::wait_pidfd(pidfd, true).map_err(Into::into);
         }
-    };
-    // Everything in the sandbox is gone once its init is reaped; collect
-    // what it sent.
-    while st.sock_open && read_record(s.sock.as_raw_fd(), &mut st) == Read::Record {}
-    Ok(match (st.failure, st.violation, st.status) {
-        (Some(f), _, _) => Outcome::SetupFailed(f),
-        (None, Some((nr, arch)), _) => Outcome::SeccompViolation { nr, arch },
-        _ if kill_at.is_some() => Outcome::TimedOut,
-        (None, None, Some(status)) => from_wait_status(status),
-        (None, None, None) => Outcome::Vanished(init_status),
-    })
+        Ok(None)
+    }
+}
+
+/// Waits for the sandbox to end. `signals` (when given) delivers the
+/// launcher's own signals, which are forwarded to the payload.
+pub fn supervise(
+    s: Spawned,
+    wall_time: Option<Duration>,
+    signals: Option<&SignalFd>,
+) -> std::io::Result<Outcome> {
+    let mut sup = Supervisor::new(s, wall_time);
+    loop {
+        if let Some(Event::Ended(o)) = sup.poll(None, signals)? {
+            return Ok(o);
+        }
+    }
 }
 
 #[derive(PartialEq, Eq)]
@@ -228,6 +334,7 @@ fn read_record(sock: RawFd, st: &mut State) -> Read {
             st.failure.get_or_insert(f);
         }
         Some(Record::Status(status)) => st.status = Some(status),
+        Some(Record::Applied) => st.applied = true,
         Some(Record::Listener) if st.listener.is_none() => {
             st.listener = fds.into_iter().next();
         }

@@ -124,6 +124,42 @@ pub struct Profile {
     /// Seccomp allowlist. Without it, only the built-in side-door filter
     /// applies (see SECURITY.md).
     pub seccomp: Option<SeccompSection>,
+    /// Descriptors passed to the payload: `N` (as itself) or `"N:M"` (host
+    /// N as M). Default `[0, 1, 2]`; everything else is closed.
+    pub fds: Option<Vec<At<FdSpec>>>,
+    /// A SOCK_SEQPACKET channel between the launcher and the payload
+    /// (`true`, or limits); its fd number is in `STOCKADE_CHANNEL_FD`.
+    pub channel: Option<At<ChannelSpec>>,
+}
+
+/// `3` or `"7:3"`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum FdSpec {
+    /// Passed under its own number.
+    Same(i32),
+    /// `"HOST:SANDBOX"`.
+    Map(String),
+}
+
+/// `channel: true` or `channel: {max_message: 64K, max_fds: 4}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ChannelSpec {
+    /// On (default limits) or off.
+    On(bool),
+    /// On, with limits.
+    Limits(ChannelLimits),
+}
+
+/// Channel limits.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelLimits {
+    /// Largest message either side accepts. Default 64K.
+    pub max_message: Option<SizeRepr>,
+    /// Most descriptors one message may carry. Default 8.
+    pub max_fds: Option<u32>,
 }
 
 /// `seccomp:` section. `allow` and `deny` are appended to a parent

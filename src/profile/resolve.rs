@@ -7,8 +7,8 @@
 //! merged key by key, the later layer winning.
 
 use super::model::{
-    ArgSpec, At, DenySpec, FsEntry, LandlockRuleSpec, Limits, Loc, ModeRepr, Namespace, Profile,
-    SizeRepr, SyscallSpec, UserSpec, ValueRepr,
+    ArgSpec, At, ChannelSpec, DenySpec, FdSpec, FsEntry, LandlockRuleSpec, Limits, Loc, ModeRepr,
+    Namespace, Profile, SizeRepr, SyscallSpec, UserSpec, ValueRepr,
 };
 use super::{Layer, ProfileError};
 use crate::landlock::{self as ll, Compat, FsRule, LandlockPolicy};
@@ -104,6 +104,8 @@ struct Merged<'a> {
     sc_default: Option<&'a At<String>>,
     sc_allow: Vec<&'a At<SyscallSpec>>,
     sc_deny: Vec<&'a At<DenySpec>>,
+    fds: Option<&'a Vec<At<FdSpec>>>,
+    channel: Option<&'a At<ChannelSpec>>,
 }
 
 /// Later layers replace earlier ones field by field.
@@ -168,6 +170,8 @@ impl<'a> Merged<'a> {
             self.ll_scopes = l.scopes.as_ref().or(self.ll_scopes);
             self.ll_compat = l.compatibility.as_ref().or(self.ll_compat);
         }
+        self.fds = p.fds.as_ref().or(self.fds);
+        self.channel = p.channel.as_ref().or(self.channel);
         if let Some(sc) = &p.seccomp {
             self.sc_present = true;
             self.sc_default = sc.default_action.as_ref().or(self.sc_default);
@@ -235,6 +239,43 @@ pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, 
     let rlimits = resolve_rlimits(&m.limits)?;
     let landlock = resolve_landlock(&m, &mounts, host)?;
     let seccomp = resolve_seccomp(&m, &mut warnings)?;
+    let fds = match m.fds {
+        None => vec![(0, 0), (1, 1), (2, 2)],
+        Some(list) => {
+            let mut out = Vec::new();
+            for f in list {
+                let pair = match &f.value {
+                    FdSpec::Same(n) => Some((*n, *n)),
+                    FdSpec::Map(s) => crate::fds::parse_spec(s),
+                };
+                match pair {
+                    Some((a, b)) if a >= 0 && b >= 0 => out.push((a, b)),
+                    _ => {
+                        return Err(ProfileError::new(
+                            &f.loc,
+                            "invalid fd: use N or \"HOST:SANDBOX\"",
+                        ))
+                    }
+                }
+            }
+            out
+        }
+    };
+    let channel = match m.channel.map(|c| &c.value) {
+        None | Some(ChannelSpec::On(false)) => None,
+        Some(ChannelSpec::On(true)) => Some(crate::policy::ChannelLimits::default()),
+        Some(ChannelSpec::Limits(l)) => {
+            let d = crate::policy::ChannelLimits::default();
+            let loc = &m.channel.map(|c| c.loc.clone()).unwrap_or_else(Loc::cli);
+            Some(crate::policy::ChannelLimits {
+                max_message: match &l.max_message {
+                    Some(s) => parse_size(s, loc)? as usize,
+                    None => d.max_message,
+                },
+                max_fds: l.max_fds.map_or(d.max_fds, |n| n as usize),
+            })
+        }
+    };
     for m in &mounts {
         if let MountOp::Bind {
             src,
@@ -264,6 +305,8 @@ pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, 
         rlimits,
         landlock,
         seccomp,
+        fds,
+        channel,
         warnings,
     })
 }
@@ -1056,8 +1099,12 @@ fn resolve_env(m: &Merged<'_>, host: &Host) -> Result<Vec<(OsString, OsString)>,
                 format!("invalid variable name '{}'", k.value),
             ));
         }
-        if let Some((_, v)) = host.env.iter().find(|(n, _)| n == OsStr::new(&k.value)) {
-            env.insert(k.value.clone().into(), v.clone());
+        for (n, v) in &host.env {
+            let matches = n == OsStr::new(&k.value)
+                || n.to_str().is_some_and(|n| crate::fds::glob(&k.value, n));
+            if matches {
+                env.insert(n.clone(), v.clone());
+            }
         }
     }
     for (k, v) in &m.set {

@@ -137,6 +137,17 @@ pub enum Action {
 }
 
 impl Action {
+    /// The profile spelling.
+    pub fn name(self) -> String {
+        match self {
+            Action::KillProcess => "kill-process".into(),
+            Action::KillThread => "kill-thread".into(),
+            Action::Trap => "trap".into(),
+            Action::Log => "log".into(),
+            Action::Errno(e) => format!("errno({e})"),
+        }
+    }
+
     /// Parses `kill-process`, `kill-thread`, `trap`, `log`, `errno(NAME|N)`.
     pub fn parse(s: &str) -> Result<Action, String> {
         match s {

@@ -1,0 +1,324 @@
+//! The channel between the launcher and the payload: a SOCK_SEQPACKET
+//! socket pair, so every message arrives whole; messages are bounded in
+//! size and in the descriptors they carry (SCM_RIGHTS). Nothing the payload
+//! sends can block, crash or confuse the launcher: oversize messages and
+//! messages with too many descriptors are discarded (their descriptors
+//! closed) and reported as errors, and sends never block.
+
+use crate::policy::ChannelLimits;
+use nix::errno::Errno;
+use nix::sys::socket::{
+    recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags,
+    SockFlag, SockType,
+};
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+/// Environment variable naming the payload's channel descriptor.
+pub const ENV_FD: &str = "STOCKADE_CHANNEL_FD";
+/// Environment variable with the largest message size, in bytes.
+pub const ENV_MAX_MESSAGE: &str = "STOCKADE_CHANNEL_MAX_MESSAGE";
+/// Environment variable with the most descriptors per message.
+pub const ENV_MAX_FDS: &str = "STOCKADE_CHANNEL_MAX_FDS";
+/// Hard ceiling on descriptors per message.
+pub const FD_CEILING: usize = 64;
+
+/// A received message.
+#[derive(Debug)]
+pub struct Message {
+    /// The bytes.
+    pub data: Vec<u8>,
+    /// Descriptors that came with it (close-on-exec).
+    pub fds: Vec<OwnedFd>,
+}
+
+/// Channel errors. The channel stays usable after all but `Closed`.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ChannelError {
+    /// The message is larger than the limit (it was discarded).
+    #[error("message of {size} bytes is larger than the channel's limit of {max}")]
+    TooLarge {
+        /// Its size (at least `max + 1`).
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The message carries more descriptors than the limit (it was
+    /// discarded and the descriptors closed).
+    #[error("message carries more than {max} file descriptors")]
+    TooManyFds {
+        /// The limit.
+        max: usize,
+    },
+    /// The other side is gone.
+    #[error("the channel is closed")]
+    Closed,
+    /// Sending would block: the other side is not reading.
+    #[error("the other side is not reading (channel buffer full)")]
+    WouldBlock,
+    /// Anything else.
+    #[error("channel: {0}")]
+    Io(Errno),
+}
+
+/// One end of the channel.
+#[derive(Debug)]
+pub struct Channel {
+    fd: OwnedFd,
+    limits: ChannelLimits,
+}
+
+impl Channel {
+    /// A connected pair: the launcher's end and the payload's descriptor.
+    pub fn pair(limits: ChannelLimits) -> Result<(Channel, OwnedFd), ChannelError> {
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(ChannelError::Io)?;
+        Ok((Channel { fd: a, limits }, b))
+    }
+
+    /// Wraps a connected SOCK_SEQPACKET socket.
+    pub fn from_fd(fd: OwnedFd, limits: ChannelLimits) -> Channel {
+        Channel { fd, limits }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> ChannelLimits {
+        self.limits
+    }
+
+    /// Sends one message, never blocking.
+    pub fn send(&self, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<(), ChannelError> {
+        if data.len() > self.limits.max_message {
+            return Err(ChannelError::TooLarge {
+                size: data.len(),
+                max: self.limits.max_message,
+            });
+        }
+        if fds.len() > self.limits.max_fds.min(FD_CEILING) {
+            return Err(ChannelError::TooManyFds {
+                max: self.limits.max_fds,
+            });
+        }
+        let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        let cmsg = [ControlMessage::ScmRights(&raw)];
+        let cmsgs: &[ControlMessage<'_>] = if raw.is_empty() { &[] } else { &cmsg };
+        match sendmsg::<()>(
+            self.fd.as_raw_fd(),
+            &[IoSlice::new(data)],
+            cmsgs,
+            MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+            None,
+        ) {
+            Ok(_) => Ok(()),
+            Err(Errno::EAGAIN) => Err(ChannelError::WouldBlock),
+            Err(Errno::EPIPE | Errno::ECONNRESET | Errno::ENOTCONN) => Err(ChannelError::Closed),
+            Err(e) => Err(ChannelError::Io(e)),
+        }
+    }
+
+    /// Receives one message, waiting for it.
+    pub fn recv(&self) -> Result<Message, ChannelError> {
+        loop {
+            match self.receive(MsgFlags::empty()) {
+                Err(ChannelError::Io(Errno::EINTR)) => continue,
+                Ok(Some(m)) => return Ok(m),
+                Ok(None) => return Err(ChannelError::WouldBlock),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Receives one message if one is waiting.
+    pub fn try_recv(&self) -> Result<Option<Message>, ChannelError> {
+        self.receive(MsgFlags::MSG_DONTWAIT)
+    }
+
+    fn receive(&self, extra: MsgFlags) -> Result<Option<Message>, ChannelError> {
+        let max = self.limits.max_message;
+        let mut buf = vec![0u8; max + 1];
+        let mut space = nix::cmsg_space!([RawFd; FD_CEILING]);
+        let (n, truncated, ctrunc, fds) = {
+            let mut iov = [IoSliceMut::new(&mut buf)];
+            let msg = match recvmsg::<()>(
+                self.fd.as_raw_fd(),
+                &mut iov,
+                Some(&mut space),
+                MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_TRUNC | extra,
+            ) {
+                Ok(m) => m,
+                Err(Errno::EAGAIN) => return Ok(None),
+                Err(e) => return Err(ChannelError::Io(e)),
+            };
+            let mut fds = Vec::new();
+            if let Ok(cmsgs) = msg.cmsgs() {
+                for c in cmsgs {
+                    if let ControlMessageOwned::ScmRights(raw) = c {
+                        fds.extend(raw.into_iter().map(crate::sys::owned));
+                    }
+                }
+            }
+            (
+                msg.bytes,
+                msg.flags.contains(MsgFlags::MSG_TRUNC),
+                msg.flags.contains(MsgFlags::MSG_CTRUNC),
+                fds,
+            )
+        };
+        if n == 0 && fds.is_empty() && !truncated {
+            return Err(ChannelError::Closed);
+        }
+        if n > max || truncated {
+            return Err(ChannelError::TooLarge {
+                size: n.max(max + 1),
+                max,
+            });
+        }
+        if ctrunc || fds.len() > self.limits.max_fds {
+            // The received descriptors are closed as `fds` drops.
+            return Err(ChannelError::TooManyFds {
+                max: self.limits.max_fds,
+            });
+        }
+        buf.truncate(n);
+        Ok(Some(Message { data: buf, fds }))
+    }
+}
+
+impl AsFd for Channel {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// The payload's side: `Client::from_env()` inside the sandbox.
+#[derive(Debug)]
+pub struct Client;
+
+impl Client {
+    /// The channel stockade passed to this process (`STOCKADE_CHANNEL_FD`),
+    /// with the limits it announced. Takes ownership of the descriptor:
+    /// call once.
+    pub fn from_env() -> Result<Channel, ChannelError> {
+        let n: RawFd = std::env::var(ENV_FD)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .ok_or(ChannelError::Io(Errno::EBADF))?;
+        let num = |k: &str, d: usize| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d)
+        };
+        let d = ChannelLimits::default();
+        let limits = ChannelLimits {
+            max_message: num(ENV_MAX_MESSAGE, d.max_message),
+            max_fds: num(ENV_MAX_FDS, d.max_fds),
+        };
+        // Re-open through /proc so the process owns a descriptor it created
+        // (and sets close-on-exec on it).
+        let f = std::fs::File::open(format!("/proc/self/fd/{n}"));
+        let fd = match f {
+            Ok(f) => OwnedFd::from(f),
+            Err(_) => {
+                let dup = crate::sys::dup_above(n, 3).map_err(ChannelError::Io)?;
+                crate::sys::owned(dup)
+            }
+        };
+        Ok(Channel::from_fd(fd, limits))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(max_message: usize, max_fds: usize) -> (Channel, Channel) {
+        let limits = ChannelLimits {
+            max_message,
+            max_fds,
+        };
+        let (a, b) = Channel::pair(limits).unwrap();
+        (a, Channel::from_fd(b, limits))
+    }
+
+    #[test]
+    fn round_trip_with_descriptors() {
+        let (a, b) = pair(64, 2);
+        let f = std::fs::File::open("/proc/self/status").unwrap();
+        a.send(b"hello", &[f.as_fd()]).unwrap();
+        let m = b.recv().unwrap();
+        assert_eq!(m.data, b"hello");
+        assert_eq!(m.fds.len(), 1);
+        let mut s = String::new();
+        use std::io::Read;
+        std::fs::File::from(m.fds.into_iter().next().unwrap())
+            .read_to_string(&mut s)
+            .unwrap();
+        assert!(s.contains("Name:"));
+    }
+
+    #[test]
+    fn limits_are_enforced_on_both_sides() {
+        let (a, b) = pair(8, 1);
+        assert_eq!(
+            a.send(&[0; 9], &[]),
+            Err(ChannelError::TooLarge { size: 9, max: 8 })
+        );
+        // A peer with looser limits sends something too big: discarded,
+        // reported, and the next message still arrives.
+        let (loose, strict_end) = Channel::pair(ChannelLimits {
+            max_message: 1024,
+            max_fds: 8,
+        })
+        .unwrap();
+        let strict = Channel::from_fd(
+            strict_end,
+            ChannelLimits {
+                max_message: 8,
+                max_fds: 1,
+            },
+        );
+        loose.send(&[1; 100], &[]).unwrap();
+        assert!(matches!(
+            strict.recv(),
+            Err(ChannelError::TooLarge { max: 8, .. })
+        ));
+        let f1 = std::fs::File::open("/dev/null").unwrap();
+        let f2 = std::fs::File::open("/dev/null").unwrap();
+        loose.send(b"two", &[f1.as_fd(), f2.as_fd()]).unwrap();
+        assert_eq!(
+            strict.recv().unwrap_err(),
+            ChannelError::TooManyFds { max: 1 }
+        );
+        loose.send(b"ok", &[]).unwrap();
+        assert_eq!(strict.recv().unwrap().data, b"ok");
+        let _ = (a, b);
+    }
+
+    #[test]
+    fn a_reader_that_never_reads_makes_sends_fail_not_block() {
+        let (a, _b) = pair(4096, 0);
+        let mut sent = 0;
+        let err = loop {
+            match a.send(&[7; 4096], &[]) {
+                Ok(()) => sent += 1,
+                Err(e) => break e,
+            }
+            assert!(sent < 100_000, "the buffer never filled");
+        };
+        assert_eq!(err, ChannelError::WouldBlock);
+    }
+
+    #[test]
+    fn closed_peer_is_reported() {
+        let (a, b) = pair(16, 0);
+        drop(b);
+        assert_eq!(a.recv().unwrap_err(), ChannelError::Closed);
+        assert_eq!(a.send(b"x", &[]), Err(ChannelError::Closed));
+    }
+}

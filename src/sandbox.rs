@@ -1,0 +1,480 @@
+//! The library API for hosts that run untrusted plugins: build a sandbox
+//! like a `std::process::Command`, spawn it, talk to it over a channel,
+//! wait for a typed outcome.
+//!
+//! ```no_run
+//! use stockade::sandbox::{Sandbox, Stdio};
+//!
+//! let mut child = Sandbox::from_profile("strict")?
+//!     .args(["sh", "-c", "echo hello"])
+//!     .stdout(Stdio::Piped)
+//!     .spawn()?;
+//! let mut out = String::new();
+//! std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out)?;
+//! let outcome = child.wait()?;
+//! assert_eq!(outcome.exit_code(), 0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! `spawn` is safe to call from several threads at once: after clone the
+//! child only makes system calls. The sandbox dies with the thread that
+//! spawned it (the kernel's parent-death signal follows the creating
+//! thread), so spawn from a thread that outlives the sandbox.
+
+use crate::channel::{self, Channel};
+use crate::error::Error;
+use crate::plan::{self, Plan};
+use crate::policy::{ChannelLimits, Policy};
+use crate::process::{self, Event, Failure, Outcome, Stage, Supervisor};
+use crate::profile::{self, Host, Overrides};
+use nix::errno::Errno;
+use std::ffi::OsString;
+use std::fs::File;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+/// What a standard stream of the payload is connected to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Stdio {
+    /// The host's own descriptor (default).
+    #[default]
+    Inherit,
+    /// /dev/null.
+    Null,
+    /// A pipe; the host's end is in [`Child::stdin`] / `stdout` / `stderr`.
+    Piped,
+}
+
+/// A sandbox to spawn: a policy plus a command.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    policy: Policy,
+    argv: Vec<OsString>,
+    stdio: [Stdio; 3],
+    fds: Vec<(RawFd, i32)>,
+}
+
+/// A running (or finished) sandbox.
+#[derive(Debug)]
+pub struct Child {
+    sup: Supervisor,
+    diagnostics: Diagnostics,
+    /// Host end of the payload's stdin, when piped.
+    pub stdin: Option<File>,
+    /// Host end of the payload's stdout, when piped.
+    pub stdout: Option<File>,
+    /// Host end of the payload's stderr, when piped.
+    pub stderr: Option<File>,
+    channel: Option<Channel>,
+    applied: bool,
+}
+
+impl Sandbox {
+    /// A sandbox with a resolved policy (from `profile::resolve`, or built
+    /// and adjusted in code).
+    pub fn with_policy(policy: Policy) -> Sandbox {
+        Sandbox {
+            policy,
+            argv: Vec::new(),
+            stdio: [Stdio::Inherit; 3],
+            fds: Vec::new(),
+        }
+    }
+
+    /// A sandbox from a built-in profile name or a YAML file.
+    pub fn from_profile(spec: &str) -> Result<Sandbox, Error> {
+        let host = Host::current().map_err(|err| Error::Io {
+            what: "cannot read the current directory",
+            err,
+        })?;
+        let layers = profile::load(spec)?;
+        Ok(Sandbox::with_policy(profile::resolve(
+            &layers,
+            &Overrides::default(),
+            &host,
+        )?))
+    }
+
+    /// A sandbox from YAML text (`extends` may name built-ins or absolute paths).
+    pub fn from_yaml(yaml: &str) -> Result<Sandbox, Error> {
+        let host = Host::current().map_err(|err| Error::Io {
+            what: "cannot read the current directory",
+            err,
+        })?;
+        let mut layers = Vec::new();
+        let top = profile::parse(yaml, "<yaml>")?;
+        if let Some(parent) = &top.extends {
+            layers = profile::load(&parent.value)?;
+        }
+        layers.push(profile::Layer {
+            profile: top,
+            dir: None,
+        });
+        Ok(Sandbox::with_policy(profile::resolve(
+            &layers,
+            &Overrides::default(),
+            &host,
+        )?))
+    }
+
+    /// The policy, to inspect.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The policy, to adjust before spawning.
+    pub fn policy_mut(&mut self) -> &mut Policy {
+        &mut self.policy
+    }
+
+    /// Appends one argument (the first is the command).
+    pub fn arg(mut self, a: impl Into<OsString>) -> Sandbox {
+        self.argv.push(a.into());
+        self
+    }
+
+    /// Appends arguments.
+    pub fn args<I, S>(mut self, args: I) -> Sandbox
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.argv.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets (or replaces) an environment variable of the payload.
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Sandbox {
+        let key = key.into();
+        self.policy.env.retain(|(k, _)| *k != key);
+        self.policy.env.push((key, value.into()));
+        self
+    }
+
+    /// Connects the payload's stdin.
+    pub fn stdin(mut self, s: Stdio) -> Sandbox {
+        self.stdio[0] = s;
+        self
+    }
+
+    /// Connects the payload's stdout.
+    pub fn stdout(mut self, s: Stdio) -> Sandbox {
+        self.stdio[1] = s;
+        self
+    }
+
+    /// Connects the payload's stderr.
+    pub fn stderr(mut self, s: Stdio) -> Sandbox {
+        self.stdio[2] = s;
+        self
+    }
+
+    /// Passes the host's descriptor `fd` as the payload's `target`. The
+    /// descriptor must stay open until `spawn` returns.
+    pub fn pass_fd(mut self, fd: RawFd, target: i32) -> Sandbox {
+        self.fds.push((fd, target));
+        self
+    }
+
+    /// Enables the channel (with `limits`, or the defaults).
+    pub fn channel(mut self, limits: Option<ChannelLimits>) -> Sandbox {
+        self.policy.channel = Some(limits.unwrap_or_default());
+        self
+    }
+
+    /// Starts the sandbox.
+    pub fn spawn(&self) -> Result<Child, Error> {
+        let mut keep_alive: Vec<OwnedFd> = Vec::new();
+        let mut host_ends: [Option<File>; 3] = [None, None, None];
+        // The policy's map (stdio and profile fds), with stdio replaced as asked.
+        let mut map: Vec<(RawFd, i32)> = Vec::new();
+        for (i, s) in self.stdio.iter().enumerate() {
+            let target = i as i32;
+            match s {
+                Stdio::Inherit => {
+                    if let Some(p) = self.policy.fds.iter().find(|p| p.1 == target) {
+                        if crate::sys::fd_is_open(p.0) {
+                            map.push(*p);
+                        }
+                    }
+                }
+                Stdio::Null => {
+                    let f = File::options()
+                        .read(true)
+                        .write(true)
+                        .open("/dev/null")
+                        .map_err(|err| Error::Io {
+                            what: "cannot open /dev/null",
+                            err,
+                        })?;
+                    map.push((f.as_raw_fd(), target));
+                    keep_alive.push(f.into());
+                }
+                Stdio::Piped => {
+                    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| {
+                        Error::Io {
+                            what: "cannot create a pipe",
+                            err: e.into(),
+                        }
+                    })?;
+                    let (child_end, host_end) = if i == 0 { (r, w) } else { (w, r) };
+                    map.push((child_end.as_raw_fd(), target));
+                    keep_alive.push(child_end);
+                    host_ends[i] = Some(File::from(host_end));
+                }
+            }
+        }
+        map.extend(self.policy.fds.iter().filter(|p| p.1 > 2).copied());
+        map.extend(self.fds.iter().copied());
+        let mut policy = self.policy.clone();
+        let channel = match policy.channel {
+            None => None,
+            Some(limits) => {
+                let (host, payload) = Channel::pair(limits).map_err(|e| Error::Io {
+                    what: "cannot create the channel",
+                    err: std::io::Error::other(e.to_string()),
+                })?;
+                let target = (3..).find(|n| !map.iter().any(|p| p.1 == *n)).unwrap_or(3);
+                map.push((payload.as_raw_fd(), target));
+                keep_alive.push(payload);
+                for (k, v) in [
+                    (channel::ENV_FD, target.to_string()),
+                    (channel::ENV_MAX_MESSAGE, limits.max_message.to_string()),
+                    (channel::ENV_MAX_FDS, limits.max_fds.to_string()),
+                ] {
+                    policy.env.retain(|(n, _)| n != k);
+                    policy.env.push((k.into(), v.into()));
+                }
+                Some(host)
+            }
+        };
+        let plan = plan::build(&policy, &self.argv, &map)?;
+        let spawned = process::spawn(&plan)?;
+        drop(keep_alive);
+        let [stdin, stdout, stderr] = host_ends;
+        Ok(Child {
+            sup: Supervisor::new(spawned, plan.wall_time),
+            diagnostics: Diagnostics::from(&plan),
+            stdin,
+            stdout,
+            stderr,
+            channel,
+            applied: false,
+        })
+    }
+}
+
+impl Child {
+    /// PID of the sandbox's init (PID 1 inside) in the host's PID namespace.
+    pub fn pid(&self) -> libc::pid_t {
+        self.sup.pid()
+    }
+
+    /// Kills the whole sandbox.
+    pub fn kill(&mut self) {
+        self.sup.kill();
+    }
+
+    /// Closes the host's end of the channel: the payload reads end-of-file.
+    pub fn close_channel(&mut self) {
+        self.channel = None;
+    }
+
+    /// Sends a signal to the payload (through PID 1, which forwards
+    /// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH).
+    pub fn signal(&self, sig: i32) {
+        self.sup.signal(sig);
+    }
+
+    /// The channel, when enabled.
+    pub fn channel(&self) -> Option<&Channel> {
+        self.channel.as_ref()
+    }
+
+    /// Waits for the sandbox to end.
+    pub fn wait(&mut self) -> std::io::Result<Outcome> {
+        self.wait_with(None)
+    }
+
+    /// Waits, forwarding the signals that arrive on `signals` (the CLI's
+    /// signalfd) to the payload, and calling back once when every layer is
+    /// applied.
+    pub fn wait_with(
+        &mut self,
+        signals: Option<&nix::sys::signalfd::SignalFd>,
+    ) -> std::io::Result<Outcome> {
+        loop {
+            match self.sup.poll(None, signals)? {
+                Some(Event::Ended(o)) => return Ok(o),
+                Some(Event::Applied) => self.applied = true,
+                None => {}
+            }
+        }
+    }
+
+    /// The next event, waiting at most `wait` (forever with None).
+    pub fn next_event(&mut self, wait: Option<Duration>) -> std::io::Result<Option<Event>> {
+        let e = self.sup.poll(wait, None)?;
+        if e == Some(Event::Applied) {
+            self.applied = true;
+        }
+        Ok(e)
+    }
+
+    /// The next event, forwarding signals from `signals` meanwhile.
+    pub fn next_event_with(
+        &mut self,
+        signals: &nix::sys::signalfd::SignalFd,
+    ) -> std::io::Result<Event> {
+        loop {
+            if let Some(e) = self.sup.poll(None, Some(signals))? {
+                if e == Event::Applied {
+                    self.applied = true;
+                }
+                return Ok(e);
+            }
+        }
+    }
+
+    /// The outcome if the sandbox has ended, without waiting.
+    pub fn try_wait(&mut self) -> std::io::Result<Option<Outcome>> {
+        loop {
+            match self.sup.poll(Some(Duration::ZERO), None)? {
+                Some(Event::Ended(o)) => return Ok(Some(o)),
+                Some(Event::Applied) => self.applied = true,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The outcome, once known.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.sup.outcome()
+    }
+
+    /// Whether every layer was applied and the payload exec'd (or tried to).
+    pub fn applied(&self) -> bool {
+        self.applied
+    }
+
+    /// A one-line description of an outcome, as the CLI prints it.
+    pub fn describe(&self, o: Outcome) -> Option<String> {
+        self.diagnostics.describe(o)
+    }
+}
+
+impl Drop for Child {
+    /// A sandbox never outlives its handle: an unfinished one is killed
+    /// and reaped, so no process or zombie is left behind.
+    fn drop(&mut self) {
+        if self.sup.outcome().is_none() {
+            self.sup.kill();
+            let _ = self.wait();
+        }
+    }
+}
+
+/// What is needed to explain a failure after the plan is gone.
+#[derive(Debug, Clone)]
+pub struct Diagnostics {
+    cmd: String,
+    candidates: Vec<String>,
+    sources: Vec<String>,
+    steps: Vec<String>,
+    landlock_rules: Vec<String>,
+    cwd: String,
+    wall_time: Option<Duration>,
+}
+
+impl From<&Plan> for Diagnostics {
+    fn from(p: &Plan) -> Diagnostics {
+        let s = |c: &std::ffi::CString| c.to_string_lossy().into_owned();
+        Diagnostics {
+            cmd: p.exec.argv.first().map(s).unwrap_or_default(),
+            candidates: p.exec.candidates.iter().map(s).collect(),
+            sources: p.sources.iter().map(s).collect(),
+            steps: p.descriptions.clone(),
+            landlock_rules: p
+                .landlock
+                .as_ref()
+                .map(|l| l.fs_rules.iter().map(|(c, _)| s(c)).collect())
+                .unwrap_or_default(),
+            cwd: s(&p.cwd),
+            wall_time: p.wall_time,
+        }
+    }
+}
+
+impl Diagnostics {
+    /// The line stockade prints for `o`, if any.
+    pub fn describe(&self, o: Outcome) -> Option<String> {
+        match o {
+            Outcome::SetupFailed(f) => Some(self.failure(f)),
+            Outcome::TimedOut => Some(format!(
+                "time limit of {} reached; the sandbox was stopped",
+                humantime::format_duration(self.wall_time.unwrap_or_default())
+            )),
+            Outcome::Vanished(st) => Some(format!(
+                "the sandbox's init ended without reporting (wait status {st:#x})"
+            )),
+            Outcome::SeccompViolation { nr, arch } => Some(format!(
+                "payload killed by seccomp: {}",
+                describe_syscall(nr, arch)
+            )),
+            Outcome::Exited(_) | Outcome::Signaled(_) => None,
+        }
+    }
+
+    fn failure(&self, f: Failure) -> String {
+        let i = f.index as usize;
+        if f.stage == Stage::Exec {
+            return match f.errno {
+                Errno::ENOENT => format!(
+                    "{}: command not found in the sandbox (searched: {})",
+                    self.cmd,
+                    self.candidates.join(", ")
+                ),
+                e => format!("{}: cannot execute: {} (stage: exec)", self.cmd, e.desc()),
+            };
+        }
+        let what = match f.stage {
+            Stage::OpenSources => self.sources.get(i).map(|s| format!("open {s}")),
+            Stage::CloneSources | Stage::Mounts => self.steps.get(i).cloned(),
+            Stage::Chdir => Some(format!("chdir {}", self.cwd)),
+            Stage::LandlockRules => self
+                .landlock_rules
+                .get(i)
+                .map(|p| format!("landlock rule on {p}")),
+            _ => None,
+        }
+        .unwrap_or_else(|| f.stage.name().to_string());
+        let hint = match (f.stage, f.errno) {
+            (Stage::Mounts, Errno::EPERM) if what.starts_with("proc") => {
+                "\n  hint: the kernel refuses a new /proc while the host's /proc is partly hidden \
+                 (as inside many containers); run stockade on a host with a fully visible /proc"
+            }
+            (Stage::OpenSources, Errno::EACCES) => {
+                "\n  hint: the launcher's user cannot reach this path on the host"
+            }
+            _ => "",
+        };
+        format!(
+            "{what}: {} (stage: {}){hint}",
+            f.errno.desc(),
+            f.stage.name()
+        )
+    }
+}
+
+/// `bpf (syscall 321)`, or the number and architecture when unknown.
+pub fn describe_syscall(nr: i32, arch: u32) -> String {
+    use crate::seccomp::Arch;
+    let known = [Arch::X86_64, Arch::Aarch64]
+        .into_iter()
+        .find(|a| a.audit() == arch)
+        .and_then(|a| a.syscall_name(i64::from(nr)));
+    match known {
+        Some(name) => format!("{name} (syscall {nr})"),
+        None => format!("syscall {nr} (arch {arch:#x})"),
+    }
+}

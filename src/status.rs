@@ -1,0 +1,115 @@
+//! The status stream (`--status-fd`): one JSON object per line, schema
+//! version 1.
+//!
+//! ```text
+//! {"v":1,"event":"started","pid":4242}
+//! {"v":1,"event":"applied","namespaces":["user","pid",...],"landlock":{"abi":7,"status":"fully enforced","dropped":[]},"seccomp":{"filters":5,"default_action":"kill-process"}}
+//! {"v":1,"event":"exited","outcome":"exited","code":0}
+//! ```
+//!
+//! `outcome` is one of `exited` (`code`), `signaled` (`signal`), `timeout`,
+//! `seccomp-violation` (`syscall`, `nr`), `setup-error` (`message`). Every
+//! line also has `exit_code`, stockade's own exit status for the outcome.
+
+use crate::policy::Policy;
+use crate::process::{Outcome, Stage};
+use serde_json::{json, Value};
+use std::io::Write;
+
+/// Schema version of the stream.
+pub const VERSION: u32 = 1;
+
+/// A status stream on a descriptor the caller passed.
+#[derive(Debug)]
+pub struct Stream {
+    out: std::fs::File,
+}
+
+impl Stream {
+    /// Opens descriptor `fd` for writing (reopened through /proc, so the
+    /// caller's descriptor is left as it is).
+    pub fn open(fd: i32) -> std::io::Result<Stream> {
+        let out = std::fs::OpenOptions::new()
+            .append(true)
+            .open(format!("/proc/self/fd/{fd}"))?;
+        Ok(Stream { out })
+    }
+
+    fn emit(&mut self, mut v: Value) {
+        v["v"] = json!(VERSION);
+        // A reader that went away must not stop the sandbox.
+        let _ = writeln!(self.out, "{v}");
+    }
+
+    /// The sandbox exists.
+    pub fn started(&mut self, pid: i32) {
+        self.emit(json!({"event": "started", "pid": pid}));
+    }
+
+    /// Every layer is in place.
+    pub fn applied(&mut self, policy: &Policy) {
+        let ll = crate::landlock::prepare(&policy.landlock, crate::sys::landlock_abi());
+        let landlock = match ll {
+            Ok(p) => json!({"abi": p.abi, "status": p.status(), "dropped": p.dropped}),
+            Err(e) => json!({"error": e.to_string()}),
+        };
+        let seccomp = match &policy.seccomp {
+            None => json!({"mode": "side-doors-only"}),
+            Some(sc) => json!({
+                "mode": "allowlist",
+                "default_action": sc.default_action.name(),
+                "allowed": sc.allow.len(),
+                "denied": sc.deny.len(),
+            }),
+        };
+        let ns: Vec<&str> = policy.namespaces.iter().map(|n| n.name()).collect();
+        self.emit(json!({
+            "event": "applied",
+            "namespaces": ns,
+            "landlock": landlock,
+            "seccomp": seccomp,
+            "no_new_privs": true,
+            "capabilities": [],
+        }));
+    }
+
+    /// The launcher failed before the sandbox existed.
+    pub fn setup_error(&mut self, message: &str) {
+        self.emit(json!({
+            "event": "exited", "outcome": "setup-error", "message": message, "exit_code": 125
+        }));
+    }
+
+    /// The run is over.
+    pub fn exited(&mut self, o: Outcome, message: Option<&str>) {
+        self.emit(outcome_json(o, message));
+    }
+}
+
+/// The `exited` event for an outcome.
+pub fn outcome_json(o: Outcome, message: Option<&str>) -> Value {
+    let mut v = match o {
+        Outcome::Exited(c) => json!({"outcome": "exited", "code": c}),
+        Outcome::Signaled(s) => json!({"outcome": "signaled", "signal": s}),
+        Outcome::TimedOut => json!({"outcome": "timeout"}),
+        Outcome::SeccompViolation { nr, arch } => {
+            let name = crate::seccomp::Arch::native()
+                .syscall_name(i64::from(nr))
+                .filter(|_| arch == crate::seccomp::Arch::native().audit());
+            json!({"outcome": "seccomp-violation", "nr": nr, "syscall": name})
+        }
+        Outcome::SetupFailed(f) if f.stage == Stage::Exec => json!({
+            "outcome": "setup-error", "stage": "exec", "errno": f.errno as i32,
+        }),
+        Outcome::SetupFailed(f) => json!({
+            "outcome": "setup-error", "stage": f.stage.name(), "errno": f.errno as i32,
+        }),
+        Outcome::Vanished(st) => json!({"outcome": "setup-error", "wait_status": st}),
+    };
+    v["event"] = json!("exited");
+    v["exit_code"] = json!(o.exit_code());
+    if let Some(m) = message {
+        v["message"] = json!(m);
+    }
+    v
+}

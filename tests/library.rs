@@ -1,0 +1,351 @@
+//! The library API and what plugin hosts rely on: descriptors, the
+//! channel, typed outcomes, concurrency, no leaks.
+
+mod common;
+use common::*;
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use stockade::channel::ChannelError;
+use stockade::policy::ChannelLimits;
+use stockade::process::Outcome;
+use stockade::sandbox::{Sandbox, Stdio};
+
+/// The tests in this file count the process's descriptors: they run one
+/// at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn works() -> bool {
+    modes().into_iter().all(sandboxes_work)
+}
+
+fn python() -> bool {
+    let ok = std::path::Path::new("/usr/bin/python3").exists();
+    if !ok {
+        skip("python3 missing: the channel plugins are python scripts");
+    }
+    ok
+}
+
+/// A `strict` sandbox whose payload may use the channel with python.
+fn plugin(script: &str, limits: Option<ChannelLimits>) -> Sandbox {
+    Sandbox::from_yaml(
+        "version: 1\nextends: strict\nseccomp:\n  allow: [sendmsg, recvmsg, sendto, recvfrom, getsockopt, getsockname, getpeername]\n",
+    )
+    .unwrap()
+    .args(["python3", "-c", script])
+    .channel(limits)
+}
+
+#[test]
+fn only_declared_descriptors_reach_the_payload() {
+    let _serial = serial();
+    each_mode_cli(|mode, dir| {
+        let secret = dir.join("secret");
+        std::fs::write(&secret, "top secret").unwrap();
+        give_to_sandbox(&secret);
+        let a = dir.join("a");
+        let b = dir.join("b");
+        std::fs::write(&a, "A\n").unwrap();
+        std::fs::write(&b, "B\n").unwrap();
+        // The host shell leaks fds 7 and 9 (no CLOEXEC) and passes 3 and 4
+        // swapped; the payload probes every number up to 1023.
+        let script = format!(
+            "exec 7<{s} 9<{s} 3<{a} 4<{b}; exec \"$0\" run -p strict --fd 3:4 --fd 4:3 -- sh -c '\
+             n=0; while [ $n -lt 1024 ]; do if [ -e /proc/self/fd/$n ]; then printf \"$n \"; fi; n=$((n+1)); done; echo; \
+             cat <&3; cat <&4'",
+            s = secret.display(),
+            a = a.display(),
+            b = b.display(),
+        );
+        let out = shell_as(mode, &dir, &script);
+        // `[ -e ]` runs in the shell itself: 0-2 plus the swapped pair.
+        // (The number the probe loop's own /proc lookup uses is not kept open.)
+        assert_eq!(stdout(&out), "0 1 2 3 4 \nB\nA\n", "{}", stderr(&out));
+    });
+}
+
+/// Runs `script` with sh as the user of `mode`; `$0` is the stockade binary.
+fn shell_as(mode: Mode, dir: &std::path::Path, script: &str) -> std::process::Output {
+    let mut c = if mode == Mode::Rootless && is_root() {
+        let mut c = std::process::Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "sh",
+            "-c",
+            script,
+        ]);
+        c
+    } else {
+        let mut c = std::process::Command::new("sh");
+        c.args(["-c", script]);
+        c
+    };
+    c.arg(binary()).current_dir(dir).output().unwrap()
+}
+
+fn each_mode_cli(test: impl Fn(Mode, std::path::PathBuf)) {
+    for mode in modes() {
+        if sandboxes_work(mode) {
+            test(mode, workdir(mode, "lib-fds"));
+        }
+    }
+}
+
+#[test]
+fn channel_round_trip_with_descriptors_both_ways() {
+    let _serial = serial();
+    if !works() || !python() {
+        return;
+    }
+    let child_script = r#"
+import os, socket
+s = socket.socket(fileno=int(os.environ["STOCKADE_CHANNEL_FD"]))
+msg, fds, _, _ = socket.recv_fds(s, 1024, 4)
+os.write(fds[0], b"written by the plugin\n")
+f = os.open("/etc/hostname", os.O_RDONLY)
+socket.send_fds(s, [b"pong:" + msg], [f])
+"#;
+    let mut child = plugin(child_script, None).spawn().unwrap();
+    let (mut r, w) = std::io::pipe().unwrap();
+    let chan = child.channel().unwrap();
+    chan.send(b"ping", &[w.as_fd()]).unwrap();
+    drop(w);
+    let reply = chan.recv().unwrap();
+    assert_eq!(reply.data, b"pong:ping");
+    assert_eq!(reply.fds.len(), 1);
+    let mut host_file = String::new();
+    std::fs::File::from(reply.fds.into_iter().next().unwrap())
+        .read_to_string(&mut host_file)
+        .unwrap();
+    assert_eq!(host_file, std::fs::read_to_string("/etc/hostname").unwrap());
+    let mut written = String::new();
+    r.read_to_string(&mut written).unwrap();
+    assert_eq!(written, "written by the plugin\n");
+    assert_eq!(child.wait().unwrap(), Outcome::Exited(0));
+}
+
+#[test]
+fn oversize_and_overfull_messages_are_rejected_and_the_host_survives() {
+    let _serial = serial();
+    if !works() || !python() {
+        return;
+    }
+    let script = r#"
+import os, socket
+s = socket.socket(fileno=int(os.environ["STOCKADE_CHANNEL_FD"]))
+s.send(b"x" * 5000)
+fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(3)]
+socket.send_fds(s, [b"three fds"], fds)
+s.send(b"still here")
+"#;
+    let limits = ChannelLimits {
+        max_message: 1024,
+        max_fds: 2,
+    };
+    let mut child = plugin(script, Some(limits)).spawn().unwrap();
+    let chan = child.channel().unwrap();
+    assert_eq!(
+        chan.recv().unwrap_err(),
+        ChannelError::TooLarge {
+            size: 5000,
+            max: 1024
+        }
+    );
+    assert_eq!(
+        chan.recv().unwrap_err(),
+        ChannelError::TooManyFds { max: 2 }
+    );
+    assert_eq!(chan.recv().unwrap().data, b"still here");
+    assert_eq!(child.wait().unwrap(), Outcome::Exited(0));
+}
+
+#[test]
+fn a_payload_that_never_reads_cannot_block_the_host() {
+    let _serial = serial();
+    if !works() {
+        return;
+    }
+    let mut child = Sandbox::from_profile("strict")
+        .unwrap()
+        .args(["sleep", "30"])
+        .channel(None)
+        .spawn()
+        .unwrap();
+    let chan = child.channel().unwrap();
+    let start = std::time::Instant::now();
+    let err = loop {
+        if let Err(e) = chan.send(&[0u8; 60000], &[]) {
+            break e;
+        }
+        assert!(start.elapsed().as_secs() < 10, "send never stopped");
+    };
+    assert_eq!(err, ChannelError::WouldBlock);
+    child.kill();
+    assert_eq!(child.wait().unwrap(), Outcome::Signaled(libc::SIGKILL));
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+#[test]
+fn fifty_sandboxes_from_four_threads() {
+    let _serial = serial();
+    if !works() {
+        return;
+    }
+    if is_root() && std::env::var("STOCKADE_LIB_INNER").is_err() {
+        // Also run this test rootless: the same test binary as uid 65534.
+        let exe = std::env::current_exe().unwrap();
+        let copy = scratch_root().join("library-test");
+        std::fs::copy(&exe, &copy).unwrap();
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&copy)
+            .args([
+                "--exact",
+                "fifty_sandboxes_from_four_threads",
+                "--nocapture",
+            ])
+            .env("STOCKADE_LIB_INNER", "1")
+            .current_dir(scratch_root())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "rootless run failed:\n{}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(stdout(&out).contains("1 passed"), "{}", stdout(&out));
+    }
+    let before = open_fds();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let mut results = Vec::new();
+                for i in 0..13 {
+                    if t * 13 + i >= 50 {
+                        break;
+                    }
+                    let code: i32 = t * 13 + i;
+                    let mut child = Sandbox::from_profile("strict")
+                        .unwrap()
+                        .args(["sh", "-c", &format!("echo out-{code}; exit {code}")])
+                        .stdout(Stdio::Piped)
+                        .spawn()
+                        .unwrap();
+                    let mut out = String::new();
+                    child
+                        .stdout
+                        .take()
+                        .unwrap()
+                        .read_to_string(&mut out)
+                        .unwrap();
+                    let outcome = child.wait().unwrap();
+                    results.push((code, out, outcome, child.pid()));
+                }
+                results
+            })
+        })
+        .collect();
+    let mut n = 0;
+    for t in threads {
+        for (code, out, outcome, pid) in t.join().unwrap() {
+            assert_eq!(out, format!("out-{code}\n"));
+            assert_eq!(outcome, Outcome::Exited(code));
+            // Reaped: no zombie is left under that pid.
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            assert!(
+                !stat.contains(&format!("{pid} (")),
+                "sandbox {pid} left behind: {stat}"
+            );
+            n += 1;
+        }
+    }
+    assert_eq!(n, 50);
+    assert_eq!(open_fds(), before, "descriptors leaked");
+}
+
+#[test]
+fn typed_outcomes_and_try_wait() {
+    let _serial = serial();
+    if !works() {
+        return;
+    }
+    let mut child = Sandbox::from_profile("strict")
+        .unwrap()
+        .args(["sleep", "0.3"])
+        .spawn()
+        .unwrap();
+    assert_eq!(child.try_wait().unwrap(), None);
+    assert_eq!(child.wait().unwrap(), Outcome::Exited(0));
+    assert_eq!(child.outcome(), Some(Outcome::Exited(0)));
+    let mut child = Sandbox::from_profile("strict")
+        .unwrap()
+        .args(["sh", "-c", "kill -TERM $$"])
+        .spawn()
+        .unwrap();
+    assert_eq!(child.wait().unwrap(), Outcome::Signaled(libc::SIGTERM));
+    let mut child = Sandbox::from_profile("strict")
+        .unwrap()
+        .args(["no-such-program"])
+        .spawn()
+        .unwrap();
+    let o = child.wait().unwrap();
+    assert_eq!(o.exit_code(), 127);
+    assert!(child.describe(o).unwrap().contains("command not found"));
+    let mut child = Sandbox::from_profile("strict")
+        .unwrap()
+        .args(["sh", "-c", "cat > /dev/null; echo done"])
+        .stdin(Stdio::Piped)
+        .stdout(Stdio::Piped)
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"data").unwrap();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, "done\n");
+    assert_eq!(child.wait().unwrap(), Outcome::Exited(0));
+}
+
+#[test]
+fn status_stream_reports_the_typed_outcome() {
+    let _serial = serial();
+    if !works() {
+        return;
+    }
+    let dir = workdir(Mode::Root, "status");
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "\"$0\" run -p strict --status-fd 3 -- sh -c 'exit 7' 3>&1 1>/dev/null",
+        ])
+        .arg(binary())
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["started", "applied", "exited"]);
+    assert!(lines.iter().all(|l| l["v"] == 1));
+    assert!(lines[0]["pid"].as_i64().unwrap() > 0);
+    assert_eq!(lines[1]["seccomp"]["mode"], "allowlist");
+    assert_eq!(lines[2]["outcome"], "exited");
+    assert_eq!(lines[2]["code"], 7);
+    assert_eq!(lines[2]["exit_code"], 7);
+}
