@@ -281,8 +281,9 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         policy.fds.retain(|p| p.1 != pair.1);
         policy.fds.push(pair);
     }
-    if args.channel {
-        policy.channel.get_or_insert_with(Default::default);
+    if args.channel || args.channel_socket {
+        let c = policy.channel.get_or_insert_with(Default::default);
+        c.socket |= args.channel_socket;
     }
     for w in &policy.warnings {
         eprintln!("stockade: warning: {w}");
@@ -316,8 +317,17 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         }
     };
     if let Some(s) = &mut status {
-        s.started(child.pid());
+        s.started(child.pid(), child.socket().map(|s| s.dir().to_path_buf()));
     }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let acceptor = child.socket().map(|server| {
+        let stop = stop.clone();
+        let mut log = match args.status_fd {
+            Some(fd) => crate::status::Stream::open(fd).ok(),
+            None => None,
+        };
+        std::thread::spawn(move || serve_socket(&server, &stop, log.as_mut()))
+    });
     let outcome = loop {
         match child.next_event_with(&signals) {
             Ok(Event::Applied) => {
@@ -334,6 +344,10 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             }
         }
     };
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(t) = acceptor {
+        let _ = t.join();
+    }
     let message = child.describe(outcome);
     if let Some(m) = &message {
         eprintln!("stockade: {m}");
@@ -342,4 +356,53 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         s.exited(outcome, message.as_deref());
     }
     Ok(outcome.exit_code())
+}
+
+/// Accepts connections on the channel socket until `stop`, reporting
+/// each connection and message in the status stream.
+fn serve_socket(
+    server: &crate::channel::SocketServer,
+    stop: &std::sync::atomic::AtomicBool,
+    mut log: Option<&mut crate::status::Stream>,
+) {
+    use serde_json::json;
+    let mut conns: Vec<crate::channel::Channel> = Vec::new();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        match server.accept(Some(std::time::Duration::from_millis(50))) {
+            Ok(Some(c)) => {
+                if let Some(l) = log.as_deref_mut() {
+                    l.note("connection", json!({"accepted": true}));
+                }
+                conns.push(c);
+            }
+            Err(e) => {
+                if let Some(l) = log.as_deref_mut() {
+                    l.note(
+                        "connection",
+                        json!({"accepted": false, "error": e.to_string()}),
+                    );
+                }
+            }
+            Ok(None) => {}
+        }
+        conns.retain(|c| loop {
+            match c.try_recv() {
+                Ok(Some(m)) => {
+                    if let Some(l) = log.as_deref_mut() {
+                        l.note(
+                            "message",
+                            json!({"bytes": m.data.len(), "fds": m.fds.len()}),
+                        );
+                    }
+                }
+                Ok(None) => break true,
+                Err(crate::channel::ChannelError::Closed) => break false,
+                Err(e) => {
+                    if let Some(l) = log.as_deref_mut() {
+                        l.note("message", json!({"error": e.to_string()}));
+                    }
+                }
+            }
+        });
+    }
 }

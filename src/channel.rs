@@ -56,6 +56,17 @@ pub enum ChannelError {
     /// Sending would block: the other side is not reading.
     #[error("the other side is not reading (channel buffer full)")]
     WouldBlock,
+    /// A connection to the filesystem socket came from outside the
+    /// sandbox or from another user; it was closed.
+    #[error("refused a channel connection from pid {pid} uid {uid}: {why}")]
+    Rejected {
+        /// Peer pid, in the launcher's PID namespace.
+        pid: i32,
+        /// Peer uid, as the launcher sees it.
+        uid: u32,
+        /// Why.
+        why: &'static str,
+    },
     /// Anything else.
     #[error("channel: {0}")]
     Io(Errno),
@@ -195,6 +206,136 @@ impl AsFd for Channel {
     }
 }
 
+/// Environment variable with the filesystem socket's path in the sandbox.
+pub const ENV_SOCKET: &str = "STOCKADE_CHANNEL_SOCKET";
+/// Where the socket directory appears inside the sandbox.
+pub const SOCKET_DIR_IN_VIEW: &str = "/run/stockade";
+/// The socket's name in that directory.
+pub const SOCKET_NAME: &str = "channel.sock";
+
+/// The launcher's filesystem socket: a SOCK_SEQPACKET listener in a fresh
+/// directory only its owner (the sandbox user) can enter (0700), itself
+/// 0600. Every connection's peer credentials are checked; the socket and
+/// the directory are removed when this value drops (normal exit, error
+/// paths, and the CLI's SIGTERM/SIGINT handling all drop it).
+#[derive(Debug)]
+pub struct SocketServer {
+    listener: OwnedFd,
+    dir: std::path::PathBuf,
+    limits: ChannelLimits,
+    peer_uid: u32,
+    pidns: Option<std::path::PathBuf>,
+}
+
+impl SocketServer {
+    /// Creates the directory and the listening socket, owned by
+    /// `owner` (uid, gid) when the launcher runs as root.
+    pub fn create(limits: ChannelLimits, owner: (u32, u32)) -> std::io::Result<SocketServer> {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        let base = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(std::path::PathBuf::from)
+            .filter(|p| p.is_dir())
+            .unwrap_or_else(std::env::temp_dir);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let dir = base.join(format!("stockade-{}-{nanos:08x}", std::process::id()));
+        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+        let server = || -> std::io::Result<SocketServer> {
+            let path = dir.join(SOCKET_NAME);
+            let fd = nix::sys::socket::socket(
+                AddressFamily::Unix,
+                SockType::SeqPacket,
+                SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+                None,
+            )?;
+            let addr = nix::sys::socket::UnixAddr::new(&path)?;
+            nix::sys::socket::bind(fd.as_raw_fd(), &addr)?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            if nix::unistd::geteuid().is_root() {
+                let (u, g) = (Some(owner.0), Some(owner.1));
+                std::os::unix::fs::chown(&dir, u, g)?;
+                std::os::unix::fs::lchown(&path, u, g)?;
+            }
+            nix::sys::socket::listen(&fd, nix::sys::socket::Backlog::new(16)?)?;
+            Ok(SocketServer {
+                listener: fd,
+                dir: dir.clone(),
+                limits,
+                peer_uid: owner.0,
+                pidns: None,
+            })
+        };
+        server().inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&dir);
+        })
+    }
+
+    /// The directory on the host.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// Accept only processes in the PID namespace of the sandbox whose
+    /// init has host pid `init`.
+    pub fn bind_to_sandbox(&mut self, init: i32) {
+        self.pidns = std::fs::read_link(format!("/proc/{init}/ns/pid")).ok();
+    }
+
+    /// Accepts one connection, waiting at most `wait`. A connection from
+    /// outside the sandbox or from another uid is closed and reported as
+    /// [`ChannelError::Rejected`].
+    pub fn accept(
+        &self,
+        wait: Option<std::time::Duration>,
+    ) -> Result<Option<Channel>, ChannelError> {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        let timeout = match wait {
+            None => PollTimeout::NONE,
+            Some(d) => PollTimeout::try_from(d.as_millis().min(i32::MAX as u128) as i32)
+                .unwrap_or(PollTimeout::MAX),
+        };
+        let mut fds = [PollFd::new(self.listener.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, timeout) {
+            Ok(0) => return Ok(None),
+            Ok(_) => {}
+            Err(e) => return Err(ChannelError::Io(e)),
+        }
+        let raw = match nix::sys::socket::accept4(self.listener.as_raw_fd(), SockFlag::SOCK_CLOEXEC)
+        {
+            Ok(fd) => crate::sys::owned(fd),
+            Err(Errno::EAGAIN) => return Ok(None),
+            Err(e) => return Err(ChannelError::Io(e)),
+        };
+        let cred = nix::sys::socket::getsockopt(&raw, nix::sys::socket::sockopt::PeerCredentials)
+            .map_err(ChannelError::Io)?;
+        let (pid, uid) = (cred.pid(), cred.uid());
+        let reject = |why| Err(ChannelError::Rejected { pid, uid, why });
+        if uid != self.peer_uid {
+            return reject("not the sandbox's user");
+        }
+        let theirs = std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+        if self.pidns.is_none() || theirs != self.pidns {
+            return reject("not a process of the sandbox");
+        }
+        Ok(Some(Channel::from_fd(raw, self.limits)))
+    }
+}
+
+impl AsFd for SocketServer {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.listener.as_fd()
+    }
+}
+
+impl Drop for SocketServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.dir.join(SOCKET_NAME));
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
 /// The payload's side: `Client::from_env()` inside the sandbox.
 #[derive(Debug)]
 pub struct Client;
@@ -218,6 +359,7 @@ impl Client {
         let limits = ChannelLimits {
             max_message: num(ENV_MAX_MESSAGE, d.max_message),
             max_fds: num(ENV_MAX_FDS, d.max_fds),
+            socket: false,
         };
         // Re-open through /proc so the process owns a descriptor it created
         // (and sets close-on-exec on it).
@@ -241,6 +383,7 @@ mod tests {
         let limits = ChannelLimits {
             max_message,
             max_fds,
+            socket: false,
         };
         let (a, b) = Channel::pair(limits).unwrap();
         (a, Channel::from_fd(b, limits))
@@ -274,6 +417,7 @@ mod tests {
         let (loose, strict_end) = Channel::pair(ChannelLimits {
             max_message: 1024,
             max_fds: 8,
+            socket: false,
         })
         .unwrap();
         let strict = Channel::from_fd(
@@ -281,6 +425,7 @@ mod tests {
             ChannelLimits {
                 max_message: 8,
                 max_fds: 1,
+                socket: false,
             },
         );
         loose.send(&[1; 100], &[]).unwrap();

@@ -47,6 +47,8 @@ pub struct ChannelLimits {
     pub max_message: usize,
     /// Most descriptors per message.
     pub max_fds: usize,
+    /// Also listen on a filesystem socket inside the sandbox.
+    pub socket: bool,
 }
 
 impl Default for ChannelLimits {
@@ -54,6 +56,7 @@ impl Default for ChannelLimits {
         ChannelLimits {
             max_message: 64 << 10,
             max_fds: 8,
+            socket: false,
         }
     }
 }

@@ -21,7 +21,7 @@
 //! spawned it (the kernel's parent-death signal follows the creating
 //! thread), so spawn from a thread that outlives the sandbox.
 
-use crate::channel::{self, Channel};
+use crate::channel::{self, Channel, SocketServer};
 use crate::error::Error;
 use crate::plan::{self, Plan};
 use crate::policy::{ChannelLimits, Policy};
@@ -66,7 +66,46 @@ pub struct Child {
     /// Host end of the payload's stderr, when piped.
     pub stderr: Option<File>,
     channel: Option<Channel>,
+    socket: Option<std::sync::Arc<SocketServer>>,
     applied: bool,
+}
+
+/// Creates the filesystem socket and puts its directory into the view at
+/// `/run/stockade` (writable: connecting needs write access to the socket).
+fn add_socket(policy: &mut Policy, limits: ChannelLimits) -> Result<SocketServer, Error> {
+    let id = policy.identity;
+    let server =
+        SocketServer::create(limits, (id.host_uid, id.host_gid)).map_err(|err| Error::Io {
+            what: "cannot create the channel socket",
+            err,
+        })?;
+    let src = std::fs::canonicalize(server.dir()).map_err(|err| Error::Io {
+        what: "cannot resolve the channel socket directory",
+        err,
+    })?;
+    let dest = std::path::PathBuf::from(channel::SOCKET_DIR_IN_VIEW);
+    policy.mounts.push(crate::policy::Mount {
+        op: crate::policy::MountOp::Bind {
+            src,
+            dest: dest.clone(),
+            writable: true,
+            is_dir: true,
+        },
+        loc: crate::profile::model::Loc::cli(),
+    });
+    if !policy.landlock.fs.is_empty() {
+        policy.landlock.fs.push(crate::landlock::FsRule {
+            path: dest.clone(),
+            access: (crate::landlock::read_rights() | crate::landlock::write_rights()).bits(),
+            loc: crate::profile::model::Loc::cli(),
+        });
+    }
+    let path = dest.join(channel::SOCKET_NAME);
+    policy.env.retain(|(k, _)| k != channel::ENV_SOCKET);
+    policy
+        .env
+        .push((channel::ENV_SOCKET.into(), path.into_os_string()));
+    Ok(server)
 }
 
 impl Sandbox {
@@ -248,9 +287,17 @@ impl Sandbox {
                 Some(host)
             }
         };
+        let mut socket = match policy.channel {
+            Some(limits) if limits.socket => Some(add_socket(&mut policy, limits)?),
+            _ => None,
+        };
         let plan = plan::build(&policy, &self.argv, &map)?;
         let spawned = process::spawn(&plan)?;
         drop(keep_alive);
+        // Only the sandbox's processes may connect: pin its PID namespace.
+        if let Some(s) = &mut socket {
+            s.bind_to_sandbox(spawned.pid);
+        }
         let [stdin, stdout, stderr] = host_ends;
         Ok(Child {
             sup: Supervisor::new(spawned, plan.wall_time),
@@ -259,6 +306,7 @@ impl Sandbox {
             stdout,
             stderr,
             channel,
+            socket: socket.map(std::sync::Arc::new),
             applied: false,
         })
     }
@@ -273,6 +321,23 @@ impl Child {
     /// Kills the whole sandbox.
     pub fn kill(&mut self) {
         self.sup.kill();
+    }
+
+    /// The filesystem socket's server, when enabled (`channel: {socket: true}`).
+    pub fn socket(&self) -> Option<std::sync::Arc<SocketServer>> {
+        self.socket.clone()
+    }
+
+    /// Accepts one connection on the filesystem socket, waiting at most
+    /// `wait`; connections from outside the sandbox are refused.
+    pub fn accept_channel(
+        &self,
+        wait: Option<Duration>,
+    ) -> Result<Option<Channel>, channel::ChannelError> {
+        match &self.socket {
+            Some(s) => s.accept(wait),
+            None => Ok(None),
+        }
     }
 
     /// Closes the host's end of the channel: the payload reads end-of-file.

@@ -42,8 +42,18 @@ impl Stream {
     }
 
     /// The sandbox exists.
-    pub fn started(&mut self, pid: i32) {
-        self.emit(json!({"event": "started", "pid": pid}));
+    pub fn started(&mut self, pid: i32, socket_dir: Option<std::path::PathBuf>) {
+        let mut v = json!({"event": "started", "pid": pid});
+        if let Some(d) = socket_dir {
+            v["channel_socket_dir"] = json!(d);
+        }
+        self.emit(v);
+    }
+
+    /// Something else worth recording (`connection`, `message`).
+    pub fn note(&mut self, event: &str, mut details: Value) {
+        details["event"] = json!(event);
+        self.emit(details);
     }
 
     /// Every layer is in place.

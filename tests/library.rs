@@ -33,7 +33,7 @@ fn python() -> bool {
 /// A `strict` sandbox whose payload may use the channel with python.
 fn plugin(script: &str, limits: Option<ChannelLimits>) -> Sandbox {
     Sandbox::from_yaml(
-        "version: 1\nextends: strict\nseccomp:\n  allow: [sendmsg, recvmsg, sendto, recvfrom, getsockopt, getsockname, getpeername]\n",
+        "version: 1\nextends: strict\nseccomp:\n  allow: [connect, sendmsg, recvmsg, sendto, recvfrom, getsockopt, getsockname, getpeername]\n",
     )
     .unwrap()
     .args(["python3", "-c", script])
@@ -147,6 +147,7 @@ s.send(b"still here")
     let limits = ChannelLimits {
         max_message: 1024,
         max_fds: 2,
+        socket: false,
     };
     let mut child = plugin(script, Some(limits)).spawn().unwrap();
     let chan = child.channel().unwrap();
@@ -348,4 +349,143 @@ fn status_stream_reports_the_typed_outcome() {
     assert_eq!(lines[2]["outcome"], "exited");
     assert_eq!(lines[2]["code"], 7);
     assert_eq!(lines[2]["exit_code"], 7);
+}
+
+/// Connects to a SOCK_SEQPACKET socket at `path` (from the host).
+fn connect_seqpacket(path: &std::path::Path) -> std::io::Result<std::os::fd::OwnedFd> {
+    use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
+    let fd = socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &UnixAddr::new(path)?)?;
+    Ok(fd)
+}
+
+#[test]
+fn filesystem_socket_accepts_the_sandbox_and_refuses_everyone_else() {
+    let _serial = serial();
+    if !works() || !python() {
+        return;
+    }
+    let script = r#"
+import os, socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(os.environ["STOCKADE_CHANNEL_SOCKET"])
+s.send(b"hello over the filesystem socket")
+time.sleep(3)
+"#;
+    let limits = ChannelLimits {
+        socket: true,
+        ..ChannelLimits::default()
+    };
+    let child = plugin(script, Some(limits)).spawn().unwrap();
+    let server = child.socket().unwrap();
+    let dir = server.dir().to_path_buf();
+    let sock = dir.join("channel.sock");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    assert_eq!(
+        std::fs::metadata(&sock).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // From inside: accepted.
+    let chan = child
+        .accept_channel(Some(std::time::Duration::from_secs(10)))
+        .unwrap()
+        .expect("the plugin connected");
+    assert_eq!(
+        chan.recv().unwrap().data,
+        b"hello over the filesystem socket"
+    );
+    // From outside the sandbox (this test process): refused by the launcher.
+    let _outside = connect_seqpacket(&sock).unwrap();
+    match child.accept_channel(Some(std::time::Duration::from_secs(10))) {
+        Err(ChannelError::Rejected { why, .. }) => assert!(why.contains("not"), "{why}"),
+        other => panic!("outside connection was not refused: {other:?}"),
+    }
+    // From another uid: cannot even reach the socket.
+    if is_root() {
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid=65533", "--regid=65533", "--clear-groups", "/usr/bin/python3", "-c"])
+            .arg(format!(
+                "import socket; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n\
+                 try:\n    s.connect('{}'); print('connected')\nexcept PermissionError: print('denied')",
+                sock.display()
+            ))
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&out), "denied\n", "{}", stderr(&out));
+    } else {
+        skip("another-uid connection needs root to switch users");
+    }
+    drop(chan);
+    drop(server);
+    drop(child);
+    assert!(!dir.exists(), "socket directory left behind");
+}
+
+#[test]
+fn socket_directory_is_removed_on_exit_error_and_sigterm() {
+    let _serial = serial();
+    if !works() {
+        return;
+    }
+    let dir = workdir(Mode::Root, "sock-cleanup");
+    for (script, signal) in [("exit 0", false), ("exit 3", false), ("sleep 30", true)] {
+        let (mut r, w) = std::io::pipe().unwrap();
+        // The status stream goes to fd 3 of the launcher.
+        let w = std::os::fd::OwnedFd::from(w);
+        let raw = std::os::fd::AsRawFd::as_raw_fd(&w);
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args(["-c", &format!("exec \"$@\" 3>&{raw}"), "sh"])
+            .arg(binary())
+            .args([
+                "run",
+                "-p",
+                "strict",
+                "--channel-socket",
+                "--status-fd",
+                "3",
+                "--",
+                "sh",
+                "-c",
+                script,
+            ])
+            .current_dir(&dir);
+        // Let the shell see the pipe's write end.
+        nix::fcntl::fcntl(
+            &w,
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+        )
+        .unwrap();
+        let mut launcher = cmd.spawn().unwrap();
+        drop(w);
+        let mut first = Vec::new();
+        let mut byte = [0u8; 1];
+        while r.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+            first.push(byte[0]);
+        }
+        let started: serde_json::Value = serde_json::from_slice(&first).unwrap();
+        let sock_dir = std::path::PathBuf::from(started["channel_socket_dir"].as_str().unwrap());
+        if signal {
+            assert!(sock_dir.exists());
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(launcher.id() as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            )
+            .unwrap();
+        }
+        let status = launcher.wait().unwrap();
+        assert!(
+            !sock_dir.exists(),
+            "{script}: {} left behind ({status})",
+            sock_dir.display()
+        );
+    }
 }

@@ -160,6 +160,10 @@ pub struct ChannelLimits {
     pub max_message: Option<SizeRepr>,
     /// Most descriptors one message may carry. Default 8.
     pub max_fds: Option<u32>,
+    /// Also listen on a filesystem socket, `/run/stockade/channel.sock` in
+    /// the sandbox (`STOCKADE_CHANNEL_SOCKET`), for processes that did not
+    /// inherit the descriptor. Default false.
+    pub socket: Option<bool>,
 }
 
 /// `seccomp:` section. `allow` and `deny` are appended to a parent

@@ -273,6 +273,7 @@ pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, 
                     None => d.max_message,
                 },
                 max_fds: l.max_fds.map_or(d.max_fds, |n| n as usize),
+                socket: l.socket.unwrap_or(false),
             })
         }
     };
