@@ -19,6 +19,8 @@ pub mod channel;
 pub mod cli;
 pub mod error;
 pub mod fds;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod landlock;
 pub mod plan;
 pub mod policy;

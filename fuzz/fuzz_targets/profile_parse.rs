@@ -1,0 +1,7 @@
+//! cargo-fuzz target; the logic lives in `stockade::fuzzing::profile_parse` so that
+//! `cargo test` replays the corpus and regressions too.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    stockade::fuzzing::profile_parse(data);
+});

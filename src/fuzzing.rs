@@ -1,0 +1,163 @@
+//! Entry points shared by the cargo-fuzz targets in `fuzz/` and by the
+//! corpus replay in `cargo test`, so every input ever found runs in CI
+//! without a nightly toolchain. Each must return normally for any input.
+
+use crate::profile::{self, Host, Overrides};
+use std::path::PathBuf;
+
+/// A fixed host, so results do not depend on the fuzzing machine's
+/// environment (bind sources still touch the real filesystem, read-only).
+pub fn host() -> Host {
+    Host {
+        uid: 1000,
+        gid: 1000,
+        home: Some("/home/fuzz".into()),
+        cwd: PathBuf::from("/tmp"),
+        user: "fuzz".into(),
+        tmpdir: "/tmp".into(),
+        env: vec![("TERM".into(), "xterm".into())],
+    }
+}
+
+/// Arbitrary bytes as a profile: parse, resolve, compile the seccomp
+/// filters for both architectures and prepare Landlock for several ABIs.
+/// Anything the parser accepts must either resolve or fail with a
+/// positioned error; nothing may panic.
+pub fn profile_parse(data: &[u8]) {
+    if data.len() as u64 > profile::MAX_PROFILE_BYTES {
+        return;
+    }
+    let text = String::from_utf8_lossy(data);
+    let Ok(p) = profile::parse(&text, "fuzz.yaml") else {
+        return;
+    };
+    // A parent named by `extends` is not followed (no file access beyond
+    // bind sources); the profile is resolved on its own.
+    let layers = [profile::Layer {
+        profile: p,
+        dir: None,
+    }];
+    let Ok(policy) = profile::resolve(&layers, &Overrides::default(), &host()) else {
+        return;
+    };
+    for arch in [crate::seccomp::Arch::X86_64, crate::seccomp::Arch::Aarch64] {
+        let _ = crate::seccomp::compile(policy.seccomp.as_ref(), arch);
+    }
+    for abi in [0, 1, 4, 6, 7, 9, 99] {
+        let _ = crate::landlock::prepare(&policy.landlock, abi);
+    }
+    let _ = policy.to_string();
+}
+
+/// Arbitrary bytes as what the sandbox and the payload may send the
+/// launcher: setup records, and channel datagrams with descriptors.
+pub fn channel_message(data: &[u8]) {
+    use crate::channel::Channel;
+    use crate::policy::ChannelLimits;
+    use std::os::fd::AsFd;
+    let _ = crate::process::report::Record::decode(data);
+    let Some((&control, rest)) = data.split_first() else {
+        return;
+    };
+    let limits = ChannelLimits {
+        max_message: usize::from(control & 0x3f) * 16,
+        max_fds: usize::from(control >> 6),
+        socket: false,
+    };
+    let Ok((host, payload)) = Channel::pair(ChannelLimits {
+        max_message: 1 << 16,
+        max_fds: 8,
+        socket: false,
+    }) else {
+        return;
+    };
+    let payload = Channel::from_fd(payload, limits);
+    let null = std::fs::File::open("/dev/null").ok();
+    // Split the rest into datagrams at 0xff bytes; the byte after each
+    // split says how many descriptors (0..=3) ride along.
+    let mut sent = 0;
+    for chunk in rest.split(|b| *b == 0xff).take(16) {
+        let n = chunk.first().map_or(0, |b| usize::from(b % 4));
+        let fds: Vec<_> = null.iter().cycle().take(n).map(|f| f.as_fd()).collect();
+        if host.send(chunk, &fds).is_ok() {
+            sent += 1;
+        }
+    }
+    for _ in 0..sent {
+        match payload.try_recv() {
+            Ok(Some(m)) => {
+                assert!(m.data.len() <= limits.max_message);
+                assert!(m.fds.len() <= limits.max_fds);
+            }
+            Ok(None) => break,
+            Err(_) => {}
+        }
+    }
+}
+
+/// A structured profile (decoded from bytes) written out as YAML must
+/// parse and resolve to exactly what was written.
+pub fn profile_roundtrip(data: &[u8]) {
+    let mut it = data.iter().copied();
+    let mut next = || it.next().unwrap_or(0);
+    const NAMES: [&str; 6] = ["a", "b1", "web-x", "n.s", "z9", "sandbox"];
+    const CALLS: [&str; 6] = ["read", "write", "openat", "@default", "@basic-io", "getpid"];
+    let hostname = NAMES[usize::from(next()) % NAMES.len()];
+    let mut yaml = format!("version: 1\nhostname: {hostname}\nfilesystem:\n");
+    let mut tmpfs = Vec::new();
+    for i in 0..next() % 4 {
+        let size = u64::from(next()) * 4096 + 4096;
+        let mode = u32::from(next()) & 0o777;
+        tmpfs.push((format!("/t{i}"), size, mode));
+        yaml.push_str(&format!(
+            "  - {{tmpfs: /t{i}, size: {size}, mode: \"{mode:o}\"}}\n"
+        ));
+    }
+    if tmpfs.is_empty() {
+        yaml.push_str("  []\n");
+        yaml = yaml.replace("filesystem:\n  []\n", "filesystem: []\n");
+    }
+    let mut env = Vec::new();
+    yaml.push_str("env:\n  set:\n");
+    for i in 0..next() % 4 {
+        let v = format!("v{}", next());
+        env.push((format!("K{i}"), v.clone()));
+        yaml.push_str(&format!("    K{i}: \"{v}\"\n"));
+    }
+    if env.is_empty() {
+        yaml = yaml.replace("env:\n  set:\n", "env: {set: {}}\n");
+    }
+    let mut calls = vec!["execve", "write", "exit_group"];
+    for _ in 0..next() % 4 {
+        calls.push(CALLS[usize::from(next()) % CALLS.len()]);
+    }
+    let quoted: Vec<String> = calls.iter().map(|c| format!("\"{c}\"")).collect();
+    yaml.push_str(&format!("seccomp:\n  allow: [{}]\n", quoted.join(", ")));
+    let layers = [profile::Layer {
+        profile: profile::parse(&yaml, "roundtrip.yaml")
+            .unwrap_or_else(|e| panic!("generated profile does not parse: {e}\n{yaml}")),
+        dir: None,
+    }];
+    let policy = profile::resolve(&layers, &Overrides::default(), &host())
+        .unwrap_or_else(|e| panic!("generated profile does not resolve: {e}\n{yaml}"));
+    assert_eq!(policy.hostname.as_deref(), Some(hostname));
+    let got: Vec<(String, u64, u32)> = policy
+        .mounts
+        .iter()
+        .filter_map(|m| match &m.op {
+            crate::policy::MountOp::Tmpfs { dest, size, mode } => {
+                Some((dest.display().to_string(), *size, *mode))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, tmpfs);
+    let mut want_env: Vec<(std::ffi::OsString, std::ffi::OsString)> =
+        env.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+    want_env.sort();
+    assert_eq!(policy.env, want_env);
+    let sc = policy.seccomp.expect("seccomp section");
+    for c in calls.iter().filter(|c| !c.starts_with('@')) {
+        assert!(sc.allow.iter().any(|e| e.name == *c), "{c} missing");
+    }
+}
