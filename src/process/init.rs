@@ -21,6 +21,10 @@ pub fn run(payload: pid_t, sock: RawFd, last_cap: u32) -> ! {
         let _ = sys::close_range(0, s - 1, 0);
     }
     let _ = sys::close_range(s + 1, c_uint::MAX, 0);
+    // Not dumpable: the payload (same uid) cannot ptrace PID 1 or open its
+    // /proc entries such as /proc/1/exe, the launcher's binary on the host
+    // (the shape of CVE-2019-5736).
+    let _ = sys::prctl(libc::PR_SET_DUMPABLE, 0, 0);
     // PID 1 needs no privilege to reap and forward; shed it like the payload.
     let _ = drop_privileges(last_cap);
     let _ = sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0);
