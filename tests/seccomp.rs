@@ -93,18 +93,7 @@ fn unlisted_syscall_kills_and_is_named() {
         ) else {
             return;
         };
-        let out = stockade(mode, &dir)
-            .args([
-                "run",
-                "-p",
-                "strict",
-                "--ro",
-                &format!("{}:/probe", bin.display()),
-                "--",
-                "/probe",
-            ])
-            .output()
-            .unwrap();
+        let out = run_probe(mode, &dir, "strict", &bin, &[], &[]);
         assert_eq!(out.status.code(), Some(159), "{}", stderr(&out));
         assert_eq!(stdout(&out), "socket 1\n");
         assert_eq!(
@@ -143,11 +132,7 @@ int main(void) {
             "deny.yaml",
             "seccomp:\n  deny:\n    - {syscall: getpriority, errno: EROFS}\n",
         );
-        let arg = format!("{}:/probe", bin.display());
-        let out = stockade(mode, &dir)
-            .args(["run", "-p", &p, "--ro", &arg, "--", "/probe"])
-            .output()
-            .unwrap();
+        let out = run_probe(mode, &dir, &p, &bin, &[], &[]);
         let s = stdout(&out);
         assert_eq!(s, "getpriority EROFS\ndup3 ok\n", "{}", stderr(&out));
         // Argument rules at their boundary, in a profile of its own.
@@ -223,11 +208,7 @@ fn other_abis_are_killed() {
         .unwrap();
         for (bin, what) in [(int80, "int 0x80"), (x32, "x32")] {
             for profile in ["default", "strict"] {
-                let arg = format!("{}:/probe", bin.display());
-                let out = stockade(mode, &dir)
-                    .args(["run", "-p", profile, "--ro", &arg, "--", "/probe"])
-                    .output()
-                    .unwrap();
+                let out = run_probe(mode, &dir, profile, &bin, &[], &[]);
                 assert_eq!(
                     out.status.code(),
                     Some(128 + libc::SIGSYS),
@@ -265,11 +246,7 @@ int main(void) {
             return;
         };
         for profile in ["default", "strict"] {
-            let arg = format!("{}:/probe", bin.display());
-            let out = stockade(mode, &dir)
-                .args(["run", "-p", profile, "--ro", &arg, "--", "/probe"])
-                .output()
-                .unwrap();
+            let out = run_probe(mode, &dir, profile, &bin, &[], &[]);
             assert_eq!(
                 stdout(&out),
                 "EPERM\nEPERM\nEPERM\n",
@@ -313,11 +290,7 @@ int main(void) {
         ) else {
             return;
         };
-        let arg = format!("{}:/probe", bin.display());
-        let out = stockade(mode, &dir)
-            .args(["run", "-p", "default", "--ro", &arg, "--", "/probe"])
-            .output()
-            .unwrap();
+        let out = run_probe(mode, &dir, "default", &bin, &[], &[]);
         assert_eq!(
             stdout(&out),
             "unshare EPERM\nclone-newns EPERM\nclone3 ENOSYS\nio_uring_setup ENOSYS\nbpf EPERM\n\

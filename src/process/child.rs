@@ -34,12 +34,13 @@ pub fn send(sock: RawFd, r: Record) {
     let _ = sys::write(sock, &r.encode());
 }
 
-fn fail_setup(sock: RawFd, stage: Stage, errno: Errno) -> ! {
+/// Reports a failed step and ends the process.
+fn fail_setup(sock: RawFd, stage: Stage, index: u32, errno: Errno) -> ! {
     send(
         sock,
         Record::Failed(Failure {
             stage,
-            index: 0,
+            index,
             errno,
         }),
     );
@@ -72,7 +73,7 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock_in: RawFd, parent_sock: RawFd) -
             sys::close(sock_in);
             fd
         }
-        Err(errno) => fail_setup(sock_in, Stage::Fds, errno),
+        Err(errno) => fail_setup(sock_in, Stage::Fds, 0, errno),
     };
     let ruleset = match &plan.landlock {
         Some(ll) => match sys::dup_above(ll.ruleset.as_raw_fd(), plan.fds.base) {
@@ -80,7 +81,7 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock_in: RawFd, parent_sock: RawFd) -
                 sys::close(ll.ruleset.as_raw_fd());
                 fd
             }
-            Err(errno) => fail_setup(sock, Stage::Fds, errno),
+            Err(errno) => fail_setup(sock, Stage::Fds, 0, errno),
         },
         None => -1,
     };
@@ -102,7 +103,7 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock_in: RawFd, parent_sock: RawFd) -
     };
     let payload = match sys::fork_with(flags) {
         Ok(p) => p,
-        Err(errno) => fail_setup(sock, Stage::ForkPayload, errno),
+        Err(errno) => fail_setup(sock, Stage::ForkPayload, 0, errno),
     };
     if payload == 0 {
         payload_main(plan, sock, ruleset, old_umask)
@@ -471,17 +472,7 @@ fn apply(step: &Step, root: RawFd, trees: &[RawFd]) -> sys::SysResult<()> {
 /// Steps 11–17 in the payload (PID 2): lose the terminal, enter the working
 /// directory, close descriptors, shed every privilege, exec.
 fn payload_main(plan: &Plan, sock: RawFd, ruleset: RawFd, umask: libc::mode_t) -> ! {
-    let fail = |stage: Stage, errno: Errno| -> ! {
-        send(
-            sock,
-            Record::Failed(Failure {
-                stage,
-                index: 0,
-                errno,
-            }),
-        );
-        sys::exit(SETUP_FAILED)
-    };
+    let fail = |stage: Stage, errno: Errno| -> ! { fail_setup(sock, stage, 0, errno) };
     // A new session has no controlling terminal, so the payload cannot push
     // input into the launcher's terminal with TIOCSTI (CVE-2017-5226).
     if let Err(e) = sys::setsid() {
@@ -508,15 +499,7 @@ fn payload_main(plan: &Plan, sock: RawFd, ruleset: RawFd, umask: libc::mode_t) -
     // left open; the setup socket and the ruleset (close-on-exec) live
     // until exec.
     if let Err((i, e)) = place_fds(plan, sock, ruleset) {
-        send(
-            sock,
-            Record::Failed(Failure {
-                stage: Stage::Fds,
-                index: i,
-                errno: e,
-            }),
-        );
-        sys::exit(SETUP_FAILED);
+        fail_setup(sock, Stage::Fds, i, e);
     }
     if let Err(e) = drop_privileges(plan.last_cap) {
         fail(Stage::DropCaps, e);
@@ -546,29 +529,12 @@ fn payload_main(plan: &Plan, sock: RawFd, ruleset: RawFd, umask: libc::mode_t) -
         match e {
             Errno::ENOENT | Errno::ENOTDIR => {}
             Errno::EACCES => errno = Errno::EACCES,
-            other => {
-                errno = other;
-                send(
-                    sock,
-                    Record::Failed(Failure {
-                        stage: Stage::Exec,
-                        index: i as u32,
-                        errno,
-                    }),
-                );
-                sys::exit(126);
-            }
+            // The launcher maps the record to 126/127; the exit code of
+            // this process is not what it reports.
+            other => fail_setup(sock, Stage::Exec, i as u32, other),
         }
     }
-    send(
-        sock,
-        Record::Failed(Failure {
-            stage: Stage::Exec,
-            index: 0,
-            errno,
-        }),
-    );
-    sys::exit(if errno == Errno::ENOENT { 127 } else { 126 })
+    fail_setup(sock, Stage::Exec, 0, errno)
 }
 
 /// Duplicates every source above everything in use, places the copies at

@@ -172,3 +172,23 @@ pub fn sandboxes_work(mode: Mode) -> bool {
     ));
     false
 }
+
+/// `stockade run -p PROFILE --ro BIN:/probe [extra] -- /probe ARGS`.
+pub fn run_probe(
+    mode: Mode,
+    dir: &Path,
+    profile: &str,
+    bin: &Path,
+    extra: &[&str],
+    args: &[&str],
+) -> Output {
+    let probe = format!("{}:/probe", bin.display());
+    stockade(mode, dir)
+        .args(["run", "-p", profile, "--ro", &probe])
+        .args(extra)
+        .arg("--")
+        .arg("/probe")
+        .args(args)
+        .output()
+        .unwrap()
+}
