@@ -674,7 +674,7 @@ pub fn loopback_up() -> SysResult<()> {
 }
 
 /// Takes ownership of a file descriptor the caller just created.
-pub fn owned(fd: RawFd) -> std::os::fd::OwnedFd {
+pub(crate) fn owned(fd: RawFd) -> std::os::fd::OwnedFd {
     use std::os::fd::FromRawFd;
     // SAFETY: callers pass an fd that a syscall has just returned to them
     // and that nothing else owns or closes.
