@@ -308,6 +308,11 @@ const RESOLVE_IN_VIEW: u64 =
 /// at the parent of the last component and returns it instead.
 fn walk(root: RawFd, d: &Dest, parent_only: bool) -> sys::SysResult<Option<RawFd>> {
     let n = d.comps.len();
+    // Plans never hold an empty destination ("/" is refused when
+    // resolving); refuse one here too rather than index out of bounds.
+    if n == 0 {
+        return Err(Errno::EINVAL);
+    }
     let upto = if parent_only { n - 1 } else { n };
     let mut dir = root;
     for (i, c) in d.comps[..upto].iter().enumerate() {
