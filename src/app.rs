@@ -44,7 +44,9 @@ fn check(args: CheckArgs) -> Result<i32, Error> {
     let mut failed = false;
     for name in &args.profiles {
         let result = profile::load(name)
-            .and_then(|layers| profile::resolve(&layers, &Overrides::default(), &host));
+            .and_then(|layers| profile::resolve(&layers, &Overrides::default(), &host))
+            .map_err(Error::from)
+            .and_then(|policy| compiles(&policy).map(|()| policy));
         match result {
             Ok(policy) => {
                 println!("{name}: ok");
@@ -66,6 +68,21 @@ fn check(args: CheckArgs) -> Result<i32, Error> {
     } else {
         0
     })
+}
+
+/// What `run` would find only when building the plan: seccomp programs
+/// over the kernel's limit (for every architecture stockade supports), and
+/// Landlock controls this kernel cannot enforce.
+fn compiles(policy: &crate::policy::Policy) -> Result<(), Error> {
+    use crate::seccomp::Arch;
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        if let Err(e) = crate::seccomp::compile(policy.seccomp.as_ref(), arch) {
+            return Err(crate::sandbox::seccomp_error(policy, e, arch));
+        }
+    }
+    crate::landlock::prepare(&policy.landlock, sys::landlock_abi())
+        .map_err(|e| Error::Plan(crate::plan::PlanError::Landlock(e)))?;
+    Ok(())
 }
 
 fn explain(args: ExplainArgs) -> Result<i32, Error> {

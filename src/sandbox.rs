@@ -291,7 +291,12 @@ impl Sandbox {
             Some(limits) if limits.socket => Some(add_socket(&mut policy, limits)?),
             _ => None,
         };
-        let plan = plan::build(&policy, &self.argv, &map)?;
+        let plan = plan::build(&policy, &self.argv, &map).map_err(|e| match e {
+            plan::PlanError::Seccomp(e) => {
+                seccomp_error(&policy, e, crate::seccomp::Arch::native())
+            }
+            e => e.into(),
+        })?;
         let spawned = process::spawn(&plan)?;
         drop(keep_alive);
         // Only the sandbox's processes may connect: pin its PID namespace.
@@ -528,6 +533,27 @@ impl Diagnostics {
             f.errno.desc(),
             f.stage.name()
         )
+    }
+}
+
+/// A seccomp compile error, pointed at the profile's allowlist (its size is
+/// the sum of its entries) when there is one.
+pub(crate) fn seccomp_error(
+    policy: &Policy,
+    e: crate::seccomp::SeccompError,
+    arch: crate::seccomp::Arch,
+) -> Error {
+    let at = policy
+        .seccomp
+        .as_ref()
+        .and_then(|s| s.allow.first())
+        .map(|e| e.loc.clone());
+    match at {
+        Some(loc) => Error::Profile(
+            crate::profile::ProfileError::new(&loc, format!("{e} (on {})", arch.name()))
+                .hint("allow whole groups instead of many argument rules"),
+        ),
+        None => Error::Plan(plan::PlanError::Seccomp(e)),
     }
 }
 

@@ -366,3 +366,34 @@ fn profile_errors_name_the_place_and_suggest() {
         stdout(&out)
     );
 }
+
+#[test]
+fn oversize_filter_is_a_positioned_profile_error() {
+    let dir = workdir(Mode::Rootless, "sc-big");
+    let rules: String = (0..2500)
+        .map(|i| format!("    - {{syscall: kill, args: [{{arg: 1, op: eq, value: {i}}}]}}\n"))
+        .collect();
+    let p = dir.join("big.yaml");
+    std::fs::write(
+        &p,
+        format!("version: 1\nseccomp:\n  allow:\n    - \"@default\"\n    - \"@basic-io\"\n{rules}"),
+    )
+    .unwrap();
+    for cmd in [
+        &["check", p.to_str().unwrap()][..],
+        &["run", "-p", p.to_str().unwrap(), "--", "true"][..],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_stockade"))
+            .args(cmd)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(125));
+        let e = stderr(&out);
+        assert!(
+            e.contains(&format!("{}:4:", p.display()))
+                && e.contains("the kernel accepts at most 4096"),
+            "{e}"
+        );
+    }
+}

@@ -55,7 +55,8 @@ pub struct ProfileError {
 }
 
 impl ProfileError {
-    pub(crate) fn new(loc: &Loc, msg: impl Into<String>) -> ProfileError {
+    /// An error at `loc`.
+    pub fn new(loc: &Loc, msg: impl Into<String>) -> ProfileError {
         ProfileError {
             loc: loc.clone(),
             msg: msg.into(),
@@ -63,7 +64,8 @@ impl ProfileError {
         }
     }
 
-    pub(crate) fn hint(mut self, hint: impl Into<String>) -> ProfileError {
+    /// Adds how to fix it.
+    pub fn hint(mut self, hint: impl Into<String>) -> ProfileError {
         self.hint = Some(hint.into());
         self
     }

@@ -387,7 +387,7 @@ pub enum SeccompError {
         why: String,
     },
     /// A program over the kernel's limit of 4096 instructions.
-    #[error("seccomp: the {what} filter has {len} instructions; the kernel accepts at most 4096\n  hint: allow whole groups instead of many argument rules")]
+    #[error("seccomp: the {what} filter has {len} instructions; the kernel accepts at most 4096")]
     TooLarge {
         /// Which filter.
         what: &'static str,
