@@ -90,11 +90,7 @@ fn shell_as(mode: Mode, dir: &std::path::Path, script: &str) -> std::process::Ou
 }
 
 fn each_mode_cli(test: impl Fn(Mode, std::path::PathBuf)) {
-    for mode in modes() {
-        if sandboxes_work(mode) {
-            test(mode, workdir(mode, "lib-fds"));
-        }
-    }
+    each_mode(|mode| test(mode, workdir(mode, "lib-fds")));
 }
 
 #[test]

@@ -9,14 +9,6 @@ use std::os::linux::net::SocketAddrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-fn each_mode(test: impl Fn(Mode)) {
-    for mode in modes() {
-        if sandboxes_work(mode) {
-            test(mode);
-        }
-    }
-}
-
 fn kernel_abi() -> i32 {
     stockade::sys::landlock_abi()
 }

@@ -8,14 +8,6 @@ use std::os::unix::fs::symlink;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn each_mode(test: impl Fn(Mode)) {
-    for mode in modes() {
-        if sandboxes_work(mode) {
-            test(mode);
-        }
-    }
-}
-
 #[test]
 fn hello_world_runs_in_the_default_profile() {
     each_mode(|mode| {

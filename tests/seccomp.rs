@@ -6,14 +6,6 @@ mod common;
 use common::*;
 use std::path::{Path, PathBuf};
 
-fn each_mode(test: impl Fn(Mode)) {
-    for mode in modes() {
-        if sandboxes_work(mode) {
-            test(mode);
-        }
-    }
-}
-
 /// Compiles `src` (C) with the host's gcc into `dir/name`; None (with a
 /// loud skip) when there is no compiler.
 fn probe(dir: &Path, name: &str, src: &str) -> Option<PathBuf> {

@@ -206,3 +206,12 @@ pub fn run_probe(
         .output()
         .unwrap()
 }
+
+/// Runs `test` once per mode this machine can test and where sandboxes work.
+pub fn each_mode(test: impl Fn(Mode)) {
+    for mode in modes() {
+        if sandboxes_work(mode) {
+            test(mode);
+        }
+    }
+}
