@@ -310,10 +310,6 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         for line in policy.to_string().lines() {
             eprintln!("stockade:   {line}");
         }
-        let ll = crate::landlock::prepare(&policy.landlock, sys::landlock_abi());
-        if let Ok(p) = ll {
-            eprintln!("stockade: {p}");
-        }
     }
     let mut status = match args.status_fd {
         None => None,
@@ -333,6 +329,10 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             return Err(e);
         }
     };
+    if args.verbose {
+        // What the plan enforces (computed once, when the plan was built).
+        eprintln!("stockade: {}", child.landlock_report());
+    }
     if let Some(s) = &mut status {
         s.started(child.pid(), child.socket().map(|s| s.dir().to_path_buf()));
     }
@@ -349,7 +349,7 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         match child.next_event_with(&signals) {
             Ok(Event::Applied) => {
                 if let Some(s) = &mut status {
-                    s.applied(&policy);
+                    s.applied(&policy, child.landlock_report());
                 }
             }
             Ok(Event::Ended(o)) => break o,

@@ -67,6 +67,7 @@ pub struct Child {
     pub stderr: Option<File>,
     channel: Option<Channel>,
     socket: Option<std::sync::Arc<SocketServer>>,
+    landlock: crate::landlock::Prepared,
     applied: bool,
 }
 
@@ -312,6 +313,7 @@ impl Sandbox {
             stderr,
             channel,
             socket: socket.map(std::sync::Arc::new),
+            landlock: plan.landlock_report.clone(),
             applied: false,
         })
     }
@@ -420,6 +422,11 @@ impl Child {
     /// The outcome, once known.
     pub fn outcome(&self) -> Option<Outcome> {
         self.sup.outcome()
+    }
+
+    /// What Landlock enforces in this sandbox (ABI, status, dropped rights).
+    pub fn landlock_report(&self) -> &crate::landlock::Prepared {
+        &self.landlock
     }
 
     /// Whether every layer was applied and the payload exec'd (or tried to).

@@ -56,13 +56,9 @@ impl Stream {
         self.emit(details);
     }
 
-    /// Every layer is in place.
-    pub fn applied(&mut self, policy: &Policy) {
-        let ll = crate::landlock::prepare(&policy.landlock, crate::sys::landlock_abi());
-        let landlock = match ll {
-            Ok(p) => json!({"abi": p.abi, "status": p.status(), "dropped": p.dropped}),
-            Err(e) => json!({"error": e.to_string()}),
-        };
+    /// Every layer is in place; `ll` is what the plan enforces.
+    pub fn applied(&mut self, policy: &Policy, ll: &crate::landlock::Prepared) {
+        let landlock = json!({"abi": ll.abi, "status": ll.status(), "dropped": ll.dropped});
         let seccomp = match &policy.seccomp {
             None => json!({"mode": "side-doors-only"}),
             Some(sc) => json!({
