@@ -68,10 +68,23 @@ pub struct Dest {
     /// Components from this index on may be created when missing (they lie
     /// on a filesystem stockade just made). Earlier ones must exist.
     pub create_from: usize,
-    /// The last component is a file (created empty), not a directory.
-    pub file: bool,
+    /// What the last component must be.
+    pub leaf: Leaf,
     /// Skip the step when the path does not exist.
     pub optional: bool,
+}
+
+/// What the last component of a [`Dest`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaf {
+    /// A directory (created when missing and allowed).
+    Dir,
+    /// A file (created empty when missing and allowed).
+    File,
+    /// Whatever the kernel has there, file or directory; never created.
+    /// Kernels differ: `/proc/sysrq-trigger` is a file on most kernels
+    /// and absent on some.
+    Existing,
 }
 
 /// One step of building the view, in order.
@@ -322,11 +335,11 @@ impl Builder {
     }
 }
 
-fn dest(p: &Path, create_from: usize, file: bool, optional: bool) -> Dest {
+fn dest(p: &Path, create_from: usize, leaf: Leaf, optional: bool) -> Dest {
     Dest {
         comps: components(p),
         create_from,
-        file,
+        leaf,
         optional,
     }
 }
@@ -359,7 +372,7 @@ fn add_mount(b: &mut Builder, mounts: &[Mount], i: usize) -> Result<(), PlanErro
                 Step::Bind {
                     source,
                     tree,
-                    dest: dest(d, cf, !is_dir, false),
+                    dest: dest(d, cf, if *is_dir { Leaf::Dir } else { Leaf::File }, false),
                     attrs,
                 },
                 op.to_string(),
@@ -369,19 +382,19 @@ fn add_mount(b: &mut Builder, mounts: &[Mount], i: usize) -> Result<(), PlanErro
             c"tmpfs",
             &[("size", size.to_string()), ("mode", format!("{mode:o}"))],
             FORWARD_ATTRS,
-            dest(d, cf, false, false),
+            dest(d, cf, Leaf::Dir, false),
             op.to_string(),
         ),
         MountOp::Dir { mode, .. } => b.push(
             Step::Dir {
-                dest: dest(d, cf, false, false),
+                dest: dest(d, cf, Leaf::Dir, false),
                 mode: *mode,
             },
             op.to_string(),
         ),
         MountOp::Symlink { target, .. } => b.push(
             Step::Symlink {
-                dest: dest(d, cf, false, false),
+                dest: dest(d, cf, Leaf::Dir, false),
                 target: cstring(target.as_os_str().as_bytes(), "symlink target")?,
             },
             op.to_string(),
@@ -397,7 +410,7 @@ fn add_proc(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
         c"proc",
         &[],
         FORWARD_ATTRS | MOUNT_ATTR_NOEXEC,
-        dest(d, cf, false, false),
+        dest(d, cf, Leaf::Dir, false),
         format!("proc {}", d.display()),
     );
     // Nothing is created inside procfs: entries that do not exist are skipped.
@@ -406,7 +419,7 @@ fn add_proc(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
         let p = d.join(name);
         b.push(
             Step::ReadOnly {
-                dest: dest(&p, no_create, false, true),
+                dest: dest(&p, no_create, Leaf::Existing, true),
             },
             format!("read-only {}", p.display()),
         );
@@ -419,7 +432,7 @@ fn add_proc(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
             Step::Bind {
                 source: null,
                 tree,
-                dest: dest(&p, no_create, true, true),
+                dest: dest(&p, no_create, Leaf::File, true),
                 attrs: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
             },
             format!("mask {}", p.display()),
@@ -431,7 +444,7 @@ fn add_proc(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
             c"tmpfs",
             &[("size", "0".into()), ("mode", "555".into())],
             FORWARD_ATTRS | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY,
-            dest(&p, no_create, false, true),
+            dest(&p, no_create, Leaf::Dir, true),
             format!("mask {}", p.display()),
         );
     }
@@ -443,7 +456,7 @@ fn add_dev(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
         c"tmpfs",
         &[("size", "64k".into()), ("mode", "755".into())],
         MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
-        dest(d, cf, false, false),
+        dest(d, cf, Leaf::Dir, false),
         format!("dev {}", d.display()),
     );
     let inside = d.components().count() - 1;
@@ -456,7 +469,7 @@ fn add_dev(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
             Step::Bind {
                 source,
                 tree,
-                dest: dest(&p, inside, true, false),
+                dest: dest(&p, inside, Leaf::File, false),
                 attrs: MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
             },
             format!("dev {} (from {host})", p.display()),
@@ -467,7 +480,7 @@ fn add_dev(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
         c"devpts",
         &[("ptmxmode", "0666".into()), ("mode", "0620".into())],
         MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
-        dest(&pts, inside, false, false),
+        dest(&pts, inside, Leaf::Dir, false),
         format!("devpts {}", pts.display()),
     );
     let shm = d.join("shm");
@@ -475,7 +488,7 @@ fn add_dev(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
         c"tmpfs",
         &[("size", "64m".into()), ("mode", "1777".into())],
         FORWARD_ATTRS,
-        dest(&shm, inside, false, false),
+        dest(&shm, inside, Leaf::Dir, false),
         format!("tmpfs {}", shm.display()),
     );
     let links: [(&str, &CStr); 5] = [
@@ -489,7 +502,7 @@ fn add_dev(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
         let p = d.join(name);
         b.push(
             Step::Symlink {
-                dest: dest(&p, inside, false, false),
+                dest: dest(&p, inside, Leaf::Dir, false),
                 target: target.to_owned(),
             },
             format!("symlink {} -> {}", p.display(), target.to_string_lossy()),
@@ -497,7 +510,7 @@ fn add_dev(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
     }
     b.push(
         Step::Seal {
-            dest: dest(d, d.components().count() - 1, false, false),
+            dest: dest(d, d.components().count() - 1, Leaf::Dir, false),
         },
         format!("read-only {}", d.display()),
     );

@@ -8,7 +8,7 @@
 
 use super::report::{Failure, Record, Stage};
 use super::{init, FORWARDED_SIGNALS};
-use crate::plan::{Dest, Plan, Step};
+use crate::plan::{Dest, Leaf, Plan, Step};
 use crate::sys::{self, SigSet, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID};
 use crate::sys::{MOUNT_ATTR_RDONLY, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE};
 use libc::{c_int, c_uint, c_ulong};
@@ -317,11 +317,18 @@ fn walk(root: RawFd, d: &Dest, parent_only: bool) -> sys::SysResult<Option<RawFd
     let mut dir = root;
     for (i, c) in d.comps[..upto].iter().enumerate() {
         let last = i + 1 == n;
-        let flags =
-            libc::O_PATH | libc::O_CLOEXEC | if last && d.file { 0 } else { libc::O_DIRECTORY };
+        let leaf = if last { d.leaf } else { Leaf::Dir };
+        let flags = libc::O_PATH
+            | libc::O_CLOEXEC
+            | if leaf == Leaf::Dir {
+                libc::O_DIRECTORY
+            } else {
+                0
+            };
         let mut r = sys::openat2(dir, c, flags, 0, RESOLVE_IN_VIEW);
-        if r == Err(Errno::ENOENT) && !d.optional && i >= d.create_from {
-            let made = if last && d.file {
+        let creatable = leaf != Leaf::Existing && !d.optional && i >= d.create_from;
+        if r == Err(Errno::ENOENT) && creatable {
+            let made = if leaf == Leaf::File {
                 sys::openat(
                     dir,
                     c,
