@@ -436,22 +436,30 @@ pub fn sethostname(name: &CStr) -> SysResult<()> {
     check_int(unsafe { libc::sethostname(bytes.as_ptr().cast(), bytes.len()) }).map(drop)
 }
 
-/// setresuid(2) with all three ids equal.
+// The identity calls below are raw system calls, never glibc's wrappers:
+// in a process that glibc believes multi-threaded, setresuid, setresgid
+// and setgroups broadcast the change to every thread (__nptl_setxid) and
+// wait for threads that do not exist in a cloned child, which then hangs
+// on a futex forever. The raw calls change this thread only, which in the
+// child is the whole process.
+
+/// setresuid(2) with all three ids equal (raw; this thread only).
 pub fn setresuid(uid: u32) -> SysResult<()> {
     // SAFETY: plain integer arguments.
-    check_int(unsafe { libc::setresuid(uid, uid, uid) }).map(drop)
+    check(unsafe { libc::syscall(libc::SYS_setresuid, uid, uid, uid) }).map(drop)
 }
 
-/// setresgid(2) with all three ids equal.
+/// setresgid(2) with all three ids equal (raw; this thread only).
 pub fn setresgid(gid: u32) -> SysResult<()> {
     // SAFETY: plain integer arguments.
-    check_int(unsafe { libc::setresgid(gid, gid, gid) }).map(drop)
+    check(unsafe { libc::syscall(libc::SYS_setresgid, gid, gid, gid) }).map(drop)
 }
 
-/// setgroups(2) with an empty list.
+/// setgroups(2) with an empty list (raw; this thread only).
 pub fn clear_groups() -> SysResult<()> {
     // SAFETY: a zero-length list is not dereferenced.
-    check_int(unsafe { libc::setgroups(0, std::ptr::null()) }).map(drop)
+    check(unsafe { libc::syscall(libc::SYS_setgroups, 0usize, std::ptr::null::<libc::gid_t>()) })
+        .map(drop)
 }
 
 /// prctl(2) with integer arguments.

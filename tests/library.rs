@@ -485,3 +485,75 @@ fn socket_directory_is_removed_on_exit_error_and_sigterm() {
         );
     }
 }
+
+/// Children of this process that still exist (any state, zombies included).
+fn own_children() -> Vec<String> {
+    let mut v = Vec::new();
+    for t in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let c = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+        v.extend(c.split_whitespace().map(str::to_owned));
+    }
+    v
+}
+
+#[test]
+fn spawns_never_hang_while_host_threads_come_and_go() {
+    // glibc's set*id wrappers in a cloned child wait for every thread the
+    // parent had; a thread being created at the moment of the clone then
+    // hangs the child forever. The child makes raw calls only, so 1,000
+    // spawns next to threads created and joined in a loop all finish.
+    let _serial = serial();
+    if !works() {
+        return;
+    }
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let done = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            for _ in 0..1800 {
+                if done.load(Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            eprintln!("a spawn hung for 3 minutes: the child deadlocked after clone");
+            std::process::abort();
+        })
+    };
+    let churn: Vec<_> = (0..2)
+        .map(|_| {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !done.load(Ordering::Relaxed) {
+                    std::thread::spawn(|| std::hint::black_box(1))
+                        .join()
+                        .unwrap();
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let before = open_fds();
+    let sandbox = Sandbox::from_profile("strict").unwrap().args(["true"]);
+    for i in 0..1000 {
+        let mut child = sandbox.spawn().unwrap();
+        assert_eq!(child.wait().unwrap(), Outcome::Exited(0), "spawn {i}");
+    }
+    done.store(true, Ordering::Relaxed);
+    let churned: u64 = churn.into_iter().map(|t| t.join().unwrap()).sum();
+    watchdog.join().unwrap();
+    assert!(
+        churned > 1000,
+        "only {churned} threads were created meanwhile"
+    );
+    assert_eq!(open_fds(), before, "descriptors leaked");
+    assert!(
+        own_children().is_empty(),
+        "left behind: {:?}",
+        own_children()
+    );
+}
