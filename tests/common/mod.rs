@@ -19,11 +19,67 @@ pub enum Mode {
     Rootless,
 }
 
+/// Whether a check that cannot run must fail instead of skipping (CI sets
+/// STOCKADE_TEST_MUST_WORK=1).
+pub fn must_work() -> bool {
+    std::env::var("STOCKADE_TEST_MUST_WORK").as_deref() == Ok("1")
+}
+
 /// Says loudly that a check was skipped and why. Written straight to the
 /// process's stderr so the test harness's output capture cannot hide it.
+/// With STOCKADE_TEST_MUST_WORK=1 (CI) a skip is a failure.
 pub fn skip(why: &str) {
     use std::io::Write;
+    if must_work() {
+        panic!("skipped: {why} (STOCKADE_TEST_MUST_WORK=1: a skip is a failure)");
+    }
     let _ = writeln!(std::io::stderr(), "skipped: {why}");
+}
+
+/// Whether the program at `path` exists; a loud skip naming `why` if not.
+pub fn have(path: &str, why: &str) -> bool {
+    let ok = Path::new(path).exists();
+    if !ok {
+        skip(&format!("{path} is missing: {why}"));
+    }
+    ok
+}
+
+/// Compiles the C program `src` once per test binary into the scratch
+/// directory (readable by the rootless user) and returns the executable.
+/// Static, so it also runs in a chroot with nothing else in it. None,
+/// after a loud skip, without gcc.
+pub fn compile_c(name: &str, src: &str) -> Option<PathBuf> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let built = built.get_or_insert_with(HashMap::new);
+    if let Some(p) = built.get(name) {
+        return Some(p.clone());
+    }
+    if !have("/usr/bin/gcc", "the probes are C programs") {
+        return None;
+    }
+    let dir = scratch_root().join("probes");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let c = dir.join(format!("{name}.c"));
+    let bin = dir.join(name);
+    std::fs::write(&c, src).unwrap();
+    let out = Command::new("gcc")
+        .args(["-O1", "-static", "-o"])
+        .arg(&bin)
+        .arg(&c)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "probe {name} does not compile: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    built.insert(name.to_owned(), bin.clone());
+    Some(bin)
 }
 
 pub fn is_root() -> bool {
@@ -167,24 +223,34 @@ pub fn gone_within(token: &str, secs: u64) -> bool {
     host_processes_with(token).is_empty()
 }
 
-/// Makes sure sandboxes can be created here; in CI (STOCKADE_TEST_MUST_WORK=1)
-/// a failure is an error, elsewhere it is a loud skip.
+/// Makes sure sandboxes can be created here (checked once per mode and
+/// test binary); in CI (STOCKADE_TEST_MUST_WORK=1) a failure is an error,
+/// elsewhere it is a loud skip.
 pub fn sandboxes_work(mode: Mode) -> bool {
-    let out = stockade(mode, scratch_root())
-        .args(["run", "-p", "strict", "--", "true"])
-        .output()
-        .unwrap();
-    if out.status.success() {
-        return true;
+    static CHECKED: [OnceLock<Result<(), String>>; 2] = [OnceLock::new(), OnceLock::new()];
+    let r = CHECKED[mode as usize].get_or_init(|| {
+        let out = stockade(mode, scratch_root())
+            .args(["run", "-p", "strict", "--", "true"])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(stderr(&out))
+        }
+    });
+    match r {
+        Ok(()) => true,
+        Err(why) => {
+            if must_work() {
+                panic!("sandboxes do not work here ({mode:?}): {why}");
+            }
+            skip(&format!(
+                "sandboxes cannot be created here ({mode:?}): {why}"
+            ));
+            false
+        }
     }
-    let why = stderr(&out);
-    if std::env::var("STOCKADE_TEST_MUST_WORK").as_deref() == Ok("1") {
-        panic!("sandboxes do not work here ({mode:?}): {why}");
-    }
-    skip(&format!(
-        "sandboxes cannot be created here ({mode:?}): {why}"
-    ));
-    false
 }
 
 /// `stockade run -p PROFILE --ro BIN:/probe [extra] -- /probe ARGS`.

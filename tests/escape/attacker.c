@@ -1,13 +1,27 @@
 /* stockade escape probe: one attack per invocation, named by argv[1].
- * Prints "blocked: ..." when the sandbox held, "ESCAPED: ..." when the
- * attack worked. A seccomp kill (the whole sandbox dies with SIGSYS) also
- * counts as held; the test reads stockade's exit status for that. */
+ *
+ * Every attack prints exactly one verdict line:
+ *   ESCAPED: ...          the attack worked, or the call reached the kernel's
+ *                         implementation (it failed only on the deliberately
+ *                         bad argument: EFAULT for a bad pointer, EBADF for a
+ *                         bad descriptor, as bubblewrap's try-syscall does);
+ *   blocked: ... (ERRNO)  it failed with an answer the sandbox gives (a
+ *                         filter's EPERM/ENOSYS, a missing path, a read-only
+ *                         mount, a dropped capability, another namespace);
+ *   other: ... (ERRNO)    anything else: neither verdict can be trusted.
+ * A seccomp kill ends the whole sandbox with SIGSYS; the test reads that
+ * from stockade's exit status.
+ *
+ * The tests run every attack twice: inside the sandbox, where it must be
+ * blocked or killed, and as a control outside it (or with the guarding
+ * layer off), where the same probe must print ESCAPED, so no attack can
+ * pass by failing for an unrelated reason. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,125 +40,193 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-static int held(const char *what) { printf("blocked: %s (%s)\n", what, strerrorname_np(errno)); return 0; }
+#define BAD_PTR ((void *)1)
+
 static int escaped(const char *what) { printf("ESCAPED: %s\n", what); return 0; }
-#define CHECK(cond, what) return (cond) ? escaped(what) : held(what)
+
+/* Judges a failed call by its errno: `blocking` lists the sandbox's own
+ * answers (0-terminated); `reached` lists the errnos that prove the call
+ * got past every check to the bad argument. */
+static int judge(const char *what, int err, const int *blocking, const int *reached) {
+    for (const int *e = reached; e && *e; e++)
+        if (err == *e) { printf("ESCAPED: %s (%s)\n", what, strerrorname_np(err)); return 0; }
+    for (const int *e = blocking; *e; e++)
+        if (err == *e) { printf("blocked: %s (%s)\n", what, strerrorname_np(err)); return 0; }
+    printf("other: %s (%s)\n", what, err ? strerrorname_np(err) : "no errno");
+    return 0;
+}
+
+#define ERRS(...) ((const int[]){__VA_ARGS__, 0})
+/* What a seccomp errno rule, a missing capability or Landlock answers. */
+#define FILTERED ERRS(EPERM, ENOSYS, EACCES)
+/* A call judged by success, or by the bad argument it was given. */
+#define CALL(ok, what, blocking, reached) \
+    return (ok) ? escaped(what) : judge(what, errno, blocking, reached)
+
+static int open_probe(const char *path, int flags, const char *what, const int *blocking) {
+    int fd = open(path, flags | O_CLOEXEC, 0600);
+    if (fd >= 0) { close(fd); return escaped(what); }
+    return judge(what, errno, blocking, NULL);
+}
 
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
     const char *a = argv[1];
     const char *arg = argc > 2 ? argv[2] : "";
-    if (!strcmp(a, "read-outside")) {          /* a host path that is not bound */
-        CHECK(open(arg, O_RDONLY) >= 0, "read a host file outside the view");
-    } else if (!strcmp(a, "write-system")) {
-        CHECK(open("/usr/stockade-escape", O_CREAT | O_WRONLY, 0644) >= 0, "create a file in /usr");
-    } else if (!strcmp(a, "dotdot")) {          /* climb above the root after pivot_root */
+    setvbuf(stdout, NULL, _IONBF, 0);
+
+    if (!strcmp(a, "read-outside")) {        /* a host file that is not bound */
+        return open_probe(arg, O_RDONLY, "read a host file outside the view", ERRS(ENOENT, EACCES));
+    } else if (!strcmp(a, "write-system")) { /* argv[2]: a path in a system directory */
+        int fd = open(arg, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd >= 0) { unlink(arg); return escaped("create a file in a system directory"); }
+        return judge("create a file in a system directory", errno, ERRS(EROFS, EACCES, ENOENT), NULL);
+    } else if (!strcmp(a, "dotdot")) {       /* climb from the working directory past the root */
         struct stat root, here;
-        stat("/", &root);
-        for (int i = 0; i < 64; i++) chdir("..");
-        stat(".", &here);
-        errno = 0;
-        CHECK(here.st_ino != root.st_ino || here.st_dev != root.st_dev, "chdir(..) above the root");
-    } else if (!strcmp(a, "fds")) {             /* anything but stdio inherited? */
-        int extra = 0;
-        for (int fd = 3; fd < 1024; fd++) if (fcntl(fd, F_GETFD) != -1) extra++;
-        errno = EBADF;
-        CHECK(extra > 0, "inherited descriptor beyond stdio");
-    } else if (!strcmp(a, "open-by-handle")) {
-        char buf[128] = {0};
-        CHECK(syscall(SYS_open_by_handle_at, AT_FDCWD, buf, O_RDONLY) >= 0, "open_by_handle_at");
-    } else if (!strcmp(a, "proc-exe")) {        /* CVE-2019-5736 shape: reach the launcher's binary */
-        int fd = open("/proc/1/exe", O_RDONLY);
-        if (fd < 0) return held("open /proc/1/exe");
-        CHECK(write(fd, "x", 1) == 1 || open("/proc/1/exe", O_WRONLY) >= 0, "write the launcher's binary");
-    } else if (!strcmp(a, "proc-root")) {
+        if (stat("/", &root)) return judge("stat /", errno, ERRS(0), NULL);
+        for (int i = 0; i < 64; i++) (void)!chdir("..");
+        if (stat(".", &here)) return judge("stat ..", errno, ERRS(0), NULL);
+        if (here.st_ino != root.st_ino || here.st_dev != root.st_dev) return escaped("chdir(..) above the root");
+        printf("blocked: chdir(..) stops at the root\n");
+        return 0;
+    } else if (!strcmp(a, "fds")) {          /* anything but stdio inherited? */
+        for (int fd = 3; fd < 1024; fd++)
+            if (fcntl(fd, F_GETFD) != -1) { printf("ESCAPED: inherited descriptor %d\n", fd); return 0; }
+        printf("blocked: only stdio is open\n");
+        return 0;
+    } else if (!strcmp(a, "open-by-handle")) { /* the "shocker" escape; a bad handle pointer */
+        CALL(syscall(SYS_open_by_handle_at, AT_FDCWD, BAD_PTR, O_RDONLY) >= 0,
+             "open_by_handle_at", FILTERED, ERRS(EFAULT, EBADF));
+    } else if (!strcmp(a, "proc-exe")) {     /* argv[2]: pid; CVE-2019-5736 starts here */
+        char p[64];
+        snprintf(p, sizeof p, "/proc/%s/exe", arg);
+        return open_probe(p, O_RDONLY, "open another process's executable", ERRS(EACCES, EPERM, ENOENT));
+    } else if (!strcmp(a, "proc-root")) {    /* argv[2]: pid whose root may differ from ours */
         struct stat r, p;
-        stat("/", &r);
-        if (stat("/proc/1/root/.", &p) != 0) return held("/proc/1/root");
-        CHECK(r.st_ino != p.st_ino || r.st_dev != p.st_dev, "/proc/1/root leads outside");
-    } else if (!strcmp(a, "ptrace")) {
-        CHECK(ptrace(PTRACE_ATTACH, 1, 0, 0) == 0, "ptrace PID 1");
-    } else if (!strcmp(a, "vm-read")) {
-        char buf[8]; struct iovec l = {buf, 8}, r = {(void *)0x400000, 8};
-        CHECK(syscall(SYS_process_vm_readv, 1, &l, 1, &r, 1, 0) >= 0, "process_vm_readv of PID 1");
-    } else if (!strcmp(a, "signal-host")) {     /* argv[2]: a host pid */
-        CHECK(kill(atoi(arg), 0) == 0, "signal a host process");
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%s/root/.", arg);
+        if (stat("/", &r)) return judge("stat /", errno, ERRS(0), NULL);
+        if (stat(path, &p)) return judge("/proc/PID/root", errno, ERRS(EACCES, EPERM, ENOENT), NULL);
+        if (r.st_ino != p.st_ino || r.st_dev != p.st_dev) return escaped("/proc/PID/root leads outside");
+        printf("blocked: /proc/PID/root is our own root\n");
+        return 0;
+    } else if (!strcmp(a, "ptrace")) {       /* argv[2]: pid */
+        pid_t pid = atoi(arg);
+        if (ptrace(PTRACE_ATTACH, pid, 0, 0) == 0) {
+            waitpid(pid, NULL, __WALL);
+            ptrace(PTRACE_DETACH, pid, 0, 0);
+            return escaped("ptrace");
+        }
+        return judge("ptrace", errno, ERRS(EPERM, ENOSYS, EACCES, ESRCH), NULL);
+    } else if (!strcmp(a, "vm-read")) {      /* argv[2]: pid; the address is never mapped */
+        char buf[8];
+        struct iovec l = {buf, 8}, r = {BAD_PTR, 8};
+        CALL(syscall(SYS_process_vm_readv, atoi(arg), &l, 1, &r, 1, 0) >= 0,
+             "process_vm_readv", ERRS(EPERM, ENOSYS, EACCES, ESRCH), ERRS(EFAULT));
+    } else if (!strcmp(a, "signal-host")) {  /* argv[2]: a host pid */
+        CALL(kill(atoi(arg), 0) == 0, "signal a host process", ERRS(ESRCH, EPERM), NULL);
     } else if (!strcmp(a, "abstract-socket")) { /* argv[2]: abstract name of a host listener */
-        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0) return judge("socket(AF_UNIX)", errno, FILTERED, NULL);
         struct sockaddr_un u = {.sun_family = AF_UNIX};
         strncpy(u.sun_path + 1, arg, sizeof u.sun_path - 2);
-        CHECK(s >= 0 && connect(s, (void *)&u, sizeof(sa_family_t) + 1 + strlen(arg)) == 0, "connect to a host abstract socket");
-    } else if (!strcmp(a, "path-socket")) {     /* argv[2]: host path of a listening socket */
-        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        CALL(connect(s, (void *)&u, sizeof(sa_family_t) + 1 + strlen(arg)) == 0,
+             "connect to a host abstract socket", ERRS(ECONNREFUSED, EPERM, EACCES), NULL);
+    } else if (!strcmp(a, "path-socket")) {  /* argv[2]: host path of a listening socket */
+        int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0) return judge("socket(AF_UNIX)", errno, FILTERED, NULL);
         struct sockaddr_un u = {.sun_family = AF_UNIX};
         strncpy(u.sun_path, arg, sizeof u.sun_path - 1);
-        CHECK(s >= 0 && connect(s, (void *)&u, sizeof u) == 0, "connect to a host filesystem socket");
-    } else if (!strcmp(a, "tcp-loopback")) {    /* argv[2]: port of a host listener on 127.0.0.1 */
-        int s = socket(AF_INET, SOCK_STREAM, 0);
+        CALL(connect(s, (void *)&u, sizeof u) == 0, "connect to a host filesystem socket",
+             ERRS(ENOENT, EACCES, EPERM, ECONNREFUSED), NULL);
+    } else if (!strcmp(a, "tcp-loopback")) { /* argv[2]: port of a host listener on 127.0.0.1 */
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0) return judge("socket(AF_INET)", errno, FILTERED, NULL);
         struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(atoi(arg))};
         in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        CHECK(s >= 0 && connect(s, (void *)&in, sizeof in) == 0, "TCP to the host's loopback");
-    } else if (!strcmp(a, "tiocsti")) {
-        char c = 'x';
-        CHECK(syscall(SYS_ioctl, 0, TIOCSTI | 0x100000000UL, &c) == 0, "TIOCSTI");
-    } else if (!strcmp(a, "tioclinux")) {
+        CALL(connect(s, (void *)&in, sizeof in) == 0, "TCP to the host's loopback",
+             ERRS(ECONNREFUSED, ENETUNREACH, EPERM, EACCES), NULL);
+    } else if (!strcmp(a, "tiocsti")) {      /* stdin is a terminal; the high bits are ignored by the kernel */
+        char c = '#';
+        if (!isatty(0)) return judge("TIOCSTI needs a terminal on stdin", ENOTTY, ERRS(0), NULL);
+        CALL(syscall(SYS_ioctl, 0, TIOCSTI | 0x100000000UL, &c) == 0, "TIOCSTI into the terminal",
+             ERRS(EPERM, ENOSYS, EACCES, EIO), NULL);
+    } else if (!strcmp(a, "tioclinux")) {    /* the filter alone: a bad descriptor */
         char c = 2;
-        CHECK(syscall(SYS_ioctl, 0, TIOCLINUX, &c) == 0, "TIOCLINUX");
+        CALL(syscall(SYS_ioctl, -1, TIOCLINUX, &c) == 0, "TIOCLINUX", FILTERED, ERRS(EBADF));
     } else if (!strcmp(a, "userns")) {
-        CHECK(unshare(CLONE_NEWUSER) == 0, "nested user namespace");
+        CALL(unshare(CLONE_NEWUSER) == 0, "nested user namespace", ERRS(EPERM, ENOSYS, ENOSPC, EACCES), NULL);
     } else if (!strcmp(a, "mount")) {
-        CHECK(mount("none", "/tmp", "tmpfs", 0, 0) == 0, "mount");
-    } else if (!strcmp(a, "io-uring")) {
-        char params[120] = {0};
-        CHECK(syscall(SYS_io_uring_setup, 1, params) >= 0, "io_uring_setup");
-    } else if (!strcmp(a, "bpf")) {
-        char attr[128] = {0};
-        CHECK(syscall(SYS_bpf, 0, attr, sizeof attr) >= 0, "bpf");
-    } else if (!strcmp(a, "perf")) {
-        char attr[128] = {0};
-        CHECK(syscall(SYS_perf_event_open, attr, 0, -1, -1, 0) >= 0, "perf_event_open");
-    } else if (!strcmp(a, "keyctl")) {
-        CHECK(syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0) >= 0, "keyctl");
+        CALL(mount("none", "/tmp", "tmpfs", 0, 0) == 0, "mount", FILTERED, NULL);
+    } else if (!strcmp(a, "io-uring")) {     /* a bad params pointer */
+        CALL(syscall(SYS_io_uring_setup, 1, BAD_PTR) >= 0, "io_uring_setup", FILTERED, ERRS(EFAULT));
+    } else if (!strcmp(a, "bpf")) {          /* a bad attr pointer */
+        CALL(syscall(SYS_bpf, 0, BAD_PTR, 72) >= 0, "bpf", FILTERED, ERRS(EFAULT));
+    } else if (!strcmp(a, "perf")) {         /* a bad attr pointer */
+        CALL(syscall(SYS_perf_event_open, BAD_PTR, 0, -1, -1, 0) >= 0, "perf_event_open", FILTERED, ERRS(EFAULT));
+    } else if (!strcmp(a, "keyctl")) {       /* an unknown command */
+        CALL(syscall(SYS_keyctl, 0x7fff, 0, 0) >= 0, "keyctl", FILTERED, ERRS(EOPNOTSUPP));
 #if defined(__x86_64__)
-    } else if (!strcmp(a, "x32")) {
-        CHECK(syscall(0x40000000L | 39) >= 0, "x32 getpid");
-    } else if (!strcmp(a, "int80")) {
-        long r; __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L));
-        errno = 0;
-        CHECK(r > 0, "i386 getpid through int 0x80");
+    } else if (!strcmp(a, "x32")) {          /* kernels without x32 answer ENOSYS; the filter kills */
+        CALL(syscall(0x40000000L | 39) >= 0, "x32 getpid", ERRS(0), ERRS(ENOSYS));
+    } else if (!strcmp(a, "int80")) {        /* i386 getpid; the filter kills */
+        long r;
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+        CALL(r > 0, "i386 getpid through int 0x80", ERRS(0), ERRS(ENOSYS));
 #endif
     } else if (!strcmp(a, "caps")) {
         FILE *f = fopen("/proc/self/status", "r");
-        char line[256]; int bad = 0;
-        while (f && fgets(line, sizeof line, f))
-            if (!strncmp(line, "Cap", 3) && !strstr(line, "0000000000000000")) bad = 1;
-        errno = 0;
-        CHECK(bad || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1, "a capability or missing no_new_privs");
-    } else if (!strcmp(a, "proc-sys")) {
-        CHECK(open("/proc/sys/kernel/hostname", O_WRONLY) >= 0 || open("/proc/sysrq-trigger", O_WRONLY) >= 0, "write /proc/sys");
+        char line[256];
+        if (!f) return judge("read /proc/self/status", errno, ERRS(0), NULL);
+        while (fgets(line, sizeof line, f))
+            if (!strncmp(line, "Cap", 3) && !strstr(line, "0000000000000000")) return escaped(line);
+        if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) return escaped("no_new_privs is not set");
+        printf("blocked: no capability, no_new_privs set\n");
+        return 0;
+    } else if (!strcmp(a, "proc-sys")) {     /* opened for writing, never written */
+        return open_probe("/proc/sys/kernel/hostname", O_WRONLY, "write /proc/sys", ERRS(EROFS, EACCES, ENOENT));
+    } else if (!strcmp(a, "sysrq")) {        /* opened for writing, never written */
+        return open_probe("/proc/sysrq-trigger", O_WRONLY, "write /proc/sysrq-trigger", ERRS(EROFS, EACCES, ENOENT));
     } else if (!strcmp(a, "sys")) {
-        CHECK(access("/sys/kernel", F_OK) == 0, "see /sys");
+        CALL(access("/sys/kernel", F_OK) == 0, "see /sys", ERRS(ENOENT, EACCES), NULL);
     } else if (!strcmp(a, "devices")) {
         const char *devs[] = {"/dev/mem", "/dev/kmem", "/dev/kmsg", "/dev/port", "/dev/sda", "/dev/vda", "/dev/nvme0n1", "/dev/loop0"};
-        for (unsigned i = 0; i < sizeof devs / sizeof *devs; i++)
-            if (open(devs[i], O_RDONLY) >= 0) return escaped(devs[i]);
-        return held("kernel and block devices");
+        for (unsigned i = 0; i < sizeof devs / sizeof *devs; i++) {
+            int fd = open(devs[i], O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) return escaped(devs[i]);
+            if (errno != ENOENT && errno != EACCES && errno != EPERM) return judge(devs[i], errno, ERRS(0), NULL);
+        }
+        printf("blocked: no kernel or block device opens\n");
+        return 0;
     } else if (!strcmp(a, "hostname")) {
-        CHECK(sethostname("stockade-escaped", 16) == 0, "sethostname");
+        CALL(sethostname("stockade-escaped", 16) == 0, "sethostname", FILTERED, NULL);
     } else if (!strcmp(a, "env")) {
-        errno = 0;
-        CHECK(getenv("STOCKADE_TEST_SECRET") != NULL, "host environment secret");
-    } else if (!strcmp(a, "fork-bomb")) {
-        int n = 0;
-        for (int i = 0; i < 100000; i++) { pid_t p = fork(); if (p == 0) { pause(); _exit(0); } if (p < 0) break; n++; }
-        errno = EAGAIN;
-        CHECK(n >= 100000, "unbounded fork");
-    } else if (!strcmp(a, "memory-bomb")) {
-        size_t total = 0;
-        for (int i = 0; i < 4096; i++) { void *p = mmap(0, 16 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0); if (p == MAP_FAILED) break; total += 16 << 20; }
-        errno = ENOMEM;
-        CHECK(total >= (size_t)4096 << 20, "unbounded memory");
-    } else {
-        return 2;
+        if (getenv("STOCKADE_TEST_SECRET")) return escaped("host environment secret");
+        printf("blocked: the secret is not in the environment\n");
+        return 0;
+    } else if (!strcmp(a, "fork-bomb")) {   /* argv[2]: how many processes at once */
+        int want = atoi(arg), n = 0;
+        pid_t *kids = calloc(want > 0 ? want : 1, sizeof *kids);
+        if (!kids) return judge("calloc", errno, ERRS(0), NULL);
+        for (; n < want; n++) {
+            pid_t p = fork();
+            if (p == 0) { pause(); _exit(0); }
+            if (p < 0) break;
+            kids[n] = p;
+        }
+        int err = errno;
+        for (int i = 0; i < n; i++) kill(kids[i], SIGKILL);
+        for (int i = 0; i < n; i++) waitpid(kids[i], NULL, 0);
+        if (n >= want) return escaped("unbounded fork");
+        return judge("fork", err, ERRS(EAGAIN), NULL);
+    } else if (!strcmp(a, "memory-bomb")) { /* argv[2]: MiB to touch */
+        size_t want = (size_t)atoi(arg) << 20, total = 0;
+        while (total < want) {
+            void *p = mmap(0, 16 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+            if (p == MAP_FAILED) return judge("allocate", errno, ERRS(ENOMEM), NULL);
+            total += 16 << 20;
+        }
+        return escaped("unbounded memory");
     }
+    return 2;
 }
