@@ -374,6 +374,70 @@ mod tests {
     }
 
     #[test]
+    fn every_abi_gets_exactly_what_it_supports() {
+        // One policy asking for everything, prepared for every ABI from
+        // "no Landlock" to past the newest: what is handled, what is
+        // dropped and what hard-requirement refuses follow the ABI alone.
+        let everything = AccessFs::from_all(ABI::V10).bits();
+        let all = |compat| LandlockPolicy {
+            fs: vec![FsRule {
+                path: "/work".into(),
+                access: everything,
+                loc: Loc::cli(),
+            }],
+            bind_tcp: Some(vec![8080]),
+            connect_tcp: Some(vec![443]),
+            scopes: Scope::from_all(ABI::V10).bits(),
+            compat,
+        };
+        for abi in 0..=10 {
+            let r = prepare(&all(Compat::BestEffort), abi).unwrap();
+            let fs = AccessFs::from_all(ABI::from(abi)).bits();
+            assert_eq!(r.abi, abi.min(ABI::V10 as i32), "ABI {abi}");
+            assert_eq!(r.handled_fs, fs, "ABI {abi}");
+            assert_eq!(r.fs_rules.len(), usize::from(abi >= 1), "ABI {abi}");
+            assert_eq!(r.handled_net != 0, abi >= 4, "ABI {abi}");
+            assert_eq!(r.net_rules.len(), if abi >= 4 { 2 } else { 0 }, "ABI {abi}");
+            assert_eq!(r.scoped != 0, abi >= 6, "ABI {abi}");
+            let dropped = r.dropped.join("; ");
+            assert_eq!(
+                dropped.contains("filesystem rights"),
+                fs != everything,
+                "ABI {abi}: {dropped}"
+            );
+            assert_eq!(
+                dropped.contains("network rule"),
+                abi < 4,
+                "ABI {abi}: {dropped}"
+            );
+            assert_eq!(dropped.contains("scopes"), abi < 6, "ABI {abi}: {dropped}");
+            let status = if abi == 0 {
+                "not enforced"
+            } else if fs == everything {
+                "fully enforced"
+            } else {
+                "partially enforced"
+            };
+            assert_eq!(r.status(), status, "ABI {abi}");
+            // hard-requirement names the first thing this ABI lacks.
+            match prepare(&all(Compat::HardRequirement), abi) {
+                Ok(r) => assert!(r.dropped.is_empty() && fs == everything, "ABI {abi}"),
+                Err(e) => {
+                    assert!(fs != everything, "ABI {abi}");
+                    assert_eq!(e.has, abi.min(ABI::V10 as i32));
+                    assert!(e.needs > abi, "ABI {abi} refused for needing {}", e.needs);
+                }
+            }
+            // The default compatibility refuses only a kernel without Landlock.
+            assert_eq!(
+                prepare(&all(Compat::Default), abi).is_err(),
+                abi == 0,
+                "ABI {abi}"
+            );
+        }
+    }
+
+    #[test]
     fn right_names_cover_every_right() {
         let all = AccessFs::from_all(ABI::V10).bits();
         let named = FS_RIGHTS.iter().fold(0, |acc, (_, a)| acc | *a as u64);

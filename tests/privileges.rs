@@ -24,6 +24,12 @@ fn have_python() -> bool {
 /// Lets python open network sockets: `strict`'s seccomp allowlist does not.
 const NET_SECCOMP: &str = "seccomp:\n  allow: [\"@system-service\"]\n";
 
+/// A profile with just enough of a view to run `sh`, and nothing that
+/// needs any Landlock ABI.
+const BARE_VIEW: &str =
+    "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {bind: /bin, optional: true}\n  \
+     - {bind: /lib, optional: true}\n  - {bind: /lib64, optional: true}\n";
+
 /// A profile file in `dir` extending `strict` with `extra` YAML.
 fn profile(dir: &Path, name: &str, extra: &str) -> String {
     let p = dir.join(name);
@@ -43,10 +49,53 @@ fn run_profile(
     run_sh(mode, dir, &args, script)
 }
 
+/// On a kernel whose Landlock ABI is below `needs`, the `landlock:` YAML
+/// `section` (without `compatibility`) is refused with `hard-requirement`
+/// (exit 125, naming the ABI it needs) and runs with `best-effort`, whose
+/// `-v` report names what it dropped (`dropped`).
+fn assert_compatibility_paths(mode: Mode, dir: &Path, section: &str, needs: i32, dropped: &str) {
+    let abi = kernel_abi();
+    assert!(abi < needs, "only for kernels without ABI {needs}");
+    // Stand-alone profiles: nothing else in them needs a newer ABI.
+    let standalone = |name: &str, compat: &str| {
+        let p = dir.join(name);
+        std::fs::write(
+            &p,
+            format!("{BARE_VIEW}landlock:\n  compatibility: {compat}\n{section}"),
+        )
+        .unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let hard = standalone("compat-hard.yaml", "hard-requirement");
+    let out = run_profile(mode, dir, &hard, &[], "echo ran");
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let e = stderr(&out);
+    assert!(
+        e.contains(&format!(
+            "needs Landlock ABI {needs}, but this kernel provides ABI {abi}"
+        )),
+        "{e}"
+    );
+    let soft = standalone("compat-soft.yaml", "best-effort");
+    let out = run_profile(mode, dir, &soft, &["-v"], "echo ran");
+    assert_eq!(stdout(&out), "ran\n", "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains(&format!("landlock ABI {abi}:"))
+            && e.contains("dropped: ")
+            && e.contains(dropped),
+        "{e}"
+    );
+}
+
 #[test]
 fn landlock_filesystem_rules_hold() {
     if kernel_abi() < 1 {
-        skip("this kernel has no Landlock");
+        each_mode(|mode| {
+            let dir = workdir(mode, "ll-fs-none");
+            assert_compatibility_paths(mode, &dir, "  read: [/usr]\n", 1, "filesystem");
+        });
         return;
     }
     each_mode(|mode| {
@@ -112,7 +161,12 @@ fn landlock_filesystem_rules_hold() {
 #[test]
 fn landlock_tcp_ports_with_host_network() {
     if kernel_abi() < 4 {
-        skip("Landlock network rules need ABI 4");
+        each_mode(|mode| {
+            let dir = workdir(mode, "ll-net-old");
+            let section = format!("  net: {{connect: [443]}}\n{NET_SECCOMP}");
+            // (NET_SECCOMP is a top-level section after landlock's keys.)
+            assert_compatibility_paths(mode, &dir, &section, 4, "network rule 'connect'");
+        });
         return;
     }
     if !have_python() {
@@ -169,7 +223,20 @@ attempt(lambda s: s.bind((\"127.0.0.1\", {bd})))
 #[test]
 fn landlock_scopes_block_signals_and_abstract_sockets_outside() {
     if kernel_abi() < 6 {
-        skip("Landlock scopes need ABI 6");
+        each_mode(|mode| {
+            let dir = workdir(mode, "ll-scope-old");
+            // The default scopes are dropped quietly, even under
+            // hard-requirement; declared ones are not.
+            let p = dir.join("implicit.yaml");
+            std::fs::write(
+                &p,
+                format!("{BARE_VIEW}landlock:\n  compatibility: hard-requirement\n"),
+            )
+            .unwrap();
+            let out = run_profile(mode, &dir, &p.to_string_lossy(), &[], "echo ran");
+            assert_eq!(stdout(&out), "ran\n", "{}", stderr(&out));
+            assert_compatibility_paths(mode, &dir, "  scopes: [signal]\n", 6, "scopes");
+        });
         return;
     }
     each_mode(|mode| {
@@ -226,7 +293,17 @@ except OSError as e:
 fn hard_requirement_refuses_what_the_kernel_cannot_enforce() {
     let abi = kernel_abi();
     if abi >= 9 {
-        skip("this kernel supports every right stockade knows (resolve-unix needs ABI 9)");
+        // Nothing to refuse: the same profile runs.
+        each_mode(|mode| {
+            let dir = workdir(mode, "ll-hard");
+            let p = profile(
+                &dir,
+                "hard.yaml",
+                "landlock:\n  compatibility: hard-requirement\n  rules:\n    - {path: /tmp, access: [resolve-unix]}\n",
+            );
+            let out = run_profile(mode, &dir, &p, &[], "echo ran");
+            assert_eq!(stdout(&out), "ran\n", "{}", stderr(&out));
+        });
         return;
     }
     each_mode(|mode| {
