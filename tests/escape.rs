@@ -11,6 +11,7 @@
 
 mod common;
 use common::*;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -412,4 +413,66 @@ fn the_escape_verdict_sees_a_real_escape_through_the_sandbox() {
         stdout(&out),
         stderr(&out)
     );
+}
+
+#[test]
+fn the_working_directory_never_exposes_host_sockets() {
+    // Run from a shared directory (/tmp, or $HOME) that holds a listening
+    // socket, as a tmux server's would be: the payload must not reach it.
+    // The control binds the directory explicitly, reaches it, and is warned.
+    let Some(bin) = attacker() else {
+        return;
+    };
+    for mode in modes() {
+        if !sandboxes_work(mode) {
+            continue;
+        }
+        let tmp = std::env::temp_dir();
+        let home = workdir(mode, "shared-home");
+        for (shared, home_var) in [(tmp.clone(), None), (home.clone(), Some(&home))] {
+            let sock_dir = shared.join(format!("stockade-sock-{}-{mode:?}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&sock_dir);
+            std::fs::create_dir(&sock_dir).unwrap();
+            std::fs::set_permissions(&sock_dir, PermissionsExt::from_mode(0o777)).unwrap();
+            let sock = sock_dir.join("agent.sock");
+            let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+            std::fs::set_permissions(&sock, PermissionsExt::from_mode(0o777)).unwrap();
+            let sock_s = sock.to_string_lossy().into_owned();
+            let probe = format!("{}:/attacker", bin.display());
+            let run = |extra: &[&str]| {
+                let mut c = stockade(mode, &shared);
+                if let Some(h) = home_var {
+                    c.env("HOME", h);
+                }
+                c.args(["run", "--ro", &probe]).args(extra);
+                c.args(["--", "/attacker", "path-socket", &sock_s]);
+                finish(c)
+            };
+            for profile in ["default", "strict"] {
+                let r = run(&["-p", profile]);
+                assert_held(
+                    &r,
+                    &format!(
+                        "socket in the working directory {} under {profile} ({mode:?})",
+                        shared.display()
+                    ),
+                );
+                // strict binds no working directory at all.
+                if profile == "default" {
+                    assert!(r.err.contains("is not bound into the sandbox"), "{}", r.err);
+                }
+            }
+            let rw = format!("{}", shared.display());
+            let r = run(&["-p", "default", "--rw", &rw]);
+            assert!(
+                r.out.starts_with("ESCAPED"),
+                "control: an explicit bind must reach the socket: {}{}",
+                r.out,
+                r.err
+            );
+            assert!(r.err.contains("sockets in it"), "{}", r.err);
+            drop(listener);
+            let _ = std::fs::remove_dir_all(&sock_dir);
+        }
+    }
 }

@@ -205,8 +205,18 @@ pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, 
     let mut warnings = Vec::new();
     let identity = resolve_identity(m.user, host, &mut warnings)?;
     let mut mounts = Vec::new();
+    let mut workdir_binds = Vec::new();
     for e in &m.fs {
+        let workdir = is_workdir_bind(e);
+        // The working directory "/" would be the whole host: never bound.
+        if workdir && host.cwd == Path::new("/") {
+            warnings.push(workdir_warning(&host.cwd, SHARED_WHY));
+            continue;
+        }
         if let Some(op) = fs_op(e, host)? {
+            if workdir {
+                workdir_binds.push(mounts.len());
+            }
             mounts.push(Mount {
                 op,
                 loc: e.loc.clone(),
@@ -214,6 +224,7 @@ pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, 
         }
     }
     canonicalize_binds(&mut mounts);
+    keep_shared_directories_private(&mut mounts, &workdir_binds, host, &mut warnings);
     check_creations(&mounts)?;
     let cwd = match m.cwd {
         None => PathBuf::from("/"),
@@ -945,6 +956,111 @@ fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, ProfileError> 
     }))
 }
 
+/// Host directories that other programs share, with their sockets (tmux,
+/// ssh-agent, X11, D-Bus, systemd): a working directory may not expose
+/// them by accident.
+fn shared_directories(host: &Host) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = [
+        "/", "/tmp", "/var/tmp", "/dev/shm", "/run", "/var/run", "/home",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    dirs.extend(host.home.as_ref().map(PathBuf::from));
+    dirs.iter()
+        .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
+        .collect()
+}
+
+/// Whether a filesystem entry is the bind of the working directory.
+fn is_workdir_bind(e: &At<FsEntry>) -> bool {
+    e.value.bind.as_deref().map(str::trim) == Some("${CWD}") && e.value.dest.is_none()
+}
+
+fn workdir_warning(dir: &Path, why: &str) -> String {
+    format!(
+        "the working directory {} is not bound into the sandbox: {why}; run from a project \
+         directory, or bind it explicitly with --rw {}",
+        dir.display(),
+        dir.display()
+    )
+}
+
+const SHARED_WHY: &str = "other programs share it, and their sockets (tmux, ssh-agent, X11) \
+                          would be reachable from the payload";
+
+/// The working directory's bind must not cover a directory other programs
+/// share (or an ancestor of one), nor replace a private mount of the
+/// profile: it is dropped, and unless its path is the profile's own
+/// private mount it becomes a private empty tmpfs. A bind the profile or the
+/// command line names explicitly is kept, with a warning.
+fn keep_shared_directories_private(
+    mounts: &mut Vec<Mount>,
+    workdir_binds: &[usize],
+    host: &Host,
+    warnings: &mut Vec<String>,
+) {
+    let shared = shared_directories(host);
+    let covers_shared = |src: &Path| shared.iter().any(|d| d.starts_with(src));
+    for (i, m) in mounts.iter().enumerate() {
+        if let MountOp::Bind { src, .. } = &m.op {
+            if !workdir_binds.contains(&i) && covers_shared(src) {
+                warnings.push(format!(
+                    "{} is bound into the sandbox: sockets in it (tmux, ssh-agent, X11, \
+                     D-Bus) are reachable from the payload",
+                    src.display()
+                ));
+            }
+        }
+    }
+    for &i in workdir_binds.iter().rev() {
+        let MountOp::Bind { src, dest, .. } = &mounts[i].op else {
+            continue;
+        };
+        let (src, dest) = (src.clone(), dest.clone());
+        let private = mounts.iter().any(|m| {
+            matches!(
+                m.op,
+                MountOp::Tmpfs { .. } | MountOp::Proc { .. } | MountOp::Dev { .. }
+            ) && m.op.dest().starts_with(&dest)
+        });
+        if !covers_shared(&src) && !private {
+            continue;
+        }
+        let loc = mounts.remove(i).loc;
+        // Bound explicitly too (e.g. --rw /tmp): that bind stands, warned about above.
+        let explicit = mounts
+            .iter()
+            .any(|m| matches!(&m.op, MountOp::Bind { src: s, .. } if *s == src));
+        if !explicit {
+            let why = if private {
+                format!("the profile gives the sandbox a private {}", dest.display())
+            } else {
+                SHARED_WHY.to_owned()
+            };
+            warnings.push(workdir_warning(&src, &why));
+        }
+        // The payload still starts there: on the profile's own private
+        // mount when that is the directory, else on an empty one.
+        let own = mounts.iter().any(|m| {
+            matches!(m.op, MountOp::Tmpfs { .. } | MountOp::Dev { .. }) && m.op.dest() == dest
+        });
+        if !own {
+            mounts.insert(
+                i,
+                Mount {
+                    op: MountOp::Tmpfs {
+                        dest,
+                        size: DEFAULT_TMPFS_SIZE,
+                        mode: 0o755,
+                    },
+                    loc,
+                },
+            );
+        }
+    }
+}
+
 /// A bind whose host source is itself a symlink (`/bin -> usr/bin` on a
 /// merged-/usr system) becomes the same symlink in the view when its target
 /// is already bound there; otherwise it binds what the link points at. This
@@ -1195,6 +1311,71 @@ mod tests {
             dir: None,
         };
         resolve(&[layer], &Overrides::default(), h)
+    }
+
+    #[test]
+    fn the_working_directory_never_covers_a_shared_directory() {
+        let yaml = "version: 1\ncwd: ${CWD}\nfilesystem:\n  - {bind: /usr}\n  \
+                    - {tmpfs: /tmp}\n  - {bind: \"${CWD}\", writable: true}\n";
+        let binds = |p: &Policy| -> Vec<PathBuf> {
+            p.mounts
+                .iter()
+                .filter_map(|m| match &m.op {
+                    MountOp::Bind { src, .. } => Some(src.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let tmpfs_at = |p: &Policy, d: &str| {
+            p.mounts
+                .iter()
+                .any(|m| matches!(&m.op, MountOp::Tmpfs { dest, .. } if dest == Path::new(d)))
+        };
+        // A project directory is bound as it is.
+        let p = resolve_text(yaml, &host()).unwrap();
+        assert_eq!(
+            binds(&p),
+            [PathBuf::from("/usr"), PathBuf::from("/usr/share")]
+        );
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        // /tmp: the profile's private /tmp stands; the payload starts there.
+        let h = Host {
+            cwd: "/tmp".into(),
+            ..host()
+        };
+        let p = resolve_text(yaml, &h).unwrap();
+        assert_eq!(binds(&p), [PathBuf::from("/usr")]);
+        assert_eq!(p.cwd, Path::new("/tmp"));
+        assert!(p.warnings[0].contains("private /tmp"), "{:?}", p.warnings);
+        // The root: nothing bound, no error.
+        let h = Host {
+            cwd: "/".into(),
+            ..host()
+        };
+        let p = resolve_text(yaml, &h).unwrap();
+        assert_eq!(binds(&p), [PathBuf::from("/usr")]);
+        // An ancestor of a shared directory (/var holds /var/tmp): an empty
+        // private directory instead.
+        let h = Host {
+            cwd: "/var".into(),
+            ..host()
+        };
+        let p = resolve_text(yaml, &h).unwrap();
+        assert_eq!(binds(&p), [PathBuf::from("/usr")]);
+        assert!(tmpfs_at(&p, "/var"));
+        assert!(
+            p.warnings[0].contains("other programs share it"),
+            "{:?}",
+            p.warnings
+        );
+        // An explicit bind of a shared directory stands, with a warning.
+        let p = resolve_text(
+            "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {bind: /var, writable: true}\n",
+            &host(),
+        )
+        .unwrap();
+        assert_eq!(binds(&p), [PathBuf::from("/usr"), PathBuf::from("/var")]);
+        assert!(p.warnings[0].contains("sockets in it"), "{:?}", p.warnings);
     }
 
     #[test]

@@ -84,6 +84,7 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 host /n
   echo "vm: cannot mount the host's root"; echo o > /proc/sysrq-trigger; sleep 10; }
 mount -t proc proc /newroot/proc
 mount -t sysfs sys /newroot/sys
+mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup
 mount -t devtmpfs dev /newroot/dev
 mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /newroot/dev/pts
