@@ -334,16 +334,21 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         eprintln!("stockade: {}", child.landlock_report());
     }
     if let Some(s) = &mut status {
-        s.started(child.pid(), child.socket().map(|s| s.dir().to_path_buf()));
+        s.started(child.pid(), child.socket().map(|s| s.path_in_sandbox()));
     }
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The acceptor ends when `stop_tx` is dropped (its end of the pipe
+    // hangs up).
+    let (stop_rx, stop_tx) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::Io {
+            what: "cannot create a pipe",
+            err: e.into(),
+        })?;
     let acceptor = child.socket().map(|server| {
-        let stop = stop.clone();
         let mut log = match args.status_fd {
             Some(fd) => crate::status::Stream::open(fd).ok(),
             None => None,
         };
-        std::thread::spawn(move || serve_socket(&server, &stop, log.as_mut()))
+        std::thread::spawn(move || serve_socket(&server, &stop_rx, log.as_mut()))
     });
     let outcome = loop {
         match child.next_event_with(&signals) {
@@ -361,7 +366,7 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             }
         }
     };
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(stop_tx);
     if let Some(t) = acceptor {
         let _ = t.join();
     }
@@ -375,51 +380,104 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     Ok(outcome.exit_code())
 }
 
-/// Accepts connections on the channel socket until `stop`, reporting
-/// each connection and message in the status stream.
+/// Most channel-socket connections the CLI serves at once; more are
+/// closed as they arrive, so a payload cannot make the launcher hold
+/// descriptors or spend CPU without bound.
+const MAX_CONNECTIONS: usize = 16;
+
+/// Accepts connections on the channel socket until `stop` hangs up,
+/// reporting each connection and message in the status stream. It sleeps
+/// in one poll over everything it serves: no busy loop.
 fn serve_socket(
     server: &crate::channel::SocketServer,
-    stop: &std::sync::atomic::AtomicBool,
+    stop: &std::os::fd::OwnedFd,
     mut log: Option<&mut crate::status::Stream>,
 ) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use serde_json::json;
+    use std::os::fd::AsFd;
     let mut conns: Vec<crate::channel::Channel> = Vec::new();
-    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        match server.accept(Some(std::time::Duration::from_millis(50))) {
-            Ok(Some(c)) => {
-                if let Some(l) = log.as_deref_mut() {
-                    l.note("connection", json!({"accepted": true}));
-                }
-                conns.push(c);
-            }
-            Err(e) => {
-                if let Some(l) = log.as_deref_mut() {
-                    l.note(
-                        "connection",
-                        json!({"accepted": false, "error": e.to_string()}),
-                    );
-                }
-            }
-            Ok(None) => {}
+    let mut refused: u64 = 0;
+    loop {
+        let mut fds = vec![
+            PollFd::new(stop.as_fd(), PollFlags::POLLIN),
+            PollFd::new(server.as_fd(), PollFlags::POLLIN),
+        ];
+        fds.extend(
+            conns
+                .iter()
+                .map(|c| PollFd::new(c.as_fd(), PollFlags::POLLIN)),
+        );
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(_) => return,
         }
-        conns.retain(|c| loop {
-            match c.try_recv() {
-                Ok(Some(m)) => {
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+        if ready[0] {
+            return;
+        }
+        // Connections polled this round (an accepted one joins the next).
+        let polled = conns.len();
+        if ready[1] {
+            match server.accept_ready() {
+                Ok(Some(c)) if conns.len() < MAX_CONNECTIONS => {
                     if let Some(l) = log.as_deref_mut() {
+                        l.note("connection", json!({"accepted": true}));
+                    }
+                    conns.push(c);
+                }
+                Ok(Some(_)) => {
+                    // Closed on drop. Reported at 1, 2, 4, 8, ... refusals.
+                    refused += 1;
+                    if let (Some(l), true) = (log.as_deref_mut(), refused.is_power_of_two()) {
                         l.note(
-                            "message",
-                            json!({"bytes": m.data.len(), "fds": m.fds.len()}),
+                            "connection",
+                            json!({"accepted": false, "error": format!("more than {MAX_CONNECTIONS} connections"), "refused": refused}),
                         );
                     }
                 }
-                Ok(None) => break true,
-                Err(crate::channel::ChannelError::Closed) => break false,
+                Ok(None) => {}
                 Err(e) => {
                     if let Some(l) = log.as_deref_mut() {
-                        l.note("message", json!({"error": e.to_string()}));
+                        l.note(
+                            "connection",
+                            json!({"accepted": false, "error": e.to_string()}),
+                        );
                     }
                 }
             }
-        });
+        }
+        for i in (0..polled).rev() {
+            if !ready[i + 2] {
+                continue;
+            }
+            let open = loop {
+                match conns[i].try_recv() {
+                    Ok(Some(m)) => {
+                        if let Some(l) = log.as_deref_mut() {
+                            l.note(
+                                "message",
+                                json!({"bytes": m.data.len(), "fds": m.fds.len()}),
+                            );
+                        }
+                    }
+                    Ok(None) => break true,
+                    Err(crate::channel::ChannelError::Closed) => break false,
+                    Err(e) => {
+                        if let Some(l) = log.as_deref_mut() {
+                            l.note("message", json!({"error": e.to_string()}));
+                        }
+                        break false;
+                    }
+                }
+            };
+            if !open {
+                conns.swap_remove(i);
+            }
+        }
     }
 }

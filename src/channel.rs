@@ -213,74 +213,47 @@ pub const SOCKET_DIR_IN_VIEW: &str = "/run/stockade";
 /// The socket's name in that directory.
 pub const SOCKET_NAME: &str = "channel.sock";
 
-/// The launcher's filesystem socket: a SOCK_SEQPACKET listener in a fresh
-/// directory only its owner (the sandbox user) can enter (0700), itself
-/// 0600. Every connection's peer credentials are checked; the socket and
-/// the directory are removed when this value drops (normal exit, error
-/// paths, and the CLI's SIGTERM/SIGINT handling all drop it).
+/// The launcher's end of the channel socket. The sandbox's init binds the
+/// listening socket at [`SOCKET_DIR_IN_VIEW`]/[`SOCKET_NAME`] on a private
+/// tmpfs of the view (a directory only the sandbox user may enter) and
+/// hands the listening descriptor to the launcher: nothing exists on the
+/// host, no host path leads to it, and it ends with the sandbox. Every
+/// connection's peer is checked against the sandbox's PID namespace,
+/// through a pidfd pinned at connect time where the kernel has
+/// `SO_PEERPIDFD` (Linux 6.5).
 #[derive(Debug)]
 pub struct SocketServer {
     listener: OwnedFd,
-    dir: std::path::PathBuf,
     limits: ChannelLimits,
     peer_uid: u32,
     pidns: Option<std::path::PathBuf>,
 }
 
 impl SocketServer {
-    /// Creates the directory and the listening socket, owned by
-    /// `owner` (uid, gid) when the launcher runs as root.
-    pub fn create(limits: ChannelLimits, owner: (u32, u32)) -> std::io::Result<SocketServer> {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        let base = std::env::var_os("XDG_RUNTIME_DIR")
-            .map(std::path::PathBuf::from)
-            .filter(|p| p.is_dir())
-            .unwrap_or_else(std::env::temp_dir);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let dir = base.join(format!("stockade-{}-{nanos:08x}", std::process::id()));
-        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
-        let server = || -> std::io::Result<SocketServer> {
-            let path = dir.join(SOCKET_NAME);
-            let fd = nix::sys::socket::socket(
-                AddressFamily::Unix,
-                SockType::SeqPacket,
-                SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
-                None,
-            )?;
-            let addr = nix::sys::socket::UnixAddr::new(&path)?;
-            nix::sys::socket::bind(fd.as_raw_fd(), &addr)?;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-            if nix::unistd::geteuid().is_root() {
-                let (u, g) = (Some(owner.0), Some(owner.1));
-                std::os::unix::fs::chown(&dir, u, g)?;
-                std::os::unix::fs::lchown(&path, u, g)?;
-            }
-            nix::sys::socket::listen(&fd, nix::sys::socket::Backlog::new(16)?)?;
-            Ok(SocketServer {
-                listener: fd,
-                dir: dir.clone(),
-                limits,
-                peer_uid: owner.0,
-                pidns: None,
-            })
-        };
-        server().inspect_err(|_| {
-            let _ = std::fs::remove_dir_all(&dir);
+    /// Wraps the listening socket the sandbox whose init has host pid
+    /// `init` sent; only its processes, running as host uid `peer_uid`,
+    /// are accepted.
+    pub(crate) fn new(
+        listener: OwnedFd,
+        limits: ChannelLimits,
+        peer_uid: u32,
+        init: i32,
+    ) -> std::io::Result<SocketServer> {
+        use nix::fcntl::{fcntl, FcntlArg, OFlag};
+        // A connection that vanishes between poll and accept must not block.
+        fcntl(&listener, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
+        Ok(SocketServer {
+            listener,
+            limits,
+            peer_uid,
+            pidns: std::fs::read_link(format!("/proc/{init}/ns/pid")).ok(),
         })
     }
 
-    /// The directory on the host.
-    pub fn dir(&self) -> &std::path::Path {
-        &self.dir
-    }
-
-    /// Accept only processes in the PID namespace of the sandbox whose
-    /// init has host pid `init`.
-    pub fn bind_to_sandbox(&mut self, init: i32) {
-        self.pidns = std::fs::read_link(format!("/proc/{init}/ns/pid")).ok();
+    /// The socket's path inside the sandbox (also in the payload's
+    /// [`ENV_SOCKET`]).
+    pub fn path_in_sandbox(&self) -> std::path::PathBuf {
+        std::path::Path::new(SOCKET_DIR_IN_VIEW).join(SOCKET_NAME)
     }
 
     /// Accepts one connection, waiting at most `wait`. A connection from
@@ -302,10 +275,15 @@ impl SocketServer {
             Ok(_) => {}
             Err(e) => return Err(ChannelError::Io(e)),
         }
+        self.accept_ready()
+    }
+
+    /// Accepts a connection that poll reported, without waiting.
+    pub fn accept_ready(&self) -> Result<Option<Channel>, ChannelError> {
         let raw = match nix::sys::socket::accept4(self.listener.as_raw_fd(), SockFlag::SOCK_CLOEXEC)
         {
             Ok(fd) => crate::sys::owned(fd),
-            Err(Errno::EAGAIN) => return Ok(None),
+            Err(Errno::EAGAIN | Errno::ECONNABORTED) => return Ok(None),
             Err(e) => return Err(ChannelError::Io(e)),
         };
         let cred = nix::sys::socket::getsockopt(&raw, nix::sys::socket::sockopt::PeerCredentials)
@@ -315,7 +293,20 @@ impl SocketServer {
         if uid != self.peer_uid {
             return reject("not the sandbox's user");
         }
+        // The pidfd pins the process that connected: its pid cannot be
+        // reused while it is alive, so a namespace read while it still is
+        // belongs to it. Without SO_PEERPIDFD the pid alone is checked.
+        let pidfd = match crate::sys::peer_pidfd(raw.as_raw_fd()) {
+            Ok(fd) => Some(fd),
+            Err(Errno::ENOPROTOOPT | Errno::EINVAL) => None,
+            Err(e) => return Err(ChannelError::Io(e)),
+        };
         let theirs = std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+        if let Some(p) = &pidfd {
+            if crate::sys::pidfd_kill(p.as_raw_fd(), 0).is_err() {
+                return reject("the connecting process is gone");
+            }
+        }
         if self.pidns.is_none() || theirs != self.pidns {
             return reject("not a process of the sandbox");
         }
@@ -326,13 +317,6 @@ impl SocketServer {
 impl AsFd for SocketServer {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.listener.as_fd()
-    }
-}
-
-impl Drop for SocketServer {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(self.dir.join(SOCKET_NAME));
-        let _ = std::fs::remove_dir(&self.dir);
     }
 }
 

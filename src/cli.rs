@@ -96,9 +96,10 @@ pub struct RunArgs {
     /// Open a SOCK_SEQPACKET channel to the payload (fd in STOCKADE_CHANNEL_FD).
     #[arg(long)]
     pub channel: bool,
-    /// Also listen on a filesystem socket the sandbox's processes can
-    /// connect to (`STOCKADE_CHANNEL_SOCKET`); stockade accepts and checks
-    /// each connection and reports its messages in the status stream.
+    /// Also listen on /run/stockade/channel.sock inside the sandbox
+    /// (`STOCKADE_CHANNEL_SOCKET`); it exists only in the sandbox's view.
+    /// stockade accepts and checks each connection (at most 16 at once)
+    /// and reports its messages in the status stream.
     #[arg(long = "channel-socket")]
     pub channel_socket: bool,
     /// Write JSON lines about the run (started, applied, exited) to FD.

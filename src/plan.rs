@@ -33,6 +33,9 @@ pub enum PlanError {
     /// The descriptor map is invalid.
     #[error(transparent)]
     Fds(#[from] crate::fds::FdError),
+    /// The channel socket's directory cannot be made in the view.
+    #[error("the channel socket needs {0}, which lies inside a host bind or /proc of the view")]
+    ChannelSocketDir(String),
     /// More descriptors than the payload can receive.
     #[error("at most {MAX_FDS} file descriptors can be passed")]
     TooManyFds,
@@ -211,6 +214,9 @@ pub struct Plan {
     pub seccomp: Vec<crate::seccomp::Filter>,
     /// Descriptors the payload receives.
     pub fds: crate::fds::FdMap,
+    /// Where PID 1 binds the channel's listening socket, on a private tmpfs
+    /// in the view, before handing it to the launcher.
+    pub channel_socket: Option<crate::sys::UnixPath>,
 }
 
 /// Most descriptors one payload can receive (the child remaps them with a
@@ -581,6 +587,10 @@ pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<P
     for i in 0..policy.mounts.len() {
         add_mount(&mut b, &policy.mounts, i)?;
     }
+    let channel_socket = match policy.channel {
+        Some(c) if c.socket => Some(add_channel_socket(&mut b, &policy.mounts)?),
+        _ => None,
+    };
     let argv_c = argv
         .iter()
         .map(|a| cstring(a.as_bytes(), "command argument"))
@@ -651,7 +661,35 @@ pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<P
         landlock_report,
         seccomp: crate::seccomp::compile(policy.seccomp.as_ref(), crate::seccomp::Arch::native())?,
         fds: fd_map,
+        channel_socket,
     })
+}
+
+/// The channel socket lives on its own small tmpfs in the view, which only
+/// the sandbox user can enter: nothing of it exists on the host, and it
+/// ends with the sandbox's mount namespace.
+fn add_channel_socket(
+    b: &mut Builder,
+    mounts: &[Mount],
+) -> Result<crate::sys::UnixPath, PlanError> {
+    let dir = Path::new(crate::channel::SOCKET_DIR_IN_VIEW);
+    let cf = match base_of(mounts, mounts.len(), dir) {
+        Base::Root => 0,
+        Base::Fresh(j) => mounts[j].op.dest().components().count() - 1,
+        Base::Host(..) | Base::Proc(_) => {
+            return Err(PlanError::ChannelSocketDir(dir.display().to_string()))
+        }
+    };
+    b.fresh(
+        c"tmpfs",
+        &[("size", "64k".into()), ("mode", "700".into())],
+        FORWARD_ATTRS | MOUNT_ATTR_NOEXEC,
+        dest(dir, cf, Leaf::Dir, false),
+        format!("tmpfs {} (channel socket)", dir.display()),
+    );
+    let path = dir.join(crate::channel::SOCKET_NAME);
+    crate::sys::UnixPath::new(path.as_os_str().as_bytes())
+        .ok_or_else(|| PlanError::ChannelSocketDir(path.display().to_string()))
 }
 
 #[cfg(test)]

@@ -71,43 +71,8 @@ pub struct Child {
     applied: bool,
 }
 
-/// Creates the filesystem socket and puts its directory into the view at
-/// `/run/stockade` (writable: connecting needs write access to the socket).
-fn add_socket(policy: &mut Policy, limits: ChannelLimits) -> Result<SocketServer, Error> {
-    let id = policy.identity;
-    let server =
-        SocketServer::create(limits, (id.host_uid, id.host_gid)).map_err(|err| Error::Io {
-            what: "cannot create the channel socket",
-            err,
-        })?;
-    let src = std::fs::canonicalize(server.dir()).map_err(|err| Error::Io {
-        what: "cannot resolve the channel socket directory",
-        err,
-    })?;
-    let dest = std::path::PathBuf::from(channel::SOCKET_DIR_IN_VIEW);
-    policy.mounts.push(crate::policy::Mount {
-        op: crate::policy::MountOp::Bind {
-            src,
-            dest: dest.clone(),
-            writable: true,
-            is_dir: true,
-        },
-        loc: crate::profile::model::Loc::cli(),
-    });
-    if !policy.landlock.fs.is_empty() {
-        policy.landlock.fs.push(crate::landlock::FsRule {
-            path: dest.clone(),
-            access: (crate::landlock::read_rights() | crate::landlock::write_rights()).bits(),
-            loc: crate::profile::model::Loc::cli(),
-        });
-    }
-    let path = dest.join(channel::SOCKET_NAME);
-    policy.env.retain(|(k, _)| k != channel::ENV_SOCKET);
-    policy
-        .env
-        .push((channel::ENV_SOCKET.into(), path.into_os_string()));
-    Ok(server)
-}
+/// How long spawning waits for the sandbox's channel socket.
+const SOCKET_WAIT: Duration = Duration::from_secs(30);
 
 impl Sandbox {
     /// A sandbox with a resolved policy (from `profile::resolve`, or built
@@ -288,10 +253,13 @@ impl Sandbox {
                 Some(host)
             }
         };
-        let mut socket = match policy.channel {
-            Some(limits) if limits.socket => Some(add_socket(&mut policy, limits)?),
-            _ => None,
-        };
+        if policy.channel.is_some_and(|c| c.socket) {
+            let path = std::path::Path::new(channel::SOCKET_DIR_IN_VIEW).join(channel::SOCKET_NAME);
+            policy.env.retain(|(k, _)| k != channel::ENV_SOCKET);
+            policy
+                .env
+                .push((channel::ENV_SOCKET.into(), path.into_os_string()));
+        }
         let plan = plan::build(&policy, &self.argv, &map).map_err(|e| match e {
             plan::PlanError::Seccomp(e) => {
                 seccomp_error(&policy, e, crate::seccomp::Arch::native())
@@ -300,13 +268,25 @@ impl Sandbox {
         })?;
         let spawned = process::spawn(&plan)?;
         drop(keep_alive);
-        // Only the sandbox's processes may connect: pin its PID namespace.
-        if let Some(s) = &mut socket {
-            s.bind_to_sandbox(spawned.pid);
-        }
+        let pid = spawned.pid;
+        let mut sup = Supervisor::new(spawned, plan.wall_time);
+        // The sandbox's init binds the channel socket in its view and sends
+        // the listener before the payload starts; a setup failure ends the
+        // wait early (and the outcome says why).
+        let socket = match policy.channel {
+            Some(limits) if limits.socket => sup
+                .take_channel_socket(SOCKET_WAIT)
+                .map(|fd| SocketServer::new(fd, limits, policy.identity.host_uid, pid))
+                .transpose()
+                .map_err(|err| Error::Io {
+                    what: "cannot use the channel socket",
+                    err,
+                })?,
+            _ => None,
+        };
         let [stdin, stdout, stderr] = host_ends;
         Ok(Child {
-            sup: Supervisor::new(spawned, plan.wall_time),
+            sup,
             diagnostics: Diagnostics::from(&plan),
             stdin,
             stdout,

@@ -41,11 +41,11 @@ impl Stream {
         let _ = writeln!(self.out, "{v}");
     }
 
-    /// The sandbox exists.
-    pub fn started(&mut self, pid: i32, socket_dir: Option<std::path::PathBuf>) {
+    /// The sandbox exists; `socket` is the channel socket's path inside it.
+    pub fn started(&mut self, pid: i32, socket: Option<std::path::PathBuf>) {
         let mut v = json!({"event": "started", "pid": pid});
-        if let Some(d) = socket_dir {
-            v["channel_socket_dir"] = json!(d);
+        if let Some(d) = socket {
+            v["channel_socket"] = json!(d);
         }
         self.emit(v);
     }

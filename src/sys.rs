@@ -210,6 +210,89 @@ pub fn send_fd(sock: RawFd, bytes: &[u8], fd: RawFd) -> SysResult<()> {
     check(rc as c_long).map(drop)
 }
 
+/// A listening `SOCK_SEQPACKET` Unix socket bound at `addr` (close-on-exec,
+/// backlog 16).
+pub fn unix_listen(addr: &UnixPath) -> SysResult<RawFd> {
+    // SAFETY: integer arguments only.
+    let fd = check_int(unsafe {
+        libc::socket(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0)
+    })?;
+    // SAFETY: addr.addr is a valid sockaddr_un and addr.len does not exceed
+    // its size (checked when it was built).
+    let bound = check_int(unsafe {
+        libc::bind(
+            fd,
+            (&addr.addr as *const libc::sockaddr_un).cast(),
+            addr.len,
+        )
+    });
+    // SAFETY: integer arguments only.
+    let r = bound.and_then(|_| check_int(unsafe { libc::listen(fd, 16) }));
+    match r {
+        Ok(_) => Ok(fd),
+        Err(e) => {
+            close(fd);
+            Err(e)
+        }
+    }
+}
+
+/// A Unix socket address built before clone, so binding it allocates
+/// nothing.
+#[derive(Clone, Copy)]
+pub struct UnixPath {
+    addr: libc::sockaddr_un,
+    len: libc::socklen_t,
+}
+
+impl std::fmt::Debug for UnixPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.len as usize - std::mem::size_of::<libc::sa_family_t>();
+        let bytes: Vec<u8> = self.addr.sun_path[..n].iter().map(|&c| c as u8).collect();
+        write!(f, "UnixPath({:?})", String::from_utf8_lossy(&bytes))
+    }
+}
+
+impl UnixPath {
+    /// The address of `path`; None when it does not fit (108 bytes) or
+    /// holds a NUL byte.
+    pub fn new(path: &[u8]) -> Option<UnixPath> {
+        // SAFETY: sockaddr_un is plain data; zeroed is valid.
+        let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+        if path.len() >= addr.sun_path.len() || path.contains(&0) {
+            return None;
+        }
+        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        for (d, s) in addr.sun_path.iter_mut().zip(path) {
+            *d = *s as c_char;
+        }
+        let len = std::mem::size_of::<libc::sa_family_t>() + path.len() + 1;
+        Some(UnixPath {
+            addr,
+            len: len as libc::socklen_t,
+        })
+    }
+}
+
+/// A pidfd for the process at the other end of a Unix socket, pinned when
+/// it connected (SO_PEERPIDFD, Linux 6.5); ENOPROTOOPT on older kernels.
+pub fn peer_pidfd(sock: RawFd) -> SysResult<std::os::fd::OwnedFd> {
+    const SO_PEERPIDFD: c_int = 77;
+    let mut fd: c_int = -1;
+    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: fd and len are valid for writes of the sizes given.
+    check_int(unsafe {
+        libc::getsockopt(
+            sock,
+            libc::SOL_SOCKET,
+            SO_PEERPIDFD,
+            (&mut fd as *mut c_int).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(owned(fd))
+}
+
 /// Receives one seccomp user notification: `(syscall nr, audit arch)`.
 pub fn seccomp_notif_recv(fd: RawFd) -> SysResult<(i32, u32)> {
     #[repr(C)]

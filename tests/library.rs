@@ -211,6 +211,7 @@ fn fifty_sandboxes_from_four_threads() {
                 "--nocapture",
             ])
             .env("STOCKADE_LIB_INNER", "1")
+            .env("STOCKADE_TEST_ROOTLESS_RUN", "1")
             .current_dir(scratch_root())
             .output()
             .unwrap();
@@ -347,93 +348,151 @@ fn status_stream_reports_the_typed_outcome() {
     assert_eq!(lines[2]["exit_code"], 7);
 }
 
-/// Connects to a SOCK_SEQPACKET socket at `path` (from the host).
-fn connect_seqpacket(path: &std::path::Path) -> std::io::Result<std::os::fd::OwnedFd> {
-    use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
-    let fd = socket(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        SockFlag::SOCK_CLOEXEC,
-        None,
-    )?;
-    connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &UnixAddr::new(path)?)?;
-    Ok(fd)
+/// Entries named `stockade-*` in the directories a launcher could use on
+/// the host for sockets.
+fn host_socket_dirs() -> Vec<std::path::PathBuf> {
+    let mut v = Vec::new();
+    let mut bases = vec![std::env::temp_dir()];
+    bases.extend(std::env::var_os("XDG_RUNTIME_DIR").map(std::path::PathBuf::from));
+    for base in bases {
+        for e in std::fs::read_dir(base).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("stockade-") && !name.starts_with("stockade-tests-") {
+                v.push(e.path());
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// The payload's host pid: the one child of the sandbox's init.
+fn payload_pid(init: i32) -> i32 {
+    for _ in 0..500 {
+        let c = std::fs::read_to_string(format!("/proc/{init}/task/{init}/children"))
+            .unwrap_or_default();
+        if let Some(p) = c.split_whitespace().next() {
+            return p.parse().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the sandbox's init has no child");
 }
 
 #[test]
-fn filesystem_socket_accepts_the_sandbox_and_refuses_everyone_else() {
+fn channel_socket_lives_in_the_sandbox_and_refuses_everyone_else() {
     let _serial = serial();
     if !works() || !python() {
         return;
     }
+    // The payload connects, then tries to use the socket's directory as a
+    // host directory: plant a file, fill it up.
     let script = r#"
 import os, socket, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(os.environ["STOCKADE_CHANNEL_SOCKET"])
-s.send(b"hello over the filesystem socket")
+s.send(b"hello over the socket")
+for name in ("planted", "big"):
+    try:
+        with open("/run/stockade/" + name, "wb") as f:
+            f.write(b"x" * (1 << 20))
+    except OSError:
+        pass
 time.sleep(3)
 "#;
+    let before = host_socket_dirs();
     let limits = ChannelLimits {
         socket: true,
         ..ChannelLimits::default()
     };
-    let child = plugin(script, Some(limits)).spawn().unwrap();
+    let mut child = plugin(script, Some(limits)).spawn().unwrap();
     let server = child.socket().unwrap();
-    let dir = server.dir().to_path_buf();
-    let sock = dir.join("channel.sock");
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
-        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
-        0o700
+        server.path_in_sandbox(),
+        std::path::Path::new("/run/stockade/channel.sock")
     );
+    // Nothing of the socket exists on the host.
     assert_eq!(
-        std::fs::metadata(&sock).unwrap().permissions().mode() & 0o777,
-        0o600
+        host_socket_dirs(),
+        before,
+        "a socket directory appeared on the host"
     );
     // From inside: accepted.
     let chan = child
         .accept_channel(Some(std::time::Duration::from_secs(10)))
         .unwrap()
         .expect("the plugin connected");
-    assert_eq!(
-        chan.recv().unwrap().data,
-        b"hello over the filesystem socket"
-    );
-    // From outside the sandbox (this test process): refused by the launcher.
-    let _outside = connect_seqpacket(&sock).unwrap();
-    match child.accept_channel(Some(std::time::Duration::from_secs(10))) {
-        Err(ChannelError::Rejected { why, .. }) => assert!(why.contains("not"), "{why}"),
-        other => panic!("outside connection was not refused: {other:?}"),
-    }
-    // From another uid: cannot even reach the socket.
+    assert_eq!(chan.recv().unwrap().data, b"hello over the socket");
+    // From outside: the only path to the socket is through the payload's
+    // /proc/PID/root, which needs CAP_SYS_PTRACE in the sandbox's user
+    // namespace: a host process with the sandbox's host uid (as root
+    // launches, every `nobody` daemon's) cannot follow it...
+    let dir_via_proc = format!("/proc/{}/root/run/stockade", payload_pid(child.pid()));
     if is_root() {
         let out = std::process::Command::new("setpriv")
-            .args(["--reuid=65533", "--regid=65533", "--clear-groups", "/usr/bin/python3", "-c"])
-            .arg(format!(
-                "import socket; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n\
-                 try:\n    s.connect('{}'); print('connected')\nexcept PermissionError: print('denied')",
-                sock.display()
-            ))
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "ls"])
+            .arg(&dir_via_proc)
             .output()
             .unwrap();
-        assert_eq!(stdout(&out), "denied\n", "{}", stderr(&out));
-    } else {
-        skip("another-uid connection needs root to switch users");
+        assert!(!out.status.success(), "uid 65534 reached {dir_via_proc}");
     }
+    // ...and when one does hold a path (here: handed over by root, or the
+    // rootless launcher's own user, who owns the namespace), the launcher
+    // refuses the connection: the peer is not in the sandbox.
+    let hijack = r#"
+import os, socket, sys, time
+fd = os.open(sys.argv[1], os.O_PATH)
+if os.getuid() == 0:
+    os.setgroups([]); os.setresgid(65534, 65534, 65534); os.setresuid(65534, 65534, 65534)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect("/proc/self/fd/%d/channel.sock" % fd)
+print("connected", flush=True)
+time.sleep(2)
+"#;
+    let mut intruder = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", hijack, &dir_via_proc])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It stays connected (and alive) while the launcher judges it.
+    let mut said = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(intruder.stdout.take().unwrap()),
+        &mut said,
+    )
+    .unwrap();
+    assert_eq!(said, "connected\n", "the intruder must reach the socket");
+    match child.accept_channel(Some(std::time::Duration::from_secs(10))) {
+        Err(ChannelError::Rejected { why, .. }) => {
+            assert!(why.contains("not a process of the sandbox"), "{why}")
+        }
+        other => panic!("a host process's connection was not refused: {other:?}"),
+    }
+    intruder.wait().unwrap();
     drop(chan);
+    assert_eq!(child.wait().unwrap(), Outcome::Exited(0));
     drop(server);
     drop(child);
-    assert!(!dir.exists(), "socket directory left behind");
+    assert_eq!(
+        host_socket_dirs(),
+        before,
+        "the sandbox left something on the host"
+    );
 }
 
 #[test]
-fn socket_directory_is_removed_on_exit_error_and_sigterm() {
+fn nothing_of_the_channel_socket_outlives_the_sandbox() {
     let _serial = serial();
     if !works() {
         return;
     }
     let dir = workdir(Mode::Root, "sock-cleanup");
-    for (script, signal) in [("exit 0", false), ("exit 3", false), ("sleep 30", true)] {
+    let before = host_socket_dirs();
+    for (script, signal) in [
+        ("cp /usr/bin/id /run/stockade/ 2>/dev/null; exit 0", false),
+        ("exit 3", false),
+        ("sleep 30", true),
+    ] {
         let (mut r, w) = std::io::pipe().unwrap();
         // The status stream goes to fd 3 of the launcher.
         let w = std::os::fd::OwnedFd::from(w);
@@ -468,22 +527,99 @@ fn socket_directory_is_removed_on_exit_error_and_sigterm() {
             first.push(byte[0]);
         }
         let started: serde_json::Value = serde_json::from_slice(&first).unwrap();
-        let sock_dir = std::path::PathBuf::from(started["channel_socket_dir"].as_str().unwrap());
+        assert_eq!(started["channel_socket"], "/run/stockade/channel.sock");
+        assert_eq!(
+            host_socket_dirs(),
+            before,
+            "{script}: a host directory appeared"
+        );
         if signal {
-            assert!(sock_dir.exists());
             nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(launcher.id() as i32),
                 nix::sys::signal::Signal::SIGTERM,
             )
             .unwrap();
         }
-        let status = launcher.wait().unwrap();
-        assert!(
-            !sock_dir.exists(),
-            "{script}: {} left behind ({status})",
-            sock_dir.display()
+        launcher.wait().unwrap();
+        assert_eq!(
+            host_socket_dirs(),
+            before,
+            "{script}: left behind on the host"
         );
     }
+}
+
+#[test]
+fn a_connection_flood_costs_the_launcher_nothing() {
+    // The payload opens as many connections as it can and holds them; the
+    // launcher keeps at most 16, and sleeps while nothing happens.
+    let _serial = serial();
+    if !works() || !python() {
+        return;
+    }
+    let dir = workdir(Mode::Root, "sock-flood");
+    let p = dir.join("flood.yaml");
+    std::fs::write(
+        &p,
+        "version: 1\nextends: strict\nseccomp:\n  allow: [connect, getsockname, getpeername, getsockopt]\n",
+    )
+    .unwrap();
+    let script = r#"
+import os, socket, sys, time
+held = []
+for i in range(1000):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        s.connect(os.environ["STOCKADE_CHANNEL_SOCKET"])
+    except OSError as e:
+        break
+    held.append(s)
+print(len(held), flush=True)
+time.sleep(4)
+"#;
+    let mut launcher = std::process::Command::new(binary())
+        .args(["run", "-p", p.to_str().unwrap(), "--channel-socket", "--"])
+        .args(["python3", "-c", script])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = launcher.id();
+    let mut out = launcher.stdout.take().unwrap();
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while out.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    let opened: usize = String::from_utf8_lossy(&line).trim().parse().unwrap();
+    assert!(opened >= 100, "the flood opened only {opened} connections");
+    let cpu = || -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let f: Vec<&str> = after.split_whitespace().collect();
+        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+    };
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let (c0, t0) = (cpu(), std::time::Instant::now());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let ticks = cpu() - c0;
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .unwrap()
+        .unwrap() as u64;
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
+    launcher.wait().unwrap();
+    assert!(
+        fds < 48,
+        "the launcher holds {fds} descriptors after {opened} connections"
+    );
+    assert!(
+        ticks * 1000 / hz < 100,
+        "the launcher used {} ms of CPU in {:?} while the flood sat idle",
+        ticks * 1000 / hz,
+        t0.elapsed()
+    );
 }
 
 /// Children of this process that still exist (any state, zombies included).
@@ -556,4 +692,70 @@ fn spawns_never_hang_while_host_threads_come_and_go() {
         "left behind: {:?}",
         own_children()
     );
+}
+
+#[test]
+fn a_local_user_racing_the_launchers_directories_gets_nothing() {
+    // Root launches with TMPDIR and XDG_RUNTIME_DIR in a directory another
+    // user (65534) controls, while that user swaps every stockade-* entry
+    // that appears there for a symlink to a root-owned directory. The
+    // launcher makes nothing there (the channel socket lives in the
+    // sandbox), so the victim keeps its owner and mode.
+    let _serial = serial();
+    if !is_root() {
+        skip("racing a root launcher needs root");
+        return;
+    }
+    if !works() {
+        return;
+    }
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let base = workdir(Mode::Root, "race");
+    let shared = base.join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    give_to_sandbox(&shared);
+    let victim = base.join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let racer = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "sh",
+            "-c",
+        ])
+        .arg(format!(
+            "while :; do for e in {s}/stockade-*; do [ -e \"$e\" ] && [ ! -L \"$e\" ] && \
+             mv \"$e\" \"$e.moved\" && ln -s {v} \"$e\"; done; done",
+            s = shared.display(),
+            v = victim.display()
+        ))
+        .spawn();
+    let mut racer = racer.unwrap();
+    for _ in 0..30 {
+        let out = std::process::Command::new(binary())
+            .args(["run", "-p", "strict", "--channel-socket", "--", "true"])
+            .env("TMPDIR", &shared)
+            .env("XDG_RUNTIME_DIR", &shared)
+            .current_dir(&base)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    racer.kill().unwrap();
+    racer.wait().unwrap();
+    let m = std::fs::metadata(&victim).unwrap();
+    assert_eq!(
+        (m.uid(), m.mode() & 0o7777),
+        (0, 0o700),
+        "the victim was changed"
+    );
+    let left: Vec<_> = std::fs::read_dir(&shared)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "the launcher made {left:?}");
 }

@@ -59,6 +59,21 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock_in: RawFd, parent_sock: RawFd) -
             sys::exit(SETUP_FAILED);
         }
     };
+    // The channel socket is bound here, in the view, and only its listening
+    // descriptor goes to the launcher: the payload never gets a host
+    // directory, and no host process can reach the socket by a path.
+    if let Some(addr) = &plan.channel_socket {
+        match sys::unix_listen(addr) {
+            Ok(fd) => {
+                let sent = sys::send_fd(sock, &Record::ChannelSocket.encode(), fd);
+                sys::close(fd);
+                if let Err(errno) = sent {
+                    fail_setup(sock, Stage::ChannelSocket, 0, errno);
+                }
+            }
+            Err(errno) => fail_setup(sock, Stage::ChannelSocket, 0, errno),
+        }
+    }
     // With a seccomp listener the payload shares PID 1's descriptor table
     // until its exec (CLONE_FILES) and PID 1 waits for that exec
     // (CLONE_VFORK): the listener fd the payload's filter creates, at the

@@ -32,6 +32,9 @@ pub enum Stage {
     Loopback,
     /// Adding the Landlock path rules (in the view, before the fork).
     LandlockRules,
+    /// Creating the channel's listening socket in the view and handing it
+    /// to the launcher.
+    ChannelSocket,
     /// Forking the payload from PID 1.
     ForkPayload,
     /// setsid: the payload loses the controlling terminal (TIOCSTI).
@@ -56,7 +59,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 22] = [
+    const ALL: [Stage; 23] = [
         Stage::AwaitIdMaps,
         Stage::PrivateMounts,
         Stage::OpenSources,
@@ -69,6 +72,7 @@ impl Stage {
         Stage::Hostname,
         Stage::Loopback,
         Stage::LandlockRules,
+        Stage::ChannelSocket,
         Stage::ForkPayload,
         Stage::NewSession,
         Stage::Chdir,
@@ -96,6 +100,7 @@ impl Stage {
             Stage::Hostname => "hostname",
             Stage::Loopback => "loopback",
             Stage::LandlockRules => "landlock rules",
+            Stage::ChannelSocket => "channel socket",
             Stage::ForkPayload => "fork payload",
             Stage::NewSession => "new session",
             Stage::Chdir => "working directory",
@@ -134,6 +139,8 @@ pub enum Record {
     Status(i32),
     /// The seccomp listener fd is attached (SCM_RIGHTS).
     Listener,
+    /// The channel's listening socket (in the sandbox's view) is attached.
+    ChannelSocket,
     /// Every layer is applied; the payload is about to exec.
     Applied,
 }
@@ -144,6 +151,7 @@ const KIND_FAILED: u32 = 1;
 const KIND_STATUS: u32 = 2;
 const KIND_LISTENER: u32 = 3;
 const KIND_APPLIED: u32 = 4;
+const KIND_CHANNEL_SOCKET: u32 = 5;
 
 impl Record {
     /// Encodes without allocating.
@@ -153,6 +161,7 @@ impl Record {
             Record::Status(s) => (KIND_STATUS, 0, 0, s),
             Record::Listener => (KIND_LISTENER, 0, 0, 0),
             Record::Applied => (KIND_APPLIED, 0, 0, 0),
+            Record::ChannelSocket => (KIND_CHANNEL_SOCKET, 0, 0, 0),
         };
         let mut out = [0u8; RECORD_LEN];
         out[0..4].copy_from_slice(&kind.to_ne_bytes());
@@ -177,6 +186,7 @@ impl Record {
             KIND_STATUS => Some(Record::Status(word(12) as i32)),
             KIND_LISTENER => Some(Record::Listener),
             KIND_APPLIED => Some(Record::Applied),
+            KIND_CHANNEL_SOCKET => Some(Record::ChannelSocket),
             _ => None,
         }
     }

@@ -78,6 +78,7 @@ struct State {
     status: Option<i32>,
     violation: Option<(i32, u32)>,
     listener: Option<OwnedFd>,
+    channel_socket: Option<OwnedFd>,
     sock_open: bool,
 }
 
@@ -135,6 +136,33 @@ impl Supervisor {
     /// Sends `sig` to the sandbox's init, which forwards it to the payload.
     pub fn signal(&self, sig: i32) {
         let _ = sys::pidfd_kill(self.s.pidfd.as_raw_fd(), sig);
+    }
+
+    /// Waits up to `wait` for the channel's listening socket, which the
+    /// sandbox's init binds in the view and sends before the payload
+    /// starts. None when setup failed first or the time ran out.
+    pub fn take_channel_socket(&mut self, wait: Duration) -> Option<OwnedFd> {
+        let end = Instant::now() + wait;
+        loop {
+            if let Some(fd) = self.st.channel_socket.take() {
+                return Some(fd);
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            if !self.st.sock_open || self.st.failure.is_some() || left.is_zero() {
+                return None;
+            }
+            let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
+            let mut fds = [PollFd::new(self.s.sock.as_fd(), PollFlags::POLLIN)];
+            match poll(
+                &mut fds,
+                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+            ) {
+                Ok(0) | Err(Errno::EINTR) => continue,
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+            self.st.sock_open = read_record(self.s.sock.as_raw_fd(), &mut self.st) != Read::Closed;
+        }
     }
 
     /// The outcome, once known.
@@ -338,7 +366,10 @@ fn read_record(sock: RawFd, st: &mut State) -> Read {
         Some(Record::Listener) if st.listener.is_none() => {
             st.listener = fds.into_iter().next();
         }
-        Some(Record::Listener) | None => {}
+        Some(Record::ChannelSocket) if st.channel_socket.is_none() => {
+            st.channel_socket = fds.into_iter().next();
+        }
+        Some(Record::Listener | Record::ChannelSocket) | None => {}
     }
     Read::Record
 }

@@ -7,6 +7,7 @@ cd "$out/../.." || exit 1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp TMPDIR=/tmp STOCKADE_TEST_MUST_WORK=1 RUST_BACKTRACE=1
 echo "vm: guest kernel $(uname -r)"
+ip link set lo up
 # A second interface, so --net host differs from the sandbox's own
 # network (the guest has no NIC).
 ip link add stockade0 type dummy 2>/dev/null || echo "vm: no dummy interface"
