@@ -406,7 +406,7 @@ fn add_mount(b: &mut Builder, mounts: &[Mount], i: usize) -> Result<(), PlanErro
             op.to_string(),
         ),
         MountOp::Proc { .. } => add_proc(b, d, cf)?,
-        MountOp::Dev { .. } => add_dev(b, d, cf)?,
+        MountOp::Dev { shm, .. } => add_dev(b, d, cf, *shm)?,
     }
     Ok(())
 }
@@ -457,7 +457,7 @@ fn add_proc(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
     Ok(())
 }
 
-fn add_dev(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
+fn add_dev(b: &mut Builder, d: &Path, cf: usize, shm_size: u64) -> Result<(), PlanError> {
     b.fresh(
         c"tmpfs",
         &[("size", "64k".into()), ("mode", "755".into())],
@@ -490,13 +490,24 @@ fn add_dev(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanError> {
         format!("devpts {}", pts.display()),
     );
     let shm = d.join("shm");
-    b.fresh(
-        c"tmpfs",
-        &[("size", "64m".into()), ("mode", "1777".into())],
-        FORWARD_ATTRS,
-        dest(&shm, inside, Leaf::Dir, false),
-        format!("tmpfs {}", shm.display()),
-    );
+    if shm_size == 0 {
+        // Read-only once /dev is sealed: POSIX shared memory fails cleanly.
+        b.push(
+            Step::Dir {
+                dest: dest(&shm, inside, Leaf::Dir, false),
+                mode: 0o755,
+            },
+            format!("dir {} (no shared memory)", shm.display()),
+        );
+    } else {
+        b.fresh(
+            c"tmpfs",
+            &[("size", shm_size.to_string()), ("mode", "1777".into())],
+            FORWARD_ATTRS,
+            dest(&shm, inside, Leaf::Dir, false),
+            format!("tmpfs {}", shm.display()),
+        );
+    }
     let links: [(&str, &CStr); 5] = [
         ("ptmx", c"pts/ptmx"),
         ("fd", c"/proc/self/fd"),

@@ -132,6 +132,9 @@ pub enum MountOp {
     Dev {
         /// Path in the view.
         dest: PathBuf,
+        /// Size of its writable `shm` tmpfs; 0: `shm` is an empty
+        /// read-only directory.
+        shm: u64,
     },
     /// An empty directory.
     Dir {
@@ -156,7 +159,7 @@ impl MountOp {
             MountOp::Bind { dest, .. }
             | MountOp::Tmpfs { dest, .. }
             | MountOp::Proc { dest }
-            | MountOp::Dev { dest }
+            | MountOp::Dev { dest, .. }
             | MountOp::Dir { dest, .. }
             | MountOp::Symlink { dest, .. } => dest,
         }
@@ -183,7 +186,8 @@ impl std::fmt::Display for MountOp {
                 write!(f, "tmpfs {} (size {size}, mode {mode:04o})", dest.display())
             }
             MountOp::Proc { dest } => write!(f, "proc {}", dest.display()),
-            MountOp::Dev { dest } => write!(f, "dev {}", dest.display()),
+            MountOp::Dev { dest, shm: 0 } => write!(f, "dev {} (no shm)", dest.display()),
+            MountOp::Dev { dest, shm } => write!(f, "dev {} (shm size {shm})", dest.display()),
             MountOp::Dir { dest, mode } => write!(f, "dir {} (mode {mode:04o})", dest.display()),
             MountOp::Symlink { dest, target } => {
                 write!(f, "symlink {} -> {}", dest.display(), target.display())

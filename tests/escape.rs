@@ -274,6 +274,11 @@ fn attacks(t: &Targets, scratch: &Path) -> Vec<Attack> {
         attack("devices", "", Host, ""),
         attack("hostname", "", Unshare(&["--uts"]), ""),
         attack("env", "", Host, ""),
+        attack("vsock", "", Host, ""),
+        attack("vsock-high", "", Host, ""),
+        attack("packet", "", Host, ""),
+        attack("stack-filter", "", Host, ""),
+        attack("personality", "", Host, ""),
         attack("fork-bomb", FORKS, SandboxNoLimits, FORKS),
         attack("memory-bomb", MEGS, SandboxNoLimits, MEGS),
     ];
@@ -473,6 +478,34 @@ fn the_working_directory_never_exposes_host_sockets() {
             assert!(r.err.contains("sockets in it"), "{}", r.err);
             drop(listener);
             let _ = std::fs::remove_dir_all(&sock_dir);
+        }
+    }
+}
+
+#[test]
+fn a_profile_without_seccomp_still_closes_the_side_doors() {
+    // No `seccomp` section: no allowlist, but the side doors every sandbox
+    // gets hold (the controls of these attacks escape on the host).
+    let Some(bin) = attacker() else {
+        return;
+    };
+    for mode in modes() {
+        if !sandboxes_work(mode) {
+            continue;
+        }
+        let dir = workdir(mode, "escape-noseccomp");
+        let p = dir.join("bare.yaml");
+        std::fs::write(
+            &p,
+            "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {bind: /bin, optional: true}\n  \
+             - {bind: /lib, optional: true}\n  - {bind: /lib64, optional: true}\n  - {tmpfs: /tmp}\n",
+        )
+        .unwrap();
+        let p = p.to_string_lossy().into_owned();
+        for name in ["personality", "vsock", "vsock-high", "userns", "tioclinux"] {
+            let a = attack(name, "", Control::Host, "");
+            let r = in_sandbox(mode, &dir, &bin, &p, &a, "");
+            assert_held(&r, &format!("{name} without a seccomp section ({mode:?})"));
         }
     }
 }

@@ -372,3 +372,102 @@ fn oversize_filter_is_a_positioned_profile_error() {
         );
     }
 }
+
+#[test]
+fn argument_rules_read_32_bit_arguments_as_the_kernel_does() {
+    // The kernel reads getpriority's `which` and socket's `family` as int:
+    // bits above 32 must not change a rule's verdict, for any operator.
+    each_mode(|mode| {
+        let dir = workdir(mode, "sc-width");
+        let Some(bin) = probe(
+            &dir,
+            "width",
+            r#"#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+int main(void) {
+    for (long which = 0; which <= 2; which++) {
+        errno = 0; long r = syscall(SYS_getpriority, (1L << 32) | which, 0);
+        printf("%s ", (r == -1 && errno == EPERM) ? "filtered" : "passed");
+    }
+    long s = syscall(SYS_socket, (1L << 32) | 40 /* AF_VSOCK */, SOCK_STREAM, 0);
+    printf("vsock:%s\n", s >= 0 ? "created" : errno == EACCES ? "EACCES" : "other");
+    return 0;
+}
+"#,
+        ) else {
+            return;
+        };
+        // (low 32 bits) 0, 1, 2 against value 1, per operator.
+        let cases = [
+            ("eq", "filtered passed filtered"),
+            ("ne", "passed filtered passed"),
+            ("lt", "passed filtered filtered"),
+            ("le", "passed passed filtered"),
+            ("gt", "filtered filtered passed"),
+            ("ge", "filtered passed passed"),
+            ("masked_eq(1)", "filtered passed filtered"),
+        ];
+        for (op, expected) in cases {
+            let own = dir.join("width.yaml");
+            std::fs::write(
+                &own,
+                format!(
+                    "version: 1\nfilesystem:\n  - {{bind: /usr}}\n  - {{bind: /lib, optional: true}}\n  \
+                     - {{bind: /lib64, optional: true}}\n  - {{bind: /bin, optional: true}}\n\
+                     seccomp:\n  default_action: errno(EPERM)\n  allow:\n    - \"@default\"\n    \
+                     - \"@basic-io\"\n    - \"@file-system\"\n    - \"@signal\"\n    - socket\n    \
+                     - {{syscall: getpriority, args: [{{arg: 0, op: \"{op}\", value: 1}}]}}\n  \
+                     deny:\n    - {{syscall: socket, errno: EACCES, args: [{{arg: 0, op: eq, value: AF_VSOCK}}]}}\n"
+                ),
+            )
+            .unwrap();
+            let out = run_probe(mode, &dir, own.to_str().unwrap(), &bin, &[], &[]);
+            assert_eq!(
+                stdout(&out),
+                format!("{expected} vsock:EACCES\n"),
+                "op {op}: {}",
+                stderr(&out)
+            );
+        }
+    });
+}
+
+#[test]
+fn rules_that_could_be_bypassed_are_refused_with_their_position() {
+    let dir = scratch_root().join("sc-width-bad");
+    let _ = std::fs::create_dir_all(&dir);
+    for (rule, message) in [
+        (
+            "{syscall: openat, args: [{arg: 3, op: eq, value: 0o4755}]}",
+            "openat argument 3 is a file mode (16 bits): use masked_eq(MASK)",
+        ),
+        (
+            "{syscall: socket, args: [{arg: 0, op: eq, value: 0x100000001}]}",
+            "socket argument 0 is 32 bits wide; 0x100000001 does not fit",
+        ),
+        (
+            "{syscall: sendfile, args: [{arg: 0, op: eq, value: 1}]}",
+            "argument rules on sendfile argument 0 are not supported",
+        ),
+    ] {
+        let p = dir.join("bad.yaml");
+        std::fs::write(
+            &p,
+            format!("version: 1\nseccomp:\n  allow:\n    - \"@default\"\n    - {rule}\n"),
+        )
+        .unwrap();
+        let out = std::process::Command::new(binary())
+            .args(["check", p.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(125), "{rule}");
+        let e = stderr(&out);
+        assert!(
+            e.contains("bad.yaml:5:7") && e.contains(message),
+            "{rule}: {e}"
+        );
+    }
+}

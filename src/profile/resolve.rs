@@ -330,7 +330,7 @@ fn value(v: &ValueRepr) -> Result<u64, String> {
     }
 }
 
-fn conds(args: &[ArgSpec]) -> Result<Vec<Cond>, String> {
+fn conds(name: &str, args: &[ArgSpec]) -> Result<Vec<Cond>, String> {
     args.iter()
         .map(|a| {
             if a.arg > 5 {
@@ -339,11 +339,7 @@ fn conds(args: &[ArgSpec]) -> Result<Vec<Cond>, String> {
                     a.arg
                 ));
             }
-            Ok(Cond {
-                arg: a.arg,
-                op: Op::parse(&a.op)?,
-                value: value(&a.value)?,
-            })
+            Cond::new(name, a.arg, Op::parse(&a.op)?, value(&a.value)?)
         })
         .collect()
 }
@@ -370,7 +366,7 @@ fn resolve_seccomp(
             SyscallSpec::Name(n) => (n.as_str(), Vec::new()),
             SyscallSpec::Rule(r) => (
                 r.syscall.as_str(),
-                conds(&r.args).map_err(|e| ProfileError::new(&a.loc, e))?,
+                conds(&r.syscall, &r.args).map_err(|e| ProfileError::new(&a.loc, e))?,
             ),
         };
         let entries = seccomp::expand(name, arch, &a.loc, &c)
@@ -398,7 +394,7 @@ fn resolve_seccomp(
             ValueRepr::Text(t) => seccomp::parse_errno(t),
         }
         .map_err(|e| ProfileError::new(&d.loc, e))?;
-        let c = conds(&d.value.args).map_err(|e| ProfileError::new(&d.loc, e))?;
+        let c = conds(&d.value.syscall, &d.value.args).map_err(|e| ProfileError::new(&d.loc, e))?;
         let entries = seccomp::expand(&d.value.syscall, arch, &d.loc, &c)
             .map_err(|e| ProfileError::new(&d.loc, format!("seccomp.deny: {e}")))?;
         deny.extend(entries.into_iter().map(|e| (e, errno)));
@@ -864,6 +860,7 @@ fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, ProfileError> 
     let allowed: &[&str] = match kind {
         "bind" => &["dest", "writable", "optional"],
         "tmpfs" => &["size", "mode"],
+        "dev" => &["size"],
         "dir" => &["mode"],
         "symlink" => &["target"],
         _ => &[],
@@ -935,6 +932,10 @@ fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, ProfileError> 
         },
         "dev" => MountOp::Dev {
             dest: dest_of(f.dev.as_ref().unwrap_or(&String::new()))?,
+            shm: match &f.size {
+                Some(s) => parse_size(s, loc)?,
+                None => DEFAULT_TMPFS_SIZE,
+            },
         },
         "dir" => MountOp::Dir {
             dest: dest_of(f.dir.as_ref().unwrap_or(&String::new()))?,

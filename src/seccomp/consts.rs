@@ -13,6 +13,7 @@ pub const CONSTANTS: &[(&str, u64)] = &[
     ("AF_NETLINK", libc::AF_NETLINK as u64),
     ("AF_PACKET", libc::AF_PACKET as u64),
     ("AF_VSOCK", libc::AF_VSOCK as u64),
+    ("NETLINK_ROUTE", libc::NETLINK_ROUTE as u64),
     ("SOCK_STREAM", libc::SOCK_STREAM as u64),
     ("SOCK_DGRAM", libc::SOCK_DGRAM as u64),
     ("SOCK_RAW", libc::SOCK_RAW as u64),

@@ -22,6 +22,7 @@
 //! A profile without a `seccomp` section gets 1–3 plus a filter answering
 //! the [`groups::DANGEROUS`] syscalls with EPERM.
 
+pub mod args;
 pub mod bpf;
 pub mod consts;
 pub mod groups;
@@ -210,7 +211,7 @@ pub fn parse_errno(s: &str) -> Result<u32, String> {
         })
 }
 
-/// A comparison of one syscall argument.
+/// A comparison of one syscall argument, at the width the kernel reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cond {
     /// Argument index, 0..=5.
@@ -219,6 +220,63 @@ pub struct Cond {
     pub op: Op,
     /// Right-hand side.
     pub value: u64,
+    /// How many bits of the argument the kernel reads (and the filter
+    /// compares).
+    pub width: args::Width,
+}
+
+impl Cond {
+    /// A condition on argument `arg` of syscall `name`. Refused when it
+    /// could be bypassed: an argument whose width stockade does not know,
+    /// a value wider than the argument, or anything but `masked_eq` within
+    /// 16 bits on a 16-bit mode. A name that is no syscall passes here and
+    /// is reported when it is expanded.
+    pub fn new(name: &str, arg: u8, op: Op, value: u64) -> Result<Cond, String> {
+        use args::Width;
+        let known = Arch::native().nr(name).is_some();
+        let width = match args::width(name, arg) {
+            Some(w) => w,
+            None if !known => Width::Bits64,
+            None => {
+                return Err(format!(
+                    "argument rules on {name} argument {arg} are not supported: stockade does not \
+                     know how many bits of it the kernel reads, and a rule on the wrong width \
+                     can be bypassed"
+                ))
+            }
+        };
+        let limit = match width {
+            Width::Bits16 => 0xffff,
+            Width::Bits32 => u64::from(u32::MAX),
+            Width::Bits64 => u64::MAX,
+        };
+        if width == Width::Bits16 && !matches!(op, Op::MaskedEq(_)) {
+            return Err(format!(
+                "{name} argument {arg} is a file mode (16 bits): use masked_eq(MASK), e.g. \
+                 masked_eq(0o4000) for set-user-ID"
+            ));
+        }
+        let mask = match op {
+            Op::MaskedEq(m) => m,
+            _ => 0,
+        };
+        if value > limit || mask > limit {
+            return Err(format!(
+                "{name} argument {arg} is {} bits wide; {value:#x} does not fit",
+                match width {
+                    Width::Bits16 => 16,
+                    Width::Bits32 => 32,
+                    Width::Bits64 => 64,
+                }
+            ));
+        }
+        Ok(Cond {
+            arg,
+            op,
+            value,
+            width,
+        })
+    }
 }
 
 /// Comparison operators.
@@ -404,14 +462,22 @@ const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
 pub const MAX_INSNS: usize = 4096;
 
 fn to_seccompiler(c: &Cond) -> Result<SeccompCondition, String> {
-    let (len, op) = match c.op {
-        Op::Eq => (SeccompCmpArgLen::Qword, SeccompCmpOp::Eq),
-        Op::Ne => (SeccompCmpArgLen::Qword, SeccompCmpOp::Ne),
-        Op::Lt => (SeccompCmpArgLen::Qword, SeccompCmpOp::Lt),
-        Op::Le => (SeccompCmpArgLen::Qword, SeccompCmpOp::Le),
-        Op::Gt => (SeccompCmpArgLen::Qword, SeccompCmpOp::Gt),
-        Op::Ge => (SeccompCmpArgLen::Qword, SeccompCmpOp::Ge),
-        Op::MaskedEq(m) => (SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(m)),
+    // 16- and 32-bit arguments compare the low word only: the high bits
+    // are whatever the caller left in the register, and the kernel ignores
+    // them. (A 16-bit rule is a masked_eq within 16 bits, so the low word
+    // is exact.)
+    let len = match c.width {
+        args::Width::Bits16 | args::Width::Bits32 => SeccompCmpArgLen::Dword,
+        args::Width::Bits64 => SeccompCmpArgLen::Qword,
+    };
+    let op = match c.op {
+        Op::Eq => SeccompCmpOp::Eq,
+        Op::Ne => SeccompCmpOp::Ne,
+        Op::Lt => SeccompCmpOp::Lt,
+        Op::Le => SeccompCmpOp::Le,
+        Op::Gt => SeccompCmpOp::Gt,
+        Op::Ge => SeccompCmpOp::Ge,
+        Op::MaskedEq(m) => SeccompCmpOp::MaskedEq(m),
     };
     SeccompCondition::new(c.arg, len, op, c.value).map_err(|e| e.to_string())
 }
@@ -482,18 +548,22 @@ const NS_FLAGS: [u64; 8] = [
     0x80, // CLONE_NEWTIME
 ];
 
+/// A built-in condition (its width is in the table).
+fn cond(name: &str, arg: u8, op: Op, value: u64) -> Cond {
+    Cond::new(name, arg, op, value).unwrap_or(Cond {
+        arg,
+        op,
+        value,
+        width: args::Width::Bits64,
+    })
+}
+
 /// personality(2) calls that change nothing dangerous: query, and the
 /// default Linux personality.
 fn personality_safe() -> Vec<Vec<Cond>> {
     [0u64, 0xffff_ffff]
         .iter()
-        .map(|v| {
-            vec![Cond {
-                arg: 0,
-                op: Op::MaskedEq(0xffff_ffff),
-                value: *v,
-            }]
-        })
+        .map(|v| vec![cond("personality", 0, Op::Eq, *v)])
         .collect()
 }
 
@@ -508,23 +578,19 @@ pub fn compile(policy: Option<&SeccompPolicy>, arch: Arch) -> Result<Vec<Filter>
 
     // Side doors: EPERM.
     let mut side = RuleMap::new();
-    let ioctl = |req: u64| {
-        vec![Cond {
-            arg: 1,
-            op: Op::MaskedEq(0xffff_ffff),
-            value: req,
-        }]
-    };
+    let ioctl = |req: u64| vec![cond("ioctl", 1, Op::Eq, req)];
     for req in [consts::value_of("TIOCSTI"), consts::value_of("TIOCLINUX")] {
         add(&mut side, arch, "ioctl", &ioctl(req)).map_err(compile_err("side doors"))?;
     }
+    // AF_VSOCK talks to the hypervisor's port space, which network
+    // namespaces do not cover: no sandbox gets it, whatever its profile.
+    for call in ["socket", "socketpair"] {
+        let c = [cond(call, 0, Op::Eq, libc::AF_VSOCK as u64)];
+        add(&mut side, arch, call, &c).map_err(compile_err("side doors"))?;
+    }
     for call in ["clone", "unshare"] {
         for f in NS_FLAGS {
-            let c = [Cond {
-                arg: 0,
-                op: Op::MaskedEq(f),
-                value: f,
-            }];
+            let c = [cond(call, 0, Op::MaskedEq(f), f)];
             add(&mut side, arch, call, &c).map_err(compile_err("side doors"))?;
         }
     }
@@ -561,6 +627,14 @@ pub fn compile(policy: Option<&SeccompPolicy>, arch: Arch) -> Result<Vec<Filter>
             }
             add(&mut deny, arch, name, &[]).map_err(compile_err("dangerous"))?;
         }
+        // personality() only to query or to set the default (as the
+        // allowlists do): READ_IMPLIES_EXEC and ADDR_NO_RANDOMIZE stay out.
+        let unsafe_personality = [
+            cond("personality", 0, Op::Ne, 0),
+            cond("personality", 0, Op::Ne, 0xffff_ffff),
+        ];
+        add(&mut deny, arch, "personality", &unsafe_personality)
+            .map_err(compile_err("dangerous"))?;
         filters.push(Filter {
             what: "dangerous",
             prog: compile_one(
@@ -579,6 +653,24 @@ pub fn compile(policy: Option<&SeccompPolicy>, arch: Arch) -> Result<Vec<Filter>
     for (e, errno) in &policy.deny {
         add(by_errno.entry(*errno).or_default(), arch, &e.name, &e.conds)
             .map_err(compile_err("deny"))?;
+    }
+    // A payload that stacks a filter of its own answering ERRNO would
+    // outrank the kill notification (ERRNO precedes USER_NOTIF) and make
+    // unlisted calls fail quietly instead of ending the sandbox. Unless the
+    // profile allows seccomp(2) itself, prctl(PR_SET_SECCOMP) fails too.
+    let reports_kills = matches!(
+        policy.default_action,
+        Action::KillProcess | Action::KillThread
+    );
+    let stacking = [cond("prctl", 0, Op::Eq, libc::PR_SET_SECCOMP as u64)];
+    if reports_kills && !policy.allow.iter().any(|e| e.name == "seccomp") {
+        add(
+            by_errno.entry(libc::EPERM as u32).or_default(),
+            arch,
+            "prctl",
+            &stacking,
+        )
+        .map_err(compile_err("deny"))?;
     }
     for (errno, rules) in by_errno {
         filters.push(Filter {

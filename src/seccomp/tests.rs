@@ -169,11 +169,7 @@ fn oversize_programs_are_refused() {
     for v in 0..3000u64 {
         p.allow.push(Entry {
             name: "write".into(),
-            conds: vec![Cond {
-                arg: 0,
-                op: Op::Eq,
-                value: v,
-            }],
+            conds: vec![Cond::new("write", 0, Op::Eq, v).unwrap()],
             via: String::new(),
             loc: loc(),
         });

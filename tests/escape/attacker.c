@@ -36,6 +36,9 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/personality.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -59,6 +62,8 @@ static int judge(const char *what, int err, const int *blocking, const int *reac
 #define ERRS(...) ((const int[]){__VA_ARGS__, 0})
 /* What a seccomp errno rule, a missing capability or Landlock answers. */
 #define FILTERED ERRS(EPERM, ENOSYS, EACCES)
+/* What a socket-family rule answers. */
+#define NO_FAMILY ERRS(EAFNOSUPPORT, EPERM, ENOSYS, EACCES)
 /* A call judged by success, or by the bad argument it was given. */
 #define CALL(ok, what, blocking, reached) \
     return (ok) ? escaped(what) : judge(what, errno, blocking, reached)
@@ -127,25 +132,50 @@ int main(int argc, char **argv) {
         CALL(kill(atoi(arg), 0) == 0, "signal a host process", ERRS(ESRCH, EPERM), NULL);
     } else if (!strcmp(a, "abstract-socket")) { /* argv[2]: abstract name of a host listener */
         int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (s < 0) return judge("socket(AF_UNIX)", errno, FILTERED, NULL);
+        if (s < 0) return judge("socket(AF_UNIX)", errno, NO_FAMILY, NULL);
         struct sockaddr_un u = {.sun_family = AF_UNIX};
         strncpy(u.sun_path + 1, arg, sizeof u.sun_path - 2);
         CALL(connect(s, (void *)&u, sizeof(sa_family_t) + 1 + strlen(arg)) == 0,
              "connect to a host abstract socket", ERRS(ECONNREFUSED, EPERM, EACCES), NULL);
     } else if (!strcmp(a, "path-socket")) {  /* argv[2]: host path of a listening socket */
         int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (s < 0) return judge("socket(AF_UNIX)", errno, FILTERED, NULL);
+        if (s < 0) return judge("socket(AF_UNIX)", errno, NO_FAMILY, NULL);
         struct sockaddr_un u = {.sun_family = AF_UNIX};
         strncpy(u.sun_path, arg, sizeof u.sun_path - 1);
         CALL(connect(s, (void *)&u, sizeof u) == 0, "connect to a host filesystem socket",
              ERRS(ENOENT, EACCES, EPERM, ECONNREFUSED), NULL);
     } else if (!strcmp(a, "tcp-loopback")) { /* argv[2]: port of a host listener on 127.0.0.1 */
         int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (s < 0) return judge("socket(AF_INET)", errno, FILTERED, NULL);
+        if (s < 0) return judge("socket(AF_INET)", errno, NO_FAMILY, NULL);
         struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(atoi(arg))};
         in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         CALL(connect(s, (void *)&in, sizeof in) == 0, "TCP to the host's loopback",
              ERRS(ECONNREFUSED, ENETUNREACH, EPERM, EACCES), NULL);
+    } else if (!strcmp(a, "vsock")) {       /* the hypervisor's port space; no namespace covers it */
+        CALL(socket(40 /* AF_VSOCK */, SOCK_STREAM | SOCK_CLOEXEC, 0) >= 0, "AF_VSOCK socket", NO_FAMILY, NULL);
+    } else if (!strcmp(a, "vsock-high")) {  /* the same with bits above the int the kernel reads */
+        CALL(syscall(SYS_socket, (1L << 32) | 40, SOCK_STREAM | SOCK_CLOEXEC, 0) >= 0,
+             "AF_VSOCK socket with the high bits set", NO_FAMILY, NULL);
+    } else if (!strcmp(a, "packet")) {      /* raw frames: needs CAP_NET_RAW, and the filter says no first */
+        CALL(syscall(SYS_socket, (1L << 32) | AF_PACKET, SOCK_RAW, 0) >= 0, "AF_PACKET socket", NO_FAMILY, NULL);
+    } else if (!strcmp(a, "stack-filter")) { /* silence the sandbox's kill with a filter of our own */
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_listen, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {sizeof f / sizeof *f, f};
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
+            return judge("stack a seccomp filter", errno, FILTERED, NULL);
+        /* From here our filter answers listen with EPERM, outranking the
+         * sandbox's kill notification. */
+        return escaped(listen(-1, 1) == -1 && errno == EPERM ? "a stacked filter silenced the sandbox's verdict on listen"
+                                                             : "stacked a seccomp filter");
+    } else if (!strcmp(a, "personality")) { /* READ_IMPLIES_EXEC: every readable mapping executable */
+        CALL(syscall(SYS_personality, READ_IMPLIES_EXEC) != -1 && (personality(0xffffffff) & READ_IMPLIES_EXEC),
+             "personality(READ_IMPLIES_EXEC)", FILTERED, NULL);
     } else if (!strcmp(a, "tiocsti")) {      /* stdin is a terminal; the high bits are ignored by the kernel */
         char c = '#';
         if (!isatty(0)) return judge("TIOCSTI needs a terminal on stdin", ENOTTY, ERRS(0), NULL);
