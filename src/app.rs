@@ -59,7 +59,7 @@ fn check(args: CheckArgs) -> Result<i32, Error> {
             }
             Err(e) => {
                 failed = true;
-                eprintln!("stockade: {e}");
+                say(&e.to_string());
             }
         }
     }
@@ -303,12 +303,12 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         c.socket |= args.channel_socket;
     }
     for w in &policy.warnings {
-        eprintln!("stockade: warning: {w}");
+        say(&format!("warning: {w}"));
     }
     if args.verbose {
-        eprintln!("stockade: profile {}", args.profile);
+        say(&format!("profile {}", args.profile));
         for line in policy.to_string().lines() {
-            eprintln!("stockade:   {line}");
+            say(&format!("  {line}"));
         }
     }
     let mut status = match args.status_fd {
@@ -331,7 +331,7 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     };
     if args.verbose {
         // What the plan enforces (computed once, when the plan was built).
-        eprintln!("stockade: {}", child.landlock_report());
+        say(&child.landlock_report().to_string());
     }
     if let Some(s) = &mut status {
         s.started(child.pid(), child.socket().map(|s| s.path_in_sandbox()));
@@ -370,14 +370,48 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     if let Some(t) = acceptor {
         let _ = t.join();
     }
+    // The status event first: it is what a supervising program reads, and
+    // stderr may be slow (see `say`).
     let message = child.describe(outcome);
-    if let Some(m) = &message {
-        eprintln!("stockade: {m}");
-    }
     if let Some(s) = &mut status {
         s.exited(outcome, message.as_deref());
     }
+    if let Some(m) = &message {
+        say(m);
+    }
     Ok(outcome.exit_code())
+}
+
+/// Writes `stockade: LINE` to stderr and never panics. The payload shares
+/// the launcher's stderr file description: it may have made it
+/// non-blocking and filled it. Then the launcher waits for room (2 s at
+/// most in all) instead of aborting or dropping the message at once.
+pub fn say(line: &str) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let msg = format!("stockade: {line}\n");
+    let mut rest = msg.as_bytes();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let stderr = std::io::stderr();
+    while !rest.is_empty() {
+        match nix::unistd::write(stderr.as_fd(), rest) {
+            Ok(n) => rest = &rest[n..],
+            Err(Errno::EINTR) => {}
+            Err(Errno::EAGAIN) => {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
+                if ms == 0 {
+                    return;
+                }
+                let mut fds = [PollFd::new(stderr.as_fd(), PollFlags::POLLOUT)];
+                let _ = poll(
+                    &mut fds,
+                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+                );
+            }
+            Err(_) => return,
+        }
+    }
 }
 
 /// Most channel-socket connections the CLI serves at once; more are

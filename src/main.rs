@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     match stockade::app::run(cli) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(125)),
         Err(e) => {
-            eprintln!("stockade: {e}");
+            stockade::app::say(&e.to_string());
             ExitCode::from(125)
         }
     }

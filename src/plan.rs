@@ -214,6 +214,10 @@ pub struct Plan {
     pub seccomp: Vec<crate::seccomp::Filter>,
     /// Descriptors the payload receives.
     pub fds: crate::fds::FdMap,
+    /// This process's argv and environ string areas, which the sandbox's
+    /// init overwrites: `/proc/1/cmdline` would otherwise show the
+    /// launcher's (or the host application's) command line to the payload.
+    pub process_strings: Option<crate::sys::ProcessStrings>,
     /// Where PID 1 binds the channel's listening socket, on a private tmpfs
     /// in the view, before handing it to the launcher.
     pub channel_socket: Option<crate::sys::UnixPath>,
@@ -673,6 +677,7 @@ pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<P
         seccomp: crate::seccomp::compile(policy.seccomp.as_ref(), crate::seccomp::Arch::native())?,
         fds: fd_map,
         channel_socket,
+        process_strings: crate::sys::ProcessStrings::of_self(),
     })
 }
 

@@ -26,13 +26,22 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// Opens descriptor `fd` for writing (reopened through /proc, so the
-    /// caller's descriptor is left as it is).
+    /// Writes to descriptor `fd` as the caller opened it (a duplicate,
+    /// close-on-exec): a caller may hand over a file stockade itself could
+    /// not open. It must be open for writing.
     pub fn open(fd: i32) -> std::io::Result<Stream> {
-        let out = std::fs::OpenOptions::new()
-            .append(true)
-            .open(format!("/proc/self/fd/{fd}"))?;
-        Ok(Stream { out })
+        let flags = crate::sys::fd_status_flags(fd).map_err(std::io::Error::from)?;
+        let mode = flags & libc::O_ACCMODE;
+        if mode != libc::O_WRONLY && mode != libc::O_RDWR {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("descriptor {fd} is not open for writing"),
+            ));
+        }
+        let dup = crate::sys::dup_above(fd, 3).map_err(std::io::Error::from)?;
+        Ok(Stream {
+            out: std::fs::File::from(crate::sys::owned(dup)),
+        })
     }
 
     fn emit(&mut self, mut v: Value) {

@@ -133,6 +133,12 @@ pub fn dup_above(fd: RawFd, min: RawFd) -> SysResult<RawFd> {
     check_int(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, min) })
 }
 
+/// The file status flags of `fd` (F_GETFL): access mode, O_APPEND, ...
+pub fn fd_status_flags(fd: RawFd) -> SysResult<c_int> {
+    // SAFETY: F_GETFL only reads the descriptor's file status flags.
+    check_int(unsafe { libc::fcntl(fd, libc::F_GETFL) })
+}
+
 /// dup3(2) without flags: `new` is open on exec.
 pub fn dup3(old: RawFd, new: RawFd) -> SysResult<()> {
     // SAFETY: plain integer arguments; replacing `new` is the intent.
@@ -762,6 +768,59 @@ pub fn loopback_up() -> SysResult<()> {
     let rc = unsafe { libc::ioctl(fd, libc::SIOCSIFFLAGS, &req as *const libc::ifreq) };
     close(fd);
     check_int(rc).map(drop)
+}
+
+/// Where this process's argument and environment strings live (what
+/// `/proc/PID/cmdline` and `/proc/PID/environ` show). Only
+/// [`ProcessStrings::of_self`] makes one, so the ranges are always this
+/// process's own (or, after a fork, its private copy's).
+#[derive(Clone, Copy, Debug)]
+pub struct ProcessStrings {
+    args: (usize, usize),
+    env: (usize, usize),
+}
+
+impl ProcessStrings {
+    /// The areas from `/proc/self/stat` (fields 48 to 51, counted after
+    /// the command name, which may hold spaces and parentheses).
+    pub fn of_self() -> Option<ProcessStrings> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let after = stat.get(stat.rfind(')')? + 2..)?;
+        let f: Vec<usize> = after
+            .split_whitespace()
+            .skip(45)
+            .take(4)
+            .map(|v| v.parse().ok())
+            .collect::<Option<_>>()?;
+        match f[..] {
+            [a, b, c, d] if a < b && c <= d => Some(ProcessStrings {
+                args: (a, b),
+                env: (c, d),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Overwrites both areas with `title` and zeros. Rust holds no
+    /// reference into them (std reads argv through raw pointers, on
+    /// demand), so the only effect on this program is that later
+    /// `std::env::args()` or `getenv` calls see the new bytes; the sandbox's
+    /// init makes neither.
+    pub fn overwrite(&self, title: &[u8]) {
+        for (start, end) in [self.args, self.env] {
+            for p in start..end {
+                let i = p - start;
+                let b = match title.get(i) {
+                    Some(&c) if start == self.args.0 && i + 1 < end - start => c,
+                    _ => 0,
+                };
+                // SAFETY: p lies in this process's argv or environ string
+                // area (read from /proc/self/stat by of_self), which is
+                // mapped and writable for the process's lifetime.
+                unsafe { std::ptr::write_volatile(p as *mut u8, b) };
+            }
+        }
+    }
 }
 
 /// Takes ownership of a file descriptor the caller just created.

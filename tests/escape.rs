@@ -249,6 +249,7 @@ fn attacks(t: &Targets, scratch: &Path) -> Vec<Attack> {
         attack("open-by-handle", "", Host, ""),
         attack("proc-exe", "1", Host, &me),
         attack("proc-root", "1", Chroot, &sleeper),
+        attack("proc-cmdline", "1:--ro", Host, &format!("{sleeper}:600")),
         attack("ptrace", "1", Host, &sleeper),
         attack("vm-read", "1", Host, &me),
         attack("signal-host", &me, Host, &me),

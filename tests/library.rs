@@ -642,20 +642,26 @@ fn spawns_never_hang_while_host_threads_come_and_go() {
     if !works() {
         return;
     }
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::Arc;
     let done = Arc::new(AtomicBool::new(false));
+    let progress = Arc::new(AtomicU64::new(0));
+    // A hang, not slowness (the second-kernel run is emulated): no spawn
+    // may take a minute.
     let watchdog = {
-        let done = done.clone();
+        let (done, progress) = (done.clone(), progress.clone());
         std::thread::spawn(move || {
-            for _ in 0..1800 {
-                if done.load(Ordering::Relaxed) {
-                    return;
+            let mut last = (u64::MAX, std::time::Instant::now());
+            while !done.load(Ordering::Relaxed) {
+                let now = progress.load(Ordering::Relaxed);
+                if now != last.0 {
+                    last = (now, std::time::Instant::now());
+                } else if last.1.elapsed() > std::time::Duration::from_secs(60) {
+                    eprintln!("spawn {now} hung for a minute: the child deadlocked after clone");
+                    std::process::abort();
                 }
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
-            eprintln!("a spawn hung for 3 minutes: the child deadlocked after clone");
-            std::process::abort();
         })
     };
     let churn: Vec<_> = (0..2)
@@ -675,9 +681,10 @@ fn spawns_never_hang_while_host_threads_come_and_go() {
         .collect();
     let before = open_fds();
     let sandbox = Sandbox::from_profile("strict").unwrap().args(["true"]);
-    for i in 0..1000 {
+    for i in 0..1000u64 {
         let mut child = sandbox.spawn().unwrap();
         assert_eq!(child.wait().unwrap(), Outcome::Exited(0), "spawn {i}");
+        progress.store(i + 1, Ordering::Relaxed);
     }
     done.store(true, Ordering::Relaxed);
     let churned: u64 = churn.into_iter().map(|t| t.join().unwrap()).sum();

@@ -520,3 +520,57 @@ fn profile_dir_symlink_tmpfs_and_cgroup_namespace() {
         assert!(cgroups.iter().all(|l| l.ends_with(":/")), "{s}");
     });
 }
+
+#[test]
+fn a_payload_that_jams_stderr_cannot_crash_the_launcher() {
+    // The payload shares the launcher's stderr file description: it makes
+    // it non-blocking, fills the pipe, then makes a call strict kills. The
+    // launcher must still report the kill (status stream first, then
+    // stderr once there is room), with the kill's exit code.
+    if !have("/usr/bin/python3", "the payload is a python script") {
+        return;
+    }
+    each_mode(|mode| {
+        let dir = workdir(mode, "jam");
+        let script = "import fcntl, os, socket\n\
+                      fcntl.fcntl(2, fcntl.F_SETFL, fcntl.fcntl(2, fcntl.F_GETFL) | os.O_NONBLOCK)\n\
+                      try:\n    while True: os.write(2, b'x' * 4096)\n\
+                      except BlockingIOError: pass\n\
+                      socket.socket(socket.AF_UNIX).listen()\n";
+        let status = dir.join("status");
+        let inner = stockade(mode, &dir);
+        // The status stream goes to fd 3 of the launcher, a file.
+        let mut launcher = std::process::Command::new("sh");
+        launcher
+            .arg("-c")
+            .arg(format!("exec \"$@\" 3>{}", status.display()))
+            .arg("sh")
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .args(["run", "-p", "strict", "--status-fd", "3", "--"])
+            .args(["python3", "-c", script])
+            .current_dir(&dir)
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null());
+        let mut child = launcher.spawn().unwrap();
+        let mut err = child.stderr.take().unwrap();
+        // Read nothing for a second: the pipe stays full while the launcher
+        // wants to report.
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let mut all = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut all).unwrap();
+        let code = child.wait().unwrap().code();
+        let text = String::from_utf8_lossy(&all);
+        assert_eq!(code, Some(159), "{}", text.trim_start_matches('x'));
+        assert!(
+            text.contains("stockade: payload killed by seccomp: listen"),
+            "the report was lost: {}",
+            text.trim_start_matches('x')
+        );
+        let s = std::fs::read_to_string(&status).unwrap();
+        assert!(
+            s.contains("\"event\":\"exited\"") && s.contains("seccomp-violation"),
+            "{s}"
+        );
+    });
+}

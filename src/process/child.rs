@@ -59,6 +59,12 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock_in: RawFd, parent_sock: RawFd) -
             sys::exit(SETUP_FAILED);
         }
     };
+    // /proc/1/cmdline is readable by the payload: it must not show the
+    // launcher's command line (`--env TOKEN=...`) or a host application's.
+    // Done before the payload exists, so it never sees them.
+    if let Some(s) = &plan.process_strings {
+        s.overwrite(b"stockade-init");
+    }
     // The channel socket is bound here, in the view, and only its listening
     // descriptor goes to the launcher: the payload never gets a host
     // directory, and no host process can reach the socket by a path.

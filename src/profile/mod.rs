@@ -174,16 +174,39 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 fn read_file(path: &Path, loc: &Loc) -> Result<String, ProfileError> {
     use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| {
-        ProfileError::new(
-            loc,
-            format!(
-                "cannot open profile {}: {}",
-                path.display(),
-                resolve::io_reason(&e)
-            ),
-        )
-    })?;
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO with no writer must not hang; anything but
+    // a regular file is refused before a byte is read (a FIFO, /dev/zero,
+    // a directory).
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| {
+            ProfileError::new(
+                loc,
+                format!(
+                    "cannot open profile {}: {}",
+                    path.display(),
+                    resolve::io_reason(&e)
+                ),
+            )
+        })?;
+    let kind = f.metadata().map(|m| m.file_type());
+    if !kind.as_ref().is_ok_and(|k| k.is_file()) {
+        let what = match kind {
+            Ok(k) if k.is_dir() => "a directory",
+            Ok(k) if std::os::unix::fs::FileTypeExt::is_fifo(&k) => "a FIFO",
+            Ok(k) if std::os::unix::fs::FileTypeExt::is_char_device(&k) => "a character device",
+            Ok(k) if std::os::unix::fs::FileTypeExt::is_block_device(&k) => "a block device",
+            Ok(k) if std::os::unix::fs::FileTypeExt::is_socket(&k) => "a socket",
+            _ => "not a regular file",
+        };
+        return Err(
+            ProfileError::new(loc, format!("profile {} is {what}", path.display()))
+                .hint("a profile is a regular YAML file"),
+        );
+    }
     let mut text = String::new();
     f.take(MAX_PROFILE_BYTES + 1)
         .read_to_string(&mut text)

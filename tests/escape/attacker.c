@@ -115,6 +115,18 @@ int main(int argc, char **argv) {
         if (r.st_ino != p.st_ino || r.st_dev != p.st_dev) return escaped("/proc/PID/root leads outside");
         printf("blocked: /proc/PID/root is our own root\n");
         return 0;
+    } else if (!strcmp(a, "proc-cmdline")) { /* argv[2]: PID:TOKEN; the launcher's argv holds TOKEN */
+        char path[64], buf[8192] = {0};
+        const char *colon = strchr(arg, ':');
+        if (!colon) return 2;
+        snprintf(path, sizeof path, "/proc/%.*s/cmdline", (int)(colon - arg), arg);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return judge("read another process's command line", errno, ERRS(EACCES, ENOENT, EPERM), NULL);
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        for (ssize_t i = 0; i < n; i++) if (!buf[i]) buf[i] = ' ';
+        if (n > 0 && strstr(buf, colon + 1)) return escaped("the launcher's command line");
+        printf("blocked: /proc/PID/cmdline shows nothing of the launcher\n");
+        return 0;
     } else if (!strcmp(a, "ptrace")) {       /* argv[2]: pid */
         pid_t pid = atoi(arg);
         if (ptrace(PTRACE_ATTACH, pid, 0, 0) == 0) {
