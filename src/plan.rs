@@ -212,6 +212,9 @@ pub struct Plan {
     pub landlock_report: crate::landlock::Prepared,
     /// Seccomp filters, installed in order just before exec.
     pub seccomp: Vec<crate::seccomp::Filter>,
+    /// The sandbox init's own filter (installed once it has forked the
+    /// payload, so the payload does not inherit it).
+    pub init_filter: Vec<seccompiler::sock_filter>,
     /// Descriptors the payload receives.
     pub fds: crate::fds::FdMap,
     /// This process's argv and environ string areas, which the sandbox's
@@ -675,6 +678,7 @@ pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<P
         landlock,
         landlock_report,
         seccomp: crate::seccomp::compile(policy.seccomp.as_ref(), crate::seccomp::Arch::native())?,
+        init_filter: crate::seccomp::init_filter(crate::seccomp::Arch::native())?,
         fds: fd_map,
         channel_socket,
         process_strings: crate::sys::ProcessStrings::of_self(),

@@ -574,3 +574,23 @@ fn a_payload_that_jams_stderr_cannot_crash_the_launcher() {
         );
     });
 }
+
+#[test]
+fn init_runs_under_a_filter_of_its_own() {
+    // PID 1 reaps and forwards under a filter that allows just that (as
+    // bubblewrap's and nsjail's inits do), whatever the payload's profile.
+    each_mode(|mode| {
+        let dir = workdir(mode, "init-filter");
+        for profile in ["default", "strict"] {
+            let out = run_sh(
+                mode,
+                &dir,
+                &["-p", profile],
+                "grep -E '^Seccomp(_filters)?:' /proc/1/status | tr -d '\\t'; \
+                 sleep 0.1 & wait; exit 3",
+            );
+            assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+            assert_eq!(stdout(&out), "Seccomp:2\nSeccomp_filters:1\n", "{profile}");
+        }
+    });
+}

@@ -133,7 +133,7 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock_in: RawFd, parent_sock: RawFd) -
         let _ = sys::send_fd(sock, &Record::Listener.encode(), slot);
         sys::close(slot);
     }
-    init::run(payload, sock, plan.last_cap)
+    init::run(payload, sock, plan.last_cap, &plan.init_filter)
 }
 
 /// Steps 1–10: everything PID 1 does before it forks the payload. Returns

@@ -12,8 +12,8 @@ use libc::{c_int, c_uint, pid_t};
 use nix::errno::Errno;
 use std::os::fd::RawFd;
 
-/// The init loop. Never returns.
-pub fn run(payload: pid_t, sock: RawFd, last_cap: u32) -> ! {
+/// The init loop. Never returns. `filter` is init's own seccomp program.
+pub fn run(payload: pid_t, sock: RawFd, last_cap: u32, filter: &[seccompiler::sock_filter]) -> ! {
     // Keep only the setup socket: stdio and everything else belong to the
     // payload, and an init holding a pipe open would delay the reader's EOF.
     let s = sock as c_uint;
@@ -28,6 +28,20 @@ pub fn run(payload: pid_t, sock: RawFd, last_cap: u32) -> ! {
     // PID 1 needs no privilege to reap and forward; shed it like the payload.
     let _ = drop_privileges(last_cap);
     let _ = sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0);
+    // Like bubblewrap's and nsjail's init: only what the loop below needs.
+    // Fail closed: an init that cannot filter itself ends the sandbox.
+    if let Err(errno) = sys::seccomp_install(filter, false) {
+        let _ = sys::kill(-1, libc::SIGKILL);
+        send(
+            sock,
+            Record::Failed(super::report::Failure {
+                stage: super::Stage::InitFilter,
+                index: 0,
+                errno,
+            }),
+        );
+        sys::exit(super::child::SETUP_FAILED);
+    }
 
     let mut set = [0; FORWARDED_SIGNALS.len() + 1];
     set[..FORWARDED_SIGNALS.len()].copy_from_slice(&FORWARDED_SIGNALS);

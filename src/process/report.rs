@@ -56,10 +56,12 @@ pub enum Stage {
     Seccomp,
     /// Executing the command.
     Exec,
+    /// PID 1 installing its own filter (after the payload is forked).
+    InitFilter,
 }
 
 impl Stage {
-    const ALL: [Stage; 23] = [
+    const ALL: [Stage; 24] = [
         Stage::AwaitIdMaps,
         Stage::PrivateMounts,
         Stage::OpenSources,
@@ -83,6 +85,7 @@ impl Stage {
         Stage::Landlock,
         Stage::Seccomp,
         Stage::Exec,
+        Stage::InitFilter,
     ];
 
     /// A short name for messages.
@@ -111,6 +114,7 @@ impl Stage {
             Stage::Landlock => "landlock",
             Stage::Seccomp => "seccomp",
             Stage::Exec => "exec",
+            Stage::InitFilter => "init filter",
         }
     }
 

@@ -567,6 +567,36 @@ fn personality_safe() -> Vec<Vec<Cond>> {
         .collect()
 }
 
+/// The syscalls the sandbox's init makes once it reaps and forwards:
+/// sigwaitinfo, kill, waitpid, one write of its status record, _exit.
+const INIT_SYSCALLS: &[&str] = &[
+    "rt_sigtimedwait",
+    "kill",
+    "wait4",
+    "write",
+    "exit_group",
+    "exit",
+    "rt_sigreturn",
+    "restart_syscall",
+];
+
+/// The sandbox init's own filter: exactly what its reap-and-forward loop
+/// needs; anything else kills it (and with it, the sandbox).
+pub fn init_filter(arch: Arch) -> Result<Vec<sock_filter>, SeccompError> {
+    let mut rules = RuleMap::new();
+    for name in INIT_SYSCALLS {
+        add(&mut rules, arch, name, &[])
+            .map_err(|why| SeccompError::Compile { what: "init", why })?;
+    }
+    compile_one(
+        "init",
+        arch,
+        rules,
+        SeccompAction::KillProcess,
+        SeccompAction::Allow,
+    )
+}
+
 /// Compiles the filters for `policy` (None: no `seccomp` section) on `arch`.
 pub fn compile(policy: Option<&SeccompPolicy>, arch: Arch) -> Result<Vec<Filter>, SeccompError> {
     let mut filters = vec![Filter {
