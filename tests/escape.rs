@@ -241,6 +241,7 @@ fn attacks(t: &Targets, scratch: &Path) -> Vec<Attack> {
     let scratch_file = scratch.join("created-by-control");
     let _ = std::fs::remove_file(&scratch_file);
     let scratch_file = scratch_file.to_string_lossy().into_owned();
+    let suid_file = scratch.join("suid-probe").to_string_lossy().into_owned();
     let mut v = vec![
         attack("read-outside", &t.outside, Host, &t.outside),
         attack("write-system", "/usr/stockade-escape", Host, &scratch_file),
@@ -280,6 +281,7 @@ fn attacks(t: &Targets, scratch: &Path) -> Vec<Attack> {
         attack("packet", "", Host, ""),
         attack("stack-filter", "", Host, ""),
         attack("personality", "", Host, ""),
+        attack("setuid-file", "suid-probe", Host, &suid_file),
         attack("fork-bomb", FORKS, SandboxNoLimits, FORKS),
         attack("memory-bomb", MEGS, SandboxNoLimits, MEGS),
     ];

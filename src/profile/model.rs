@@ -177,6 +177,12 @@ pub struct SeccompSection {
     pub allow: Option<Vec<At<SyscallSpec>>>,
     /// Syscalls (or groups, or argument rules) answered with an errno.
     pub deny: Option<Vec<At<DenySpec>>>,
+    /// Refuse (EPERM) making set-user-ID or set-group-ID files: chmod,
+    /// fchmod(at), creat, open(at) with O_CREAT or O_TMPFILE, mknod(at)
+    /// with those mode bits; openat2 answers ENOSYS (its flags are out of
+    /// a filter's sight). Like systemd's `RestrictSUIDSGID=`. Default
+    /// false; the shipped profiles set it.
+    pub restrict_suid_sgid: Option<At<bool>>,
 }
 
 /// An allowlist entry: a name (`read`, `@basic-io`) or a rule.

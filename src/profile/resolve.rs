@@ -102,6 +102,7 @@ struct Merged<'a> {
     grants: &'a [At<(String, bool)>],
     sc_present: bool,
     sc_default: Option<&'a At<String>>,
+    sc_restrict_suid: Option<&'a At<bool>>,
     sc_allow: Vec<&'a At<SyscallSpec>>,
     sc_deny: Vec<&'a At<DenySpec>>,
     fds: Option<&'a Vec<At<FdSpec>>>,
@@ -175,6 +176,7 @@ impl<'a> Merged<'a> {
         if let Some(sc) = &p.seccomp {
             self.sc_present = true;
             self.sc_default = sc.default_action.as_ref().or(self.sc_default);
+            self.sc_restrict_suid = sc.restrict_suid_sgid.as_ref().or(self.sc_restrict_suid);
             self.sc_allow.extend(sc.allow.iter().flatten());
             self.sc_deny.extend(sc.deny.iter().flatten());
         }
@@ -398,6 +400,9 @@ fn resolve_seccomp(
         let entries = seccomp::expand(&d.value.syscall, arch, &d.loc, &c)
             .map_err(|e| ProfileError::new(&d.loc, format!("seccomp.deny: {e}")))?;
         deny.extend(entries.into_iter().map(|e| (e, errno)));
+    }
+    if let Some(r) = m.sc_restrict_suid.filter(|r| r.value) {
+        deny.extend(seccomp::restrict_suid_sgid(&r.loc));
     }
     let at = m.sc_default.map(|a| a.loc.clone()).unwrap_or_else(|| {
         m.sc_allow

@@ -567,6 +567,58 @@ fn personality_safe() -> Vec<Vec<Cond>> {
         .collect()
 }
 
+/// `restrict_suid_sgid`: deny entries (EPERM) for every way to make a
+/// set-user-ID or set-group-ID file, and openat2 (ENOSYS), whose mode a
+/// filter cannot see; `loc` is where the profile asked for it.
+pub fn restrict_suid_sgid(loc: &Loc) -> Vec<(Entry, u32)> {
+    let mut out = Vec::new();
+    let mut entry = |name: &str, conds: Vec<Cond>, errno: i32| {
+        out.push((
+            Entry {
+                name: name.into(),
+                conds,
+                via: "restrict_suid_sgid".into(),
+                loc: loc.clone(),
+            },
+            errno as u32,
+        ))
+    };
+    let bits = [libc::S_ISUID as u64, libc::S_ISGID as u64];
+    let creating = [
+        libc::O_CREAT as u64,
+        (libc::O_TMPFILE & !libc::O_DIRECTORY) as u64,
+    ];
+    for bit in bits {
+        let mode = |name: &str, arg: u8| cond(name, arg, Op::MaskedEq(bit), bit);
+        // (syscall, mode argument)
+        for (name, arg) in [
+            ("chmod", 1),
+            ("fchmod", 1),
+            ("fchmodat", 2),
+            ("fchmodat2", 2),
+            ("creat", 1),
+            ("mknod", 1),
+            ("mknodat", 2),
+        ] {
+            if Arch::native().nr(name).is_some() {
+                entry(name, vec![mode(name, arg)], libc::EPERM);
+            }
+        }
+        // (syscall, flags argument, mode argument)
+        for (name, flags, arg) in [("open", 1, 2), ("openat", 2, 3)] {
+            if Arch::native().nr(name).is_none() {
+                continue;
+            }
+            for c in creating {
+                let f = cond(name, flags, Op::MaskedEq(c), c);
+                entry(name, vec![f, mode(name, arg)], libc::EPERM);
+            }
+        }
+    }
+    entry("openat2", Vec::new(), libc::ENOSYS);
+    out
+}
+
 /// The syscalls the sandbox's init makes once it reaps and forwards:
 /// sigwaitinfo, kill, waitpid, one write of its status record, _exit.
 const INIT_SYSCALLS: &[&str] = &[

@@ -188,6 +188,26 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "personality")) { /* READ_IMPLIES_EXEC: every readable mapping executable */
         CALL(syscall(SYS_personality, READ_IMPLIES_EXEC) != -1 && (personality(0xffffffff) & READ_IMPLIES_EXEC),
              "personality(READ_IMPLIES_EXEC)", FILTERED, NULL);
+    } else if (!strcmp(a, "setuid-file")) { /* argv[2]: a path in a writable directory */
+        struct stat st;
+        unlink(arg);
+        int fd = open(arg, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 04755);
+        int err = errno;
+        if (fd >= 0) {
+            int bad = fstat(fd, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID));
+            close(fd);
+            if (bad) { unlink(arg); return escaped("created a set-user-ID file"); }
+        } else if (err != EPERM) {
+            return judge("open(O_CREAT, 04755)", err, ERRS(0), NULL);
+        } else if ((fd = open(arg, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0755)) >= 0) {
+            close(fd);
+        }
+        int r = chmod(arg, 02755);
+        err = errno;
+        int bad = r == 0 && stat(arg, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID));
+        unlink(arg);
+        if (bad) return escaped("made a file set-group-ID");
+        return judge("chmod(02755)", r == 0 ? 0 : err, ERRS(EPERM), NULL);
     } else if (!strcmp(a, "tiocsti")) {      /* stdin is a terminal; the high bits are ignored by the kernel */
         char c = '#';
         if (!isatty(0)) return judge("TIOCSTI needs a terminal on stdin", ENOTTY, ERRS(0), NULL);
