@@ -133,6 +133,23 @@ pub fn dup_above(fd: RawFd, min: RawFd) -> SysResult<RawFd> {
     check_int(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, min) })
 }
 
+/// Writes `value` to the existing file `path` (a sysctl) in one write.
+pub fn write_file(path: &CStr, value: &[u8]) -> SysResult<()> {
+    let fd = openat(
+        libc::AT_FDCWD,
+        path,
+        libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+        0,
+    )?;
+    let r = write(fd, value);
+    close(fd);
+    match r {
+        Ok(n) if n == value.len() => Ok(()),
+        Ok(_) => Err(Errno::EIO),
+        Err(e) => Err(e),
+    }
+}
+
 /// The file status flags of `fd` (F_GETFL): access mode, O_APPEND, ...
 pub fn fd_status_flags(fd: RawFd) -> SysResult<c_int> {
     // SAFETY: F_GETFL only reads the descriptor's file status flags.

@@ -282,6 +282,11 @@ fn attacks(t: &Targets, scratch: &Path) -> Vec<Attack> {
         attack("stack-filter", "", Host, ""),
         attack("personality", "", Host, ""),
         attack("setuid-file", "suid-probe", Host, &suid_file),
+        // Shares of per-user kernel quotas: more than a sandbox may take,
+        // less than the host's default (128 inotify instances; tens of
+        // thousands of queued signals), so the control leaves some over.
+        attack("inotify-flood", "24", Host, "24"),
+        attack("sigqueue-flood", "2048", Host, "2048"),
         attack("fork-bomb", FORKS, SandboxNoLimits, FORKS),
         attack("memory-bomb", MEGS, SandboxNoLimits, MEGS),
     ];

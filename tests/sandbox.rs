@@ -586,7 +586,11 @@ fn init_runs_under_a_filter_of_its_own() {
                 mode,
                 &dir,
                 &["-p", profile],
-                "grep -E '^Seccomp(_filters)?:' /proc/1/status | tr -d '\\t'; \
+                // Init installs its filter once the payload is forked,
+                // alongside the payload's own start: wait for it (5 s).
+                "n=0; while ! grep -q '^Seccomp:.2' /proc/1/status && [ $n -lt 50 ]; do \
+                 sleep 0.1; n=$((n+1)); done; \
+                 grep -E '^Seccomp(_filters)?:' /proc/1/status | tr -d '\\t'; \
                  sleep 0.1 & wait; exit 3",
             );
             assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));

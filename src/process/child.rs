@@ -230,6 +230,21 @@ fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
         sys::exit(SETUP_FAILED);
     }
     let old_umask = sys::umask(0);
+    // Quotas of this user namespace (the sysctl set follows the writer's
+    // namespace, so the host's /proc serves); files an older kernel lacks
+    // are skipped. CAP_SYS_RESOURCE in the namespace is still held.
+    for (i, (path, value)) in plan.user_limits.iter().enumerate() {
+        match sys::write_file(path, value.to_bytes()) {
+            Ok(()) | Err(Errno::ENOENT) => {}
+            Err(e) => {
+                return Err(Failure {
+                    stage: Stage::UserLimits,
+                    index: i as u32,
+                    errno: e,
+                })
+            }
+        }
+    }
 
     // An empty tmpfs becomes the root. It is mounted over /tmp only as a
     // staging point: pivot_root moves it to / and the host tree is detached.

@@ -18,6 +18,8 @@ pub enum Stage {
     CloneSources,
     /// Switching to the sandbox user (capabilities in the namespace kept).
     SwitchIds,
+    /// Writing the user namespace's quotas (/proc/sys/user).
+    UserLimits,
     /// Mounting the empty tmpfs that becomes the root.
     RootTmpfs,
     /// Applying the filesystem operations.
@@ -61,12 +63,13 @@ pub enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 24] = [
+    const ALL: [Stage; 25] = [
         Stage::AwaitIdMaps,
         Stage::PrivateMounts,
         Stage::OpenSources,
         Stage::CloneSources,
         Stage::SwitchIds,
+        Stage::UserLimits,
         Stage::RootTmpfs,
         Stage::Mounts,
         Stage::PivotRoot,
@@ -96,6 +99,7 @@ impl Stage {
             Stage::OpenSources => "bind sources",
             Stage::CloneSources => "bind trees",
             Stage::SwitchIds => "sandbox user",
+            Stage::UserLimits => "user namespace quotas",
             Stage::RootTmpfs => "root tmpfs",
             Stage::Mounts => "filesystem",
             Stage::PivotRoot => "pivot_root",

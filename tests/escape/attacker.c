@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #define BAD_PTR ((void *)1)
+#define IN_CLOEXEC_FLAG 02000000
 
 static int escaped(const char *what) { printf("ESCAPED: %s\n", what); return 0; }
 
@@ -208,6 +209,21 @@ int main(int argc, char **argv) {
         unlink(arg);
         if (bad) return escaped("made a file set-group-ID");
         return judge("chmod(02755)", r == 0 ? 0 : err, ERRS(EPERM), NULL);
+    } else if (!strcmp(a, "inotify-flood")) { /* argv[2]: instances wanted (the launching user's share) */
+        int want = atoi(arg), n = 0;
+        while (n < want && syscall(SYS_inotify_init1, IN_CLOEXEC_FLAG) >= 0) n++;
+        if (n >= want) return escaped("took the launching user's inotify instances");
+        return judge("inotify_init1", errno, ERRS(EMFILE), NULL);
+    } else if (!strcmp(a, "sigqueue-flood")) { /* argv[2]: signals wanted queued */
+        int want = atoi(arg), n = 0;
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGRTMIN);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        union sigval v = {0};
+        while (n < want && sigqueue(getpid(), SIGRTMIN, v) == 0) n++;
+        if (n >= want) return escaped("queued the launching user's share of signals");
+        return judge("sigqueue", errno, ERRS(EAGAIN), NULL);
     } else if (!strcmp(a, "tiocsti")) {      /* stdin is a terminal; the high bits are ignored by the kernel */
         char c = '#';
         if (!isatty(0)) return judge("TIOCSTI needs a terminal on stdin", ENOTTY, ERRS(0), NULL);
