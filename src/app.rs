@@ -319,6 +319,9 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         })?),
     };
     let signals = forwarded_signals()?;
+    // Put back on every way out of this function (the sandbox is gone by
+    // then): normal end, error, forwarded signal, time limit.
+    let terminals = Terminals::save();
     let sandbox = Sandbox::with_policy(policy.clone()).args(args.command.iter().cloned());
     let mut child = match sandbox.spawn() {
         Ok(c) => c,
@@ -370,6 +373,8 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     if let Some(t) = acceptor {
         let _ = t.join();
     }
+    // The terminals first, so the last message reaches a working one.
+    drop(terminals);
     // The status event first: it is what a supervising program reads, and
     // stderr may be slow (see `say`).
     let message = child.describe(outcome);
@@ -380,6 +385,40 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         say(m);
     }
     Ok(outcome.exit_code())
+}
+
+/// The state of the terminals the payload inherits (stdin, stdout, stderr
+/// when they are terminals), put back when the run ends however it ends:
+/// the payload shares them and may change their modes or line discipline
+/// (N_NULL leaves a dead terminal behind).
+struct Terminals {
+    saved: Vec<(std::os::fd::RawFd, libc::termios, libc::c_int)>,
+}
+
+impl Terminals {
+    fn save() -> Terminals {
+        let mut saved = Vec::new();
+        for fd in 0..3 {
+            let Ok(attrs) = crate::sys::tcgetattr(fd) else {
+                continue;
+            };
+            if let Ok(ld) = crate::sys::line_discipline(fd) {
+                saved.push((fd, attrs, ld));
+            }
+        }
+        Terminals { saved }
+    }
+}
+
+impl Drop for Terminals {
+    fn drop(&mut self) {
+        for (fd, attrs, ld) in &self.saved {
+            if crate::sys::line_discipline(*fd).is_ok_and(|now| now != *ld) {
+                let _ = crate::sys::set_line_discipline(*fd, *ld);
+            }
+            let _ = crate::sys::tcsetattr_now(*fd, attrs);
+        }
+    }
 }
 
 /// Writes `stockade: LINE` to stderr and never panics. The payload shares

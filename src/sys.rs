@@ -150,6 +150,36 @@ pub fn write_file(path: &CStr, value: &[u8]) -> SysResult<()> {
     }
 }
 
+/// The terminal attributes of `fd` (tcgetattr); ENOTTY when it is no
+/// terminal.
+pub fn tcgetattr(fd: RawFd) -> SysResult<libc::termios> {
+    // SAFETY: termios is plain data; zeroed is valid, and tcgetattr fills it.
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: t is a valid termios for tcgetattr to write.
+    check_int(unsafe { libc::tcgetattr(fd, &mut t) })?;
+    Ok(t)
+}
+
+/// Sets the terminal attributes of `fd` now (tcsetattr TCSANOW).
+pub fn tcsetattr_now(fd: RawFd, t: &libc::termios) -> SysResult<()> {
+    // SAFETY: t is a valid termios, only read.
+    check_int(unsafe { libc::tcsetattr(fd, libc::TCSANOW, t) }).map(drop)
+}
+
+/// The line discipline of terminal `fd` (TIOCGETD).
+pub fn line_discipline(fd: RawFd) -> SysResult<c_int> {
+    let mut ld: c_int = 0;
+    // SAFETY: TIOCGETD writes one int to the pointer given.
+    check_int(unsafe { libc::ioctl(fd, libc::TIOCGETD, &mut ld as *mut c_int) })?;
+    Ok(ld)
+}
+
+/// Sets the line discipline of terminal `fd` (TIOCSETD).
+pub fn set_line_discipline(fd: RawFd, ld: c_int) -> SysResult<()> {
+    // SAFETY: TIOCSETD reads one int from the pointer given.
+    check_int(unsafe { libc::ioctl(fd, libc::TIOCSETD, &ld as *const c_int) }).map(drop)
+}
+
 /// The file status flags of `fd` (F_GETFL): access mode, O_APPEND, ...
 pub fn fd_status_flags(fd: RawFd) -> SysResult<c_int> {
     // SAFETY: F_GETFL only reads the descriptor's file status flags.

@@ -598,3 +598,61 @@ fn init_runs_under_a_filter_of_its_own() {
         }
     });
 }
+
+#[test]
+fn the_terminal_is_given_back_as_it_was() {
+    // The payload shares the launcher's terminal: it switches it to the
+    // N_NULL line discipline (a dead terminal) and raw mode. Without the
+    // sandbox that outlives the program (the control); with it, stockade
+    // puts the terminal back when the sandbox ends.
+    if !have("/usr/bin/python3", "the payload is a python script") {
+        return;
+    }
+    let script = "import fcntl, struct, termios, tty\n\
+                  tty.setraw(1)\n\
+                  fcntl.ioctl(0, termios.TIOCSETD, struct.pack('i', 27))\n";
+    let ldisc = |fd: &std::os::fd::OwnedFd| -> i32 {
+        let out = std::process::Command::new("/usr/bin/python3")
+            .args([
+                "-c",
+                "import fcntl, struct, termios; print(struct.unpack('i', fcntl.ioctl(0, termios.TIOCGETD, b'0000'))[0])",
+            ])
+            .stdin(fd.try_clone().unwrap())
+            .output()
+            .unwrap();
+        stdout(&out).trim().parse().unwrap()
+    };
+    // The control: the same program, straight on the terminal.
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let status = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .stdin(pty.slave.try_clone().unwrap())
+        .stdout(pty.slave.try_clone().unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        ldisc(&pty.slave),
+        27,
+        "control: the attack must change the terminal"
+    );
+    each_mode(|mode| {
+        let dir = workdir(mode, "tty");
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let before = nix::sys::termios::tcgetattr(&pty.slave).unwrap();
+        let out = stockade(mode, &dir)
+            .args(["run", "-p", "default", "--", "python3", "-c", script])
+            .stdin(pty.slave.try_clone().unwrap())
+            .stdout(pty.slave.try_clone().unwrap())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(ldisc(&pty.slave), 0, "the line discipline stayed changed");
+        let after = nix::sys::termios::tcgetattr(&pty.slave).unwrap();
+        assert_eq!(
+            (after.local_flags, after.input_flags, after.output_flags),
+            (before.local_flags, before.input_flags, before.output_flags),
+            "the terminal stayed raw"
+        );
+    });
+}
