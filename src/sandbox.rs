@@ -547,6 +547,9 @@ pub(crate) fn seccomp_error(
 /// `bpf (syscall 321)`, or the number and architecture when unknown.
 pub fn describe_syscall(nr: i32, arch: u32) -> String {
     use crate::seccomp::Arch;
+    if nr == crate::process::supervise::WITHDRAWN {
+        return "a syscall whose report a signal interrupted".into();
+    }
     let known = [Arch::X86_64, Arch::Aarch64]
         .into_iter()
         .find(|a| a.audit() == arch)

@@ -214,22 +214,30 @@ pub fn seccomp_install(prog: &[seccompiler::sock_filter], listener: bool) -> Sys
         len: prog.len() as libc::c_ushort,
         filter: prog.as_ptr(),
     };
-    let flags = if listener {
-        SECCOMP_FILTER_FLAG_NEW_LISTENER
-    } else {
-        0
+    // Once the launcher has received a notification, only a fatal signal
+    // may end the payload's wait (Linux 5.19); without it a signal could
+    // withdraw the notification and the forbidden call would just fail.
+    const SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: c_uint = 1 << 5;
+    let install = |flags: c_uint| {
+        // SAFETY: fprog points at `prog`, alive for the call; the kernel
+        // copies the program before returning.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                SECCOMP_SET_MODE_FILTER,
+                flags,
+                &fprog as *const SockFprog,
+            )
+        };
+        fd_of(rc)
     };
-    // SAFETY: fprog points at `prog`, alive for the call; the kernel copies
-    // the program before returning.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            SECCOMP_SET_MODE_FILTER,
-            flags,
-            &fprog as *const SockFprog,
-        )
-    };
-    fd_of(rc)
+    if !listener {
+        return install(0);
+    }
+    match install(SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) {
+        Err(Errno::EINVAL) => install(SECCOMP_FILTER_FLAG_NEW_LISTENER),
+        r => r,
+    }
 }
 
 /// Sends `bytes` with the descriptor `fd` attached (SCM_RIGHTS), from a

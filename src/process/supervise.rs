@@ -13,6 +13,10 @@ use std::io::IoSliceMut;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
+/// The syscall number recorded for a violation whose notification a
+/// signal withdrew before the launcher could read it.
+pub const WITHDRAWN: i32 = -1;
+
 /// How long the payload has between SIGTERM and SIGKILL at the time limit.
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
 
@@ -242,6 +246,9 @@ impl Supervisor {
         signals: Option<&SignalFd>,
     ) -> std::io::Result<Option<i32>> {
         let pidfd = self.s.pidfd.as_raw_fd();
+        // A notification withdrawn while stockade itself is ending the
+        // sandbox is the kill's doing, not the payload's.
+        let ending = self.killed || self.kill_at.is_some();
         let st = &mut self.st;
         // Order: init, socket, listener, signals; absent ones are skipped.
         let mut fds = vec![PollFd::new(self.s.pidfd.as_fd(), PollFlags::POLLIN)];
@@ -277,11 +284,21 @@ impl Supervisor {
         }
         if listener_ev.contains(PollFlags::POLLIN) {
             if let Some(l) = &st.listener {
-                if let Ok(v) = sys::seccomp_notif_recv(l.as_raw_fd()) {
-                    // Record the first violation, then end the whole
-                    // sandbox: the offending call never runs.
-                    st.violation.get_or_insert(v);
-                    let _ = sys::pidfd_kill(pidfd, libc::SIGKILL);
+                match sys::seccomp_notif_recv(l.as_raw_fd()) {
+                    Ok(v) => {
+                        // Record the first violation, then end the whole
+                        // sandbox: the offending call never runs.
+                        st.violation.get_or_insert(v);
+                        let _ = sys::pidfd_kill(pidfd, libc::SIGKILL);
+                    }
+                    // A signal withdrew the notification before it was
+                    // received (the call failed with EINTR instead of
+                    // running): a violation all the same.
+                    Err(Errno::ENOENT) if !ending => {
+                        st.violation.get_or_insert((WITHDRAWN, 0));
+                        let _ = sys::pidfd_kill(pidfd, libc::SIGKILL);
+                    }
+                    Err(_) => {}
                 }
             }
         } else if !listener_ev.is_empty() {
