@@ -217,10 +217,10 @@ pub struct Plan {
     pub init_filter: Vec<seccompiler::sock_filter>,
     /// Descriptors the payload receives.
     pub fds: crate::fds::FdMap,
-    /// Per-user-namespace quotas written in the child (`/proc/sys/user/*`,
-    /// path and value): what the kernel charges to the launching user up
-    /// the namespace tree is bounded here, per sandbox.
-    pub user_limits: Vec<(CString, CString)>,
+    /// Sysctls of the sandbox's own namespaces (path, value, required),
+    /// written by the child: quotas charged to the launching user,
+    /// memfd_noexec.
+    pub namespace_sysctls: Vec<(CString, CString, bool)>,
     /// This process's argv and environ string areas, which the sandbox's
     /// init overwrites: `/proc/1/cmdline` would otherwise show the
     /// launcher's (or the host application's) command line to the payload.
@@ -298,17 +298,27 @@ const PROC_MASKED_FILES: &[&str] = &[
 const PROC_MASKED_DIRS: &[&str] = &["acpi", "asound", "scsi"];
 /// Kernel tunables and triggers made read-only.
 const PROC_READ_ONLY: &[&str] = &["sys", "sysrq-trigger", "irq", "bus", "fs"];
-/// Quotas of the sandbox's user namespace. The kernel charges inotify and
-/// fanotify objects to the namespace's owner at every level up the tree
-/// (the launching user on the host): without these, one sandbox could take
-/// all of that user's instances. No nested user namespace either (the
-/// filter already refuses them; this is the kernel saying it too).
-const USER_LIMITS: &[(&str, &str)] = &[
-    ("max_inotify_instances", "16"),
-    ("max_inotify_watches", "8192"),
-    ("max_fanotify_groups", "8"),
-    ("max_fanotify_marks", "8192"),
-    ("max_user_namespaces", "0"),
+/// Sysctls of the sandbox's own namespaces, written by its init (as the
+/// namespaces' owner) before capabilities go; files an older kernel lacks
+/// are skipped.
+///
+/// `/proc/sys/user`: the kernel charges inotify and fanotify objects to the
+/// user namespace's owner at every level up the tree (the launching user
+/// on the host): without these, one sandbox could take all of that user's
+/// instances. No nested user namespace either (the filter already refuses
+/// them; this is the kernel saying it too).
+///
+/// `vm.memfd_noexec=2` (per PID namespace, Linux 6.3): a fresh memfd is
+/// never executable and `MFD_EXEC` is refused, so code written to memory
+/// cannot be executed with fexecve.
+const NAMESPACE_SYSCTLS: &[(&str, &str, bool)] = &[
+    ("/proc/sys/user/max_inotify_instances", "16", true),
+    ("/proc/sys/user/max_inotify_watches", "8192", true),
+    ("/proc/sys/user/max_fanotify_groups", "8", true),
+    ("/proc/sys/user/max_fanotify_marks", "8192", true),
+    ("/proc/sys/user/max_user_namespaces", "0", true),
+    // Writable by global root only: applied when root launches.
+    ("/proc/sys/vm/memfd_noexec", "2", false),
 ];
 /// Device nodes bound from the host into the minimal /dev.
 const DEV_NODES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
@@ -698,12 +708,9 @@ pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<P
         fds: fd_map,
         channel_socket,
         process_strings: crate::sys::ProcessStrings::of_self(),
-        user_limits: USER_LIMITS
+        namespace_sysctls: NAMESPACE_SYSCTLS
             .iter()
-            .filter_map(|(k, v)| {
-                let path = CString::new(format!("/proc/sys/user/{k}")).ok()?;
-                Some((path, CString::new(*v).ok()?))
-            })
+            .filter_map(|(k, v, r)| Some((CString::new(*k).ok()?, CString::new(*v).ok()?, *r)))
             .collect(),
     })
 }

@@ -200,6 +200,26 @@ fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
         sys::close(*fd);
     }
 
+    // Sysctls of this sandbox's namespaces (each follows the writer's
+    // namespace, so the host's /proc serves), written while the child
+    // still has the launcher's identity: the quotas need the namespace's
+    // CAP_SYS_RESOURCE, memfd_noexec a global-root writer (so it takes
+    // effect only when root launches). Files an older kernel lacks, and
+    // sysctls this launcher may not write, are skipped.
+    for (i, (path, value, required)) in plan.namespace_sysctls.iter().enumerate() {
+        match sys::write_file(path, value.to_bytes()) {
+            Ok(()) | Err(Errno::ENOENT) => {}
+            Err(Errno::EACCES | Errno::EPERM) if !required => {}
+            Err(e) => {
+                return Err(Failure {
+                    stage: Stage::NamespaceSysctls,
+                    index: i as u32,
+                    errno: e,
+                })
+            }
+        }
+    }
+
     // Become the sandbox user now, so everything created in the new
     // filesystems is owned by a uid mapped in the namespace. NO_SETUID_FIXUP
     // keeps the namespace capabilities needed to finish the setup.
@@ -230,22 +250,6 @@ fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
         sys::exit(SETUP_FAILED);
     }
     let old_umask = sys::umask(0);
-    // Quotas of this user namespace (the sysctl set follows the writer's
-    // namespace, so the host's /proc serves); files an older kernel lacks
-    // are skipped. CAP_SYS_RESOURCE in the namespace is still held.
-    for (i, (path, value)) in plan.user_limits.iter().enumerate() {
-        match sys::write_file(path, value.to_bytes()) {
-            Ok(()) | Err(Errno::ENOENT) => {}
-            Err(e) => {
-                return Err(Failure {
-                    stage: Stage::UserLimits,
-                    index: i as u32,
-                    errno: e,
-                })
-            }
-        }
-    }
-
     // An empty tmpfs becomes the root. It is mounted over /tmp only as a
     // staging point: pivot_root moves it to / and the host tree is detached.
     at(

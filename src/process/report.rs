@@ -16,10 +16,10 @@ pub enum Stage {
     OpenSources,
     /// Cloning each bind's source tree (read-only where declared).
     CloneSources,
+    /// Writing the sandbox namespaces' sysctls (quotas, memfd_noexec).
+    NamespaceSysctls,
     /// Switching to the sandbox user (capabilities in the namespace kept).
     SwitchIds,
-    /// Writing the user namespace's quotas (/proc/sys/user).
-    UserLimits,
     /// Mounting the empty tmpfs that becomes the root.
     RootTmpfs,
     /// Applying the filesystem operations.
@@ -68,8 +68,8 @@ impl Stage {
         Stage::PrivateMounts,
         Stage::OpenSources,
         Stage::CloneSources,
+        Stage::NamespaceSysctls,
         Stage::SwitchIds,
-        Stage::UserLimits,
         Stage::RootTmpfs,
         Stage::Mounts,
         Stage::PivotRoot,
@@ -99,7 +99,7 @@ impl Stage {
             Stage::OpenSources => "bind sources",
             Stage::CloneSources => "bind trees",
             Stage::SwitchIds => "sandbox user",
-            Stage::UserLimits => "user namespace quotas",
+            Stage::NamespaceSysctls => "namespace sysctls",
             Stage::RootTmpfs => "root tmpfs",
             Stage::Mounts => "filesystem",
             Stage::PivotRoot => "pivot_root",

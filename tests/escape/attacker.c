@@ -224,6 +224,26 @@ int main(int argc, char **argv) {
         while (n < want && sigqueue(getpid(), SIGRTMIN, v) == 0) n++;
         if (n >= want) return escaped("queued the launching user's share of signals");
         return judge("sigqueue", errno, ERRS(EAGAIN), NULL);
+    } else if (!strcmp(a, "memfd-exec")) {  /* code written to memory, then executed */
+        int src = open("/usr/bin/true", O_RDONLY | O_CLOEXEC);
+        int mfd = syscall(SYS_memfd_create, "x", 1 /* MFD_CLOEXEC */);
+        if (src < 0) return judge("open /usr/bin/true", errno, ERRS(0), NULL);
+        if (mfd < 0) return judge("memfd_create", errno, FILTERED, NULL);
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(src, buf, sizeof buf)) > 0) (void)!write(mfd, buf, n);
+        pid_t p = fork();
+        if (p == 0) {
+            char *argv[] = {"true", NULL}, *envp[] = {NULL};
+            syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);
+            _exit(errno == EACCES ? 11 : errno == EPERM ? 12 : 13);
+        }
+        int st = 0;
+        waitpid(p, &st, 0);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return escaped("executed code from a memfd");
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 11) return judge("execveat(memfd)", EACCES, FILTERED, NULL);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 12) return judge("execveat(memfd)", EPERM, FILTERED, NULL);
+        return judge("execveat(memfd)", 0, ERRS(0), NULL);
     } else if (!strcmp(a, "tiocsti")) {      /* stdin is a terminal; the high bits are ignored by the kernel */
         char c = '#';
         if (!isatty(0)) return judge("TIOCSTI needs a terminal on stdin", ENOTTY, ERRS(0), NULL);
