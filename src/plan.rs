@@ -723,13 +723,13 @@ fn add_channel_socket(
     mounts: &[Mount],
 ) -> Result<crate::sys::UnixPath, PlanError> {
     let dir = Path::new(crate::channel::SOCKET_DIR_IN_VIEW);
-    let cf = match base_of(mounts, mounts.len(), dir) {
-        Base::Root => 0,
-        Base::Fresh(j) => mounts[j].op.dest().components().count() - 1,
-        Base::Host(..) | Base::Proc(_) => {
-            return Err(PlanError::ChannelSocketDir(dir.display().to_string()))
-        }
-    };
+    if matches!(
+        base_of(mounts, mounts.len(), dir),
+        Base::Host(..) | Base::Proc(_)
+    ) {
+        return Err(PlanError::ChannelSocketDir(dir.display().to_string()));
+    }
+    let cf = create_from(mounts, mounts.len(), dir);
     b.fresh(
         c"tmpfs",
         &[("size", "64k".into()), ("mode", "700".into())],

@@ -509,12 +509,7 @@ fn a_profile_without_seccomp_still_closes_the_side_doors() {
         }
         let dir = workdir(mode, "escape-noseccomp");
         let p = dir.join("bare.yaml");
-        std::fs::write(
-            &p,
-            "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {bind: /bin, optional: true}\n  \
-             - {bind: /lib, optional: true}\n  - {bind: /lib64, optional: true}\n  - {tmpfs: /tmp}\n",
-        )
-        .unwrap();
+        std::fs::write(&p, BARE_VIEW).unwrap();
         let p = p.to_string_lossy().into_owned();
         for name in ["personality", "vsock", "vsock-high", "userns", "tioclinux"] {
             let a = attack(name, "", Control::Host, "");

@@ -24,12 +24,6 @@ fn have_python() -> bool {
 /// Lets python open network sockets: `strict`'s seccomp allowlist does not.
 const NET_SECCOMP: &str = "seccomp:\n  allow: [\"@system-service\"]\n";
 
-/// A profile with just enough of a view to run `sh`, and nothing that
-/// needs any Landlock ABI.
-const BARE_VIEW: &str =
-    "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {bind: /bin, optional: true}\n  \
-     - {bind: /lib, optional: true}\n  - {bind: /lib64, optional: true}\n  - {tmpfs: /tmp}\n";
-
 /// A profile file in `dir` extending `strict` with `extra` YAML.
 fn profile(dir: &Path, name: &str, extra: &str) -> String {
     let p = dir.join(name);

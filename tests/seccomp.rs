@@ -415,9 +415,7 @@ int main(void) {
             std::fs::write(
                 &own,
                 format!(
-                    "version: 1\nfilesystem:\n  - {{bind: /usr}}\n  - {{bind: /lib, optional: true}}\n  \
-                     - {{bind: /lib64, optional: true}}\n  - {{bind: /bin, optional: true}}\n\
-                     seccomp:\n  default_action: errno(EPERM)\n  allow:\n    - \"@default\"\n    \
+                    "{BARE_VIEW}seccomp:\n  default_action: errno(EPERM)\n  allow:\n    - \"@default\"\n    \
                      - \"@basic-io\"\n    - \"@file-system\"\n    - \"@signal\"\n    - socket\n    \
                      - {{syscall: getpriority, args: [{{arg: 0, op: \"{op}\", value: 1}}]}}\n  \
                      deny:\n    - {{syscall: socket, errno: EACCES, args: [{{arg: 0, op: eq, value: AF_VSOCK}}]}}\n"

@@ -7,6 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+/// The start of a stand-alone profile with just enough of a view to run
+/// `sh` and C probes, and nothing that needs a Landlock ABI or a seccomp
+/// section: append sections to it.
+pub const BARE_VIEW: &str =
+    "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {bind: /bin, optional: true}\n  \
+     - {bind: /lib, optional: true}\n  - {bind: /lib64, optional: true}\n  - {tmpfs: /tmp}\n";
+
 /// uid/gid the rootless runs use when the tests run as root.
 pub const NOBODY: u32 = 65534;
 
