@@ -1006,6 +1006,9 @@ fn keep_shared_directories_private(
     host: &Host,
     warnings: &mut Vec<String>,
 ) {
+    if !mounts.iter().any(|m| matches!(m.op, MountOp::Bind { .. })) {
+        return;
+    }
     let shared = shared_directories(host);
     let covers_shared = |src: &Path| shared.iter().any(|d| d.starts_with(src));
     for (i, m) in mounts.iter().enumerate() {
