@@ -53,9 +53,9 @@ for line in sys.stdin:
 # The initramfs: static busybox, the virtio and 9p modules, an init.
 initrd=$out/initrd
 rm -rf "$initrd"
-mkdir -p "$initrd"/{bin,dev,proc,sys,newroot,lib/modules}
+mkdir -p "$initrd"/{bin,dev,proc,sys,newroot,hostroot,lib/modules}
 cp /bin/busybox "$initrd/bin/busybox"
-for t in sh mount insmod mkdir switch_root cat echo sleep poweroff; do
+for t in sh mount insmod mkdir switch_root cat echo sleep poweroff test [; do
   ln -s busybox "$initrd/bin/$t"
 done
 order=()
@@ -82,6 +82,9 @@ mount -t devtmpfs dev /dev
 for m in \$(cat /modules); do insmod /lib/modules/\$m.ko || echo "vm: insmod \$m failed"; done
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 host /newroot || {
   echo "vm: cannot mount the host's root"; echo o > /proc/sysrq-trigger; sleep 10; }
+# The guest's own /proc, /sys, /dev, /tmp and /run cover the host's; keep a
+# view of the whole share for the repository, which may live under one.
+mount --bind /newroot /hostroot
 mount -t proc proc /newroot/proc
 mount -t sysfs sys /newroot/sys
 mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup
@@ -91,6 +94,9 @@ mount -t devpts -o newinstance,ptmxmode=0666 devpts /newroot/dev/pts
 mount -t tmpfs -o mode=1777 tmp /newroot/dev/shm
 mount -t tmpfs -o mode=1777 tmp /newroot/tmp
 mount -t tmpfs -o mode=755 run /newroot/run
+if [ ! -d "/newroot$repo/tests/vm" ]; then
+  mkdir -p "/newroot$repo" && mount --bind "/hostroot$repo" "/newroot$repo"
+fi
 exec switch_root /newroot /bin/bash $repo/tests/vm/guest.sh
 INIT
 chmod +x "$initrd/init"
