@@ -413,10 +413,24 @@ impl Terminals {
 impl Drop for Terminals {
     fn drop(&mut self) {
         for (fd, attrs, ld) in &self.saved {
+            // Only what changed is set back: a launcher in a background
+            // job that touched the terminal would be stopped by SIGTTOU.
             if crate::sys::line_discipline(*fd).is_ok_and(|now| now != *ld) {
                 let _ = crate::sys::set_line_discipline(*fd, *ld);
             }
-            let _ = crate::sys::tcsetattr_now(*fd, attrs);
+            let changed = crate::sys::tcgetattr(*fd).is_ok_and(|now| {
+                (now.c_iflag, now.c_oflag, now.c_cflag, now.c_lflag, now.c_cc)
+                    != (
+                        attrs.c_iflag,
+                        attrs.c_oflag,
+                        attrs.c_cflag,
+                        attrs.c_lflag,
+                        attrs.c_cc,
+                    )
+            });
+            if changed {
+                let _ = crate::sys::tcsetattr_now(*fd, attrs);
+            }
         }
     }
 }
