@@ -704,15 +704,32 @@ pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<P
         landlock,
         landlock_report,
         seccomp: crate::seccomp::compile(policy.seccomp.as_ref(), crate::seccomp::Arch::native())?,
-        init_filter: crate::seccomp::init_filter(crate::seccomp::Arch::native())?,
+        init_filter: init_filter()?,
         fds: fd_map,
         channel_socket,
-        process_strings: crate::sys::ProcessStrings::of_self(),
+        process_strings: process_strings(),
         namespace_sysctls: NAMESPACE_SYSCTLS
             .iter()
             .filter_map(|(k, v, r)| Some((CString::new(*k).ok()?, CString::new(*v).ok()?, *r)))
             .collect(),
     })
+}
+
+/// The init's filter is the same for every sandbox: compiled once.
+fn init_filter() -> Result<Vec<seccompiler::sock_filter>, PlanError> {
+    static PROG: std::sync::OnceLock<Vec<seccompiler::sock_filter>> = std::sync::OnceLock::new();
+    if let Some(p) = PROG.get() {
+        return Ok(p.clone());
+    }
+    let p = crate::seccomp::init_filter(crate::seccomp::Arch::native())?;
+    Ok(PROG.get_or_init(|| p).clone())
+}
+
+/// This process's argv/environ areas do not move: read once.
+fn process_strings() -> Option<crate::sys::ProcessStrings> {
+    static AREAS: std::sync::OnceLock<Option<crate::sys::ProcessStrings>> =
+        std::sync::OnceLock::new();
+    *AREAS.get_or_init(crate::sys::ProcessStrings::of_self)
 }
 
 /// The channel socket lives on its own small tmpfs in the view, which only

@@ -242,24 +242,22 @@ impl Sandbox {
                 let target = (3..).find(|n| !map.iter().any(|p| p.1 == *n)).unwrap_or(3);
                 map.push((payload.as_raw_fd(), target));
                 keep_alive.push(payload);
-                for (k, v) in [
+                let mut vars = vec![
                     (channel::ENV_FD, target.to_string()),
                     (channel::ENV_MAX_MESSAGE, limits.max_message.to_string()),
                     (channel::ENV_MAX_FDS, limits.max_fds.to_string()),
-                ] {
+                ];
+                if limits.socket {
+                    let path = format!("{}/{}", channel::SOCKET_DIR_IN_VIEW, channel::SOCKET_NAME);
+                    vars.push((channel::ENV_SOCKET, path));
+                }
+                for (k, v) in vars {
                     policy.env.retain(|(n, _)| n != k);
                     policy.env.push((k.into(), v.into()));
                 }
                 Some(host)
             }
         };
-        if policy.channel.is_some_and(|c| c.socket) {
-            let path = std::path::Path::new(channel::SOCKET_DIR_IN_VIEW).join(channel::SOCKET_NAME);
-            policy.env.retain(|(k, _)| k != channel::ENV_SOCKET);
-            policy
-                .env
-                .push((channel::ENV_SOCKET.into(), path.into_os_string()));
-        }
         let plan = plan::build(&policy, &self.argv, &map).map_err(|e| match e {
             plan::PlanError::Seccomp(e) => {
                 seccomp_error(&policy, e, crate::seccomp::Arch::native())
