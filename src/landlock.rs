@@ -150,6 +150,21 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Lets the payload connect to Unix sockets beneath `dir` (the
+    /// sandbox's own channel socket, which PID 1 binds outside the
+    /// payload's Landlock domain). Only where the kernel handles
+    /// `resolve-unix` (ABI 9): there, connecting to any socket file no
+    /// rule names is denied, the host's included.
+    pub fn allow_unix_sockets_beneath(&mut self, dir: &std::path::Path) {
+        let right = AccessFs::ResolveUnix as u64;
+        if self.handled_fs & right == 0 {
+            return;
+        }
+        if let Ok(c) = CString::new(dir.as_os_str().as_bytes()) {
+            self.fs_rules.push((c, right));
+        }
+    }
+
     /// Whether a ruleset is needed at all.
     pub fn enforces_anything(&self) -> bool {
         self.handled_fs != 0 || self.handled_net != 0 || self.scoped != 0
@@ -371,6 +386,36 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.status(), "not enforced");
+    }
+
+    #[test]
+    fn host_unix_sockets_are_out_of_reach_where_the_kernel_can_say_so() {
+        // Any filesystem rule makes every right of the ABI handled; no
+        // shorthand grants resolve-unix, so on ABI 9 connecting to a
+        // socket file outside the sandbox is denied, and the channel
+        // socket's directory is the one exception added.
+        let p = LandlockPolicy {
+            fs: vec![
+                rule("/usr", read_rights() | execute_rights()),
+                rule("/tmp", read_rights() | write_rights()),
+            ],
+            ..LandlockPolicy::default()
+        };
+        let right = AccessFs::ResolveUnix as u64;
+        let granted = |r: &Prepared| r.fs_rules.iter().filter(|x| x.1 & right != 0).count();
+        let mut r9 = prepare(&p, 9).unwrap();
+        assert_ne!(r9.handled_fs & right, 0);
+        assert_eq!(granted(&r9), 0);
+        r9.allow_unix_sockets_beneath(std::path::Path::new("/run/stockade"));
+        assert_eq!(granted(&r9), 1);
+        assert_eq!(r9.fs_rules.last().unwrap().0.as_bytes(), b"/run/stockade");
+        assert_eq!(r9.fs_rules.last().unwrap().1, right);
+        // Older kernels have no such right: nothing to grant, nothing dropped.
+        let mut r7 = prepare(&p, 7).unwrap();
+        let before = r7.fs_rules.len();
+        r7.allow_unix_sockets_beneath(std::path::Path::new("/run/stockade"));
+        assert_eq!((r7.handled_fs & right, r7.fs_rules.len()), (0, before));
+        assert!(r7.dropped.is_empty());
     }
 
     #[test]

@@ -672,7 +672,11 @@ pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<P
         env: env_c,
     };
     let id = &policy.identity;
-    let landlock_report = crate::landlock::prepare(&policy.landlock, crate::sys::landlock_abi())?;
+    let mut landlock_report =
+        crate::landlock::prepare(&policy.landlock, crate::sys::landlock_abi())?;
+    if channel_socket.is_some() {
+        landlock_report.allow_unix_sockets_beneath(Path::new(crate::channel::SOCKET_DIR_IN_VIEW));
+    }
     let landlock = landlock_plan(&landlock_report)?;
     Ok(Plan {
         clone_flags: clone_flags(policy),

@@ -1323,6 +1323,25 @@ mod tests {
     }
 
     #[test]
+    fn shipped_profiles_deny_host_unix_sockets_where_landlock_can() {
+        use ::landlock::{AccessFs, ABI};
+        let right = AccessFs::ResolveUnix as u64;
+        for name in ["default", "strict"] {
+            let layers = crate::profile::load(name).unwrap();
+            let policy = resolve(&layers, &Overrides::default(), &host()).unwrap();
+            assert!(
+                policy.landlock.fs.iter().all(|r| r.access & right == 0),
+                "{name}"
+            );
+            for abi in [ABI::V9 as i32, ABI::V10 as i32] {
+                let r = crate::landlock::prepare(&policy.landlock, abi).unwrap();
+                assert_ne!(r.handled_fs & right, 0, "{name} on ABI {abi}");
+                assert!(r.fs_rules.iter().all(|x| x.1 & right == 0), "{name}");
+            }
+        }
+    }
+
+    #[test]
     fn the_working_directory_never_covers_a_shared_directory() {
         let yaml = "version: 1\ncwd: ${CWD}\nfilesystem:\n  - {bind: /usr}\n  \
                     - {tmpfs: /tmp}\n  - {bind: \"${CWD}\", writable: true}\n";
