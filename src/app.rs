@@ -440,7 +440,7 @@ impl Drop for Terminals {
 /// non-blocking and filled it. Then the launcher waits for room (2 s at
 /// most in all) instead of aborting or dropping the message at once.
 pub fn say(line: &str) {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use nix::poll::{poll, PollFd, PollFlags};
     use std::os::fd::AsFd;
     let msg = format!("stockade: {line}\n");
     let mut rest = msg.as_bytes();
@@ -452,15 +452,11 @@ pub fn say(line: &str) {
             Err(Errno::EINTR) => {}
             Err(Errno::EAGAIN) => {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
-                let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
-                if ms == 0 {
+                if left.is_zero() {
                     return;
                 }
                 let mut fds = [PollFd::new(stderr.as_fd(), PollFlags::POLLOUT)];
-                let _ = poll(
-                    &mut fds,
-                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-                );
+                let _ = poll(&mut fds, crate::sys::poll_timeout(left));
             }
             Err(_) => return,
         }

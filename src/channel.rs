@@ -213,6 +213,12 @@ pub const SOCKET_DIR_IN_VIEW: &str = "/run/stockade";
 /// The socket's name in that directory.
 pub const SOCKET_NAME: &str = "channel.sock";
 
+/// The channel socket's path inside the sandbox (also in the payload's
+/// [`ENV_SOCKET`]).
+pub fn socket_path_in_view() -> std::path::PathBuf {
+    std::path::Path::new(SOCKET_DIR_IN_VIEW).join(SOCKET_NAME)
+}
+
 /// The launcher's end of the channel socket. The sandbox's init binds the
 /// listening socket at [`SOCKET_DIR_IN_VIEW`]/[`SOCKET_NAME`] on a private
 /// tmpfs of the view (a directory only the sandbox user may enter) and
@@ -253,7 +259,7 @@ impl SocketServer {
     /// The socket's path inside the sandbox (also in the payload's
     /// [`ENV_SOCKET`]).
     pub fn path_in_sandbox(&self) -> std::path::PathBuf {
-        std::path::Path::new(SOCKET_DIR_IN_VIEW).join(SOCKET_NAME)
+        socket_path_in_view()
     }
 
     /// Accepts one connection, waiting at most `wait`. A connection from
@@ -266,8 +272,7 @@ impl SocketServer {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         let timeout = match wait {
             None => PollTimeout::NONE,
-            Some(d) => PollTimeout::try_from(d.as_millis().min(i32::MAX as u128) as i32)
-                .unwrap_or(PollTimeout::MAX),
+            Some(d) => crate::sys::poll_timeout(d),
         };
         let mut fds = [PollFd::new(self.listener.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, timeout) {

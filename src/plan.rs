@@ -220,7 +220,7 @@ pub struct Plan {
     /// Sysctls of the sandbox's own namespaces (path, value, required),
     /// written by the child: quotas charged to the launching user,
     /// memfd_noexec.
-    pub namespace_sysctls: Vec<(CString, CString, bool)>,
+    pub namespace_sysctls: &'static [(&'static CStr, &'static CStr, bool)],
     /// This process's argv and environ string areas, which the sandbox's
     /// init overwrites: `/proc/1/cmdline` would otherwise show the
     /// launcher's (or the host application's) command line to the payload.
@@ -311,14 +311,14 @@ const PROC_READ_ONLY: &[&str] = &["sys", "sysrq-trigger", "irq", "bus", "fs"];
 /// `vm.memfd_noexec=2` (per PID namespace, Linux 6.3): a fresh memfd is
 /// never executable and `MFD_EXEC` is refused, so code written to memory
 /// cannot be executed with fexecve.
-const NAMESPACE_SYSCTLS: &[(&str, &str, bool)] = &[
-    ("/proc/sys/user/max_inotify_instances", "16", true),
-    ("/proc/sys/user/max_inotify_watches", "8192", true),
-    ("/proc/sys/user/max_fanotify_groups", "8", true),
-    ("/proc/sys/user/max_fanotify_marks", "8192", true),
-    ("/proc/sys/user/max_user_namespaces", "0", true),
+const NAMESPACE_SYSCTLS: &[(&CStr, &CStr, bool)] = &[
+    (c"/proc/sys/user/max_inotify_instances", c"16", true),
+    (c"/proc/sys/user/max_inotify_watches", c"8192", true),
+    (c"/proc/sys/user/max_fanotify_groups", c"8", true),
+    (c"/proc/sys/user/max_fanotify_marks", c"8192", true),
+    (c"/proc/sys/user/max_user_namespaces", c"0", true),
     // Writable by global root only: applied when root launches.
-    ("/proc/sys/vm/memfd_noexec", "2", false),
+    (c"/proc/sys/vm/memfd_noexec", c"2", false),
 ];
 /// Device nodes bound from the host into the minimal /dev.
 const DEV_NODES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
@@ -712,10 +712,7 @@ pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<P
         fds: fd_map,
         channel_socket,
         process_strings: process_strings(),
-        namespace_sysctls: NAMESPACE_SYSCTLS
-            .iter()
-            .filter_map(|(k, v, r)| Some((CString::new(*k).ok()?, CString::new(*v).ok()?, *r)))
-            .collect(),
+        namespace_sysctls: NAMESPACE_SYSCTLS,
     })
 }
 
@@ -758,7 +755,7 @@ fn add_channel_socket(
         dest(dir, cf, Leaf::Dir, false),
         format!("tmpfs {} (channel socket)", dir.display()),
     );
-    let path = dir.join(crate::channel::SOCKET_NAME);
+    let path = crate::channel::socket_path_in_view();
     crate::sys::UnixPath::new(path.as_os_str().as_bytes())
         .ok_or_else(|| PlanError::ChannelSocketDir(path.display().to_string()))
 }

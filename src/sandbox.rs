@@ -248,7 +248,7 @@ impl Sandbox {
                     (channel::ENV_MAX_FDS, limits.max_fds.to_string()),
                 ];
                 if limits.socket {
-                    let path = format!("{}/{}", channel::SOCKET_DIR_IN_VIEW, channel::SOCKET_NAME);
+                    let path = channel::socket_path_in_view().display().to_string();
                     vars.push((channel::ENV_SOCKET, path));
                 }
                 for (k, v) in vars {

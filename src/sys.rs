@@ -862,11 +862,13 @@ impl ProcessStrings {
     /// `std::env::args()` or `getenv` calls see the new bytes; the sandbox's
     /// init makes neither.
     pub fn overwrite(&self, title: &[u8]) {
-        for (start, end) in [self.args, self.env] {
+        // The title goes into the argument area, NUL-terminated within it;
+        // everything else becomes zeros.
+        for ((start, end), text) in [(self.args, title), (self.env, &[][..])] {
             for p in start..end {
                 let i = p - start;
-                let b = match title.get(i) {
-                    Some(&c) if start == self.args.0 && i + 1 < end - start => c,
+                let b = match text.get(i) {
+                    Some(&c) if i + 1 < end - start => c,
                     _ => 0,
                 };
                 // SAFETY: p lies in this process's argv or environ string
@@ -876,6 +878,13 @@ impl ProcessStrings {
             }
         }
     }
+}
+
+/// The poll(2) timeout for waiting `d`: whole milliseconds rounded up, so
+/// a wait shorter than one never turns into a busy zero-timeout poll.
+pub fn poll_timeout(d: std::time::Duration) -> nix::poll::PollTimeout {
+    let ms = d.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
+    nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::MAX)
 }
 
 /// Takes ownership of a file descriptor the caller just created.

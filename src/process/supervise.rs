@@ -155,12 +155,8 @@ impl Supervisor {
             if !self.st.sock_open || self.st.failure.is_some() || left.is_zero() {
                 return None;
             }
-            let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
             let mut fds = [PollFd::new(self.s.sock.as_fd(), PollFlags::POLLIN)];
-            match poll(
-                &mut fds,
-                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-            ) {
+            match poll(&mut fds, sys::poll_timeout(left)) {
                 Ok(0) | Err(Errno::EINTR) => continue,
                 Ok(_) => {}
                 Err(_) => return None,
@@ -211,10 +207,7 @@ impl Supervisor {
                 return Ok(None);
             }
             let timeout = match wake {
-                Some(t) => {
-                    let ms = (t - now).as_millis().clamp(1, i32::MAX as u128) as i32;
-                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)
-                }
+                Some(t) => sys::poll_timeout(t - now),
                 None => PollTimeout::NONE,
             };
             if let Some(status) = self.step(timeout, signals)? {
