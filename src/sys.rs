@@ -198,15 +198,21 @@ pub fn fd_is_open(fd: RawFd) -> bool {
     unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
 }
 
-/// Installs a seccomp filter on the calling thread. With `listener`, the
-/// filter's user notifications go to the returned fd (close-on-exec).
-pub fn seccomp_install(prog: &[seccompiler::sock_filter], listener: bool) -> SysResult<RawFd> {
+/// Installs a seccomp filter on the calling thread (with `tsync`, on every
+/// thread of the process). With `listener`, the filter's user
+/// notifications go to the returned fd (close-on-exec).
+pub fn seccomp_install(
+    prog: &[seccompiler::sock_filter],
+    listener: bool,
+    tsync: bool,
+) -> SysResult<RawFd> {
     #[repr(C)]
     struct SockFprog {
         len: libc::c_ushort,
         filter: *const seccompiler::sock_filter,
     }
     const SECCOMP_SET_MODE_FILTER: c_uint = 1;
+    const SECCOMP_FILTER_FLAG_TSYNC: c_uint = 1;
     const SECCOMP_FILTER_FLAG_NEW_LISTENER: c_uint = 1 << 3;
     let fprog = SockFprog {
         // Programs are checked against the kernel's 4096-instruction limit
@@ -232,7 +238,7 @@ pub fn seccomp_install(prog: &[seccompiler::sock_filter], listener: bool) -> Sys
         fd_of(rc)
     };
     if !listener {
-        return install(0);
+        return install(if tsync { SECCOMP_FILTER_FLAG_TSYNC } else { 0 });
     }
     match install(SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) {
         Err(Errno::EINVAL) => install(SECCOMP_FILTER_FLAG_NEW_LISTENER),
@@ -354,25 +360,21 @@ pub fn peer_pidfd(sock: RawFd) -> SysResult<std::os::fd::OwnedFd> {
     Ok(owned(fd))
 }
 
-/// Receives one seccomp user notification: `(syscall nr, audit arch)`.
-pub fn seccomp_notif_recv(fd: RawFd) -> SysResult<(i32, u32)> {
-    #[repr(C)]
-    struct Notif {
-        id: u64,
-        pid: u32,
-        flags: u32,
-        nr: i32,
-        arch: u32,
-        ip: u64,
-        args: [u64; 6],
-    }
-    const SECCOMP_IOCTL_NOTIF_RECV: libc::c_ulong = 0xc050_2100;
-    // SAFETY: Notif is plain data; the kernel requires it zeroed.
-    let mut n: Notif = unsafe { std::mem::zeroed() };
-    // SAFETY: n is the 80-byte struct seccomp_notif the ioctl fills.
-    check_int(unsafe { libc::ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &mut n as *mut Notif) })?;
-    Ok((n.nr, n.arch))
+/// struct seccomp_notif, which SECCOMP_IOCTL_NOTIF_RECV fills (and
+/// requires zeroed).
+#[repr(C)]
+#[derive(Default)]
+struct SeccompNotif {
+    id: u64,
+    pid: u32,
+    flags: u32,
+    nr: i32,
+    arch: u32,
+    ip: u64,
+    args: [u64; 6],
 }
+
+const SECCOMP_IOCTL_NOTIF_RECV: libc::c_ulong = 0xc050_2100;
 
 /// mount(2).
 pub fn mount(
@@ -614,30 +616,10 @@ pub fn prctl(option: c_int, a2: libc::c_ulong, a3: libc::c_ulong) -> SysResult<c
 
 /// capset(2) clearing the effective, permitted and inheritable sets.
 pub fn capset_clear() -> SysResult<()> {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: c_int,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    let header = Header {
-        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
-        pid: 0,
-    };
-    let data = [Data {
-        effective: 0,
-        permitted: 0,
-        inheritable: 0,
-    }; 2];
+    let (header, data) = cleared_caps();
     // SAFETY: header and data are the v3 layout the kernel reads (two data
     // elements for 64 capability bits); nothing is written back.
-    check(unsafe { libc::syscall(libc::SYS_capset, &header as *const Header, data.as_ptr()) })
+    check(unsafe { libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr()) })
         .map(drop)
 }
 
@@ -1022,4 +1004,321 @@ pub fn setrlimit(resource: c_int, value: u64) -> SysResult<()> {
 pub fn started_privileged() -> bool {
     // SAFETY: getauxval has no preconditions.
     unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: c_int,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// capset(2) arguments that empty every set of the calling thread.
+fn cleared_caps() -> (CapHeader, [CapData; 2]) {
+    let header = CapHeader {
+        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
+        pid: 0,
+    };
+    let none = CapData {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    };
+    (header, [none; 2])
+}
+
+/// A system call with two integer arguments that touches no memory.
+pub fn syscall2(nr: c_long, args: [u64; 2]) -> SysResult<c_long> {
+    // SAFETY: the arguments are integers; the calls made this way (the
+    // warden handshake) read no memory.
+    check(unsafe { libc::syscall(nr, args[0], args[1]) })
+}
+
+/// Memory for a thread started with [`start_thread`]: a fixed stack that
+/// exists before the clone, since the child may not allocate.
+#[repr(C, align(16))]
+pub struct ThreadStack(std::cell::UnsafeCell<[u8; THREAD_STACK_LEN]>);
+
+const THREAD_STACK_LEN: usize = 64 * 1024;
+
+// SAFETY: the stack is only ever used by the one thread `start_thread`
+// runs on it; nothing else reads or writes the bytes.
+unsafe impl Sync for ThreadStack {}
+
+impl ThreadStack {
+    /// A zeroed stack, for a `static`.
+    pub const fn new() -> ThreadStack {
+        ThreadStack(std::cell::UnsafeCell::new([0; THREAD_STACK_LEN]))
+    }
+}
+
+impl Default for ThreadStack {
+    fn default() -> ThreadStack {
+        ThreadStack::new()
+    }
+}
+
+/// Starts `f(arg)` as a new thread of this process on `stack` (with
+/// `CLONE_THREAD`: it shares PID 1's immunity to signals from inside the
+/// namespace). The thread shares this thread's TLS, so it must only make
+/// system calls through [`raw`], which never touch `errno`. Call once per
+/// stack: a second thread on the same stack would corrupt the first.
+pub fn start_thread(
+    stack: &'static ThreadStack,
+    f: extern "C" fn(*mut libc::c_void) -> c_int,
+    arg: usize,
+) -> SysResult<pid_t> {
+    let flags = libc::CLONE_VM
+        | libc::CLONE_FS
+        | libc::CLONE_FILES
+        | libc::CLONE_SIGHAND
+        | libc::CLONE_THREAD
+        | libc::CLONE_SYSVSEM;
+    // The stack grows down from its end, which the type aligns to 16.
+    let top = stack.0.get().cast::<u8>().wrapping_add(THREAD_STACK_LEN);
+    // SAFETY: `top` is the end of a 64 KiB static buffer no other thread
+    // uses; clone(3) runs `f` there and ends the thread when it returns;
+    // `arg` is passed through as an integer.
+    let rc = unsafe { libc::clone(f, top.cast(), flags, arg as *mut libc::c_void) };
+    check_int(rc)
+}
+
+/// Blocks every signal in the calling thread, including the two glibc
+/// reserves, and returns the previous mask. Threads inherit the mask.
+pub fn block_all_signals() -> SysResult<[u64; 1]> {
+    let all = [u64::MAX; 1];
+    let mut old = [0u64; 1];
+    // SAFETY: both sets are 8-byte buffers, the kernel's sigset size.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            all.as_ptr(),
+            old.as_mut_ptr(),
+            8usize,
+        )
+    };
+    check(rc).map(|_| old)
+}
+
+/// Restores a mask returned by [`block_all_signals`].
+pub fn set_signal_mask(mask: &[u64; 1]) -> SysResult<()> {
+    // SAFETY: `mask` is an 8-byte set, only read.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            mask.as_ptr(),
+            std::ptr::null_mut::<u64>(),
+            8usize,
+        )
+    };
+    check(rc).map(drop)
+}
+
+/// System calls by inline assembly: no libc, no `errno` (the return value
+/// carries it), for a thread that shares its TLS with another.
+pub mod raw {
+    use super::SysResult;
+    use libc::{c_int, c_long, pid_t};
+    use nix::errno::Errno;
+    use std::os::fd::RawFd;
+
+    #[cfg(target_arch = "x86_64")]
+    fn syscall6(nr: c_long, a: [usize; 6]) -> isize {
+        let ret: isize;
+        // SAFETY: a bare `syscall` instruction with the x86_64 calling
+        // convention (it clobbers rcx and r11); the callers pass pointers
+        // only to live buffers of the sizes the kernel expects.
+        unsafe {
+            std::arch::asm!(
+                "syscall",
+                inlateout("rax") nr as isize => ret,
+                in("rdi") a[0],
+                in("rsi") a[1],
+                in("rdx") a[2],
+                in("r10") a[3],
+                in("r8") a[4],
+                in("r9") a[5],
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack)
+            );
+        }
+        ret
+    }
+
+    #[cfg(target_arch = "aarch64")]
+    fn syscall6(nr: c_long, a: [usize; 6]) -> isize {
+        let ret: isize;
+        // SAFETY: a bare `svc 0` with the aarch64 calling convention; the
+        // callers pass pointers only to live buffers of the sizes the
+        // kernel expects.
+        unsafe {
+            std::arch::asm!(
+                "svc 0",
+                in("x8") nr,
+                inlateout("x0") a[0] as isize => ret,
+                in("x1") a[1],
+                in("x2") a[2],
+                in("x3") a[3],
+                in("x4") a[4],
+                in("x5") a[5],
+                options(nostack)
+            );
+        }
+        ret
+    }
+
+    fn check(ret: isize) -> SysResult<usize> {
+        if (-4095..0).contains(&ret) {
+            Err(Errno::from_raw(-ret as i32))
+        } else {
+            Ok(ret as usize)
+        }
+    }
+
+    fn call(nr: c_long, a: usize, b: usize, c: usize) -> SysResult<usize> {
+        check(syscall6(nr, [a, b, c, 0, 0, 0]))
+    }
+
+    /// One seccomp user notification: `(id, syscall nr, audit arch, first
+    /// two arguments)`.
+    pub fn seccomp_notif_recv(fd: RawFd) -> SysResult<(u64, i32, u32, [u64; 2])> {
+        let mut n = super::SeccompNotif::default();
+        let p = &mut n as *mut super::SeccompNotif as usize;
+        call(
+            libc::SYS_ioctl,
+            fd as usize,
+            super::SECCOMP_IOCTL_NOTIF_RECV as usize,
+            p,
+        )?;
+        Ok((n.id, n.nr, n.arch, [n.args[0], n.args[1]]))
+    }
+
+    /// Asks the kernel to hand each new notification to the receiver on
+    /// the notifying thread's CPU at once (Linux 6.6); older kernels
+    /// refuse the request, which changes nothing but timing.
+    pub fn seccomp_notif_sync_wake_up(fd: RawFd) -> SysResult<()> {
+        const SECCOMP_IOCTL_NOTIF_SET_FLAGS: usize = 0x4008_2104;
+        const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: usize = 1;
+        let flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+        call(
+            libc::SYS_ioctl,
+            fd as usize,
+            SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+            flags,
+        )
+        .map(drop)
+    }
+
+    /// Lets notification `id`'s call return 0 without running it.
+    pub fn seccomp_notif_answer(fd: RawFd, id: u64) -> SysResult<()> {
+        #[repr(C)]
+        struct Resp {
+            id: u64,
+            val: i64,
+            error: i32,
+            flags: u32,
+        }
+        const SECCOMP_IOCTL_NOTIF_SEND: usize = 0xc018_2101;
+        let r = Resp {
+            id,
+            val: 0,
+            error: 0,
+            flags: 0,
+        };
+        let p = &r as *const Resp as usize;
+        call(libc::SYS_ioctl, fd as usize, SECCOMP_IOCTL_NOTIF_SEND, p).map(drop)
+    }
+
+    /// write(2).
+    pub fn write(fd: RawFd, buf: &[u8]) -> SysResult<usize> {
+        call(
+            libc::SYS_write,
+            fd as usize,
+            buf.as_ptr() as usize,
+            buf.len(),
+        )
+    }
+
+    /// kill(2).
+    pub fn kill(pid: pid_t, sig: c_int) -> SysResult<()> {
+        call(libc::SYS_kill, pid as usize, sig as usize, 0).map(drop)
+    }
+
+    /// ppoll(2) of one descriptor for `POLLIN`, or a sleep without one;
+    /// returns the events seen.
+    fn ppoll(fd: Option<RawFd>, ns: i64) -> SysResult<i16> {
+        let mut p = libc::pollfd {
+            fd: fd.unwrap_or(-1),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: ns as _,
+        };
+        let fds = if fd.is_some() {
+            &mut p as *mut libc::pollfd as usize
+        } else {
+            0
+        };
+        let t = &t as *const libc::timespec as usize;
+        check(syscall6(
+            libc::SYS_ppoll,
+            [fds, fd.is_some() as usize, t, 0, 8, 0],
+        ))?;
+        Ok(p.revents)
+    }
+
+    /// Whether `fd` reports a hang-up now.
+    pub fn hung_up(fd: RawFd) -> bool {
+        matches!(ppoll(Some(fd), 0), Ok(ev) if ev & libc::POLLHUP != 0)
+    }
+
+    /// Sleeps for `ns` nanoseconds (under a second).
+    pub fn nap(ns: i64) {
+        let _ = ppoll(None, ns);
+    }
+
+    /// Drops every capability of the calling thread: locks `securebits`,
+    /// empties the bounding set, then the effective, permitted and
+    /// inheritable sets (ambient ones follow), and sets no_new_privs.
+    pub fn drop_privileges(last_cap: u32, securebits: u32) -> SysResult<()> {
+        let set_bits = libc::PR_SET_SECUREBITS as usize;
+        call(libc::SYS_prctl, set_bits, securebits as usize, 0)?;
+        for cap in 0..=last_cap {
+            match call(
+                libc::SYS_prctl,
+                libc::PR_CAPBSET_DROP as usize,
+                cap as usize,
+                0,
+            ) {
+                Ok(_) | Err(Errno::EINVAL) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let (hdr, data) = super::cleared_caps();
+        let (h, d) = (
+            &hdr as *const super::CapHeader as usize,
+            data.as_ptr() as usize,
+        );
+        call(libc::SYS_capset, h, d, 0)?;
+        call(libc::SYS_prctl, libc::PR_SET_NO_NEW_PRIVS as usize, 1, 0).map(drop)
+    }
+
+    /// Ends the calling thread only (exit(2), not exit_group).
+    pub fn exit_thread() -> ! {
+        loop {
+            syscall6(libc::SYS_exit, [0; 6]);
+        }
+    }
 }

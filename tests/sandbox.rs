@@ -35,7 +35,8 @@ fn pid_namespace_hides_host_processes_and_init_is_pid_1() {
         let s = stdout(&out);
         let lines: Vec<&str> = s.lines().collect();
         assert_eq!(lines[0], "stockade", "PID 1 must be stockade's init");
-        assert_eq!(lines[1], "2", "the payload is PID 2");
+        // PID 2 is the warden, a thread of PID 1 (`default` kills).
+        assert_eq!(lines[1], "3", "the payload is PID 3");
         let visible: u32 = lines[2].parse().unwrap();
         assert!(visible <= 4, "sandbox sees {visible} processes");
         // The host has many more processes than that, and this test's own

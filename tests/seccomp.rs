@@ -81,6 +81,104 @@ fn unlisted_syscall_kills_and_is_named() {
     });
 }
 
+/// The dodge: a thread signals the caller while it is inside a forbidden
+/// call, so the kernel withdraws the user notification and the call fails
+/// with EINTR instead of running. With the argument "control" the probe
+/// installs its own notifying filter that nobody answers, which shows the
+/// attack works when no warden receives every notification.
+const DODGE: &str = r#"#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+static pthread_t caller;
+static volatile int stop;
+static void on_signal(int s) { (void)s; }
+static void *pester(void *a) { (void)a; while (!stop) pthread_kill(caller, SIGUSR1); return 0; }
+static int notify_on_listen(void) {
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_listen, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog p = { 4, f };
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &p);
+}
+int main(int argc, char **argv) {
+    (void)argv;
+    if (argc > 1 && notify_on_listen() < 0) { perror("seccomp"); return 2; }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: the call returns EINTR */
+    sigaction(SIGUSR1, &sa, 0);
+    caller = pthread_self();
+    pthread_t t;
+    pthread_create(&t, 0, pester, 0);
+    int dodged = 0;
+    for (int i = 0; i < 20000 && dodged < 3; i++)
+        if (syscall(SYS_listen, 0, 1) == -1 && errno == EINTR) dodged++;
+    /* Run on, quietly, for a second: a killer has every chance to act. */
+    stop = 1;
+    pthread_join(t, 0);
+    struct timespec pause = { 1, 0 };
+    while (nanosleep(&pause, &pause) == -1 && errno == EINTR) {}
+    printf("survived, dodged %d\n", dodged);
+    fflush(stdout);
+    _exit(0);
+}
+"#;
+
+#[test]
+fn an_interrupted_forbidden_call_still_ends_the_sandbox() {
+    let Some(bin) = probe(Path::new("/"), "dodge", DODGE) else {
+        return;
+    };
+    // Control: a notification that a signal withdraws before anyone reads
+    // it leaves the caller running, the call failed with EINTR.
+    let out = std::process::Command::new(&bin)
+        .arg("control")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && stdout(&out).starts_with("survived, dodged 3"),
+        "the control must dodge: {} {}",
+        stdout(&out),
+        stderr(&out)
+    );
+    each_mode(|mode| {
+        let dir = workdir(mode, "sc-dodge");
+        // Every run ends as a violation: the warden receives every
+        // notification, withdrawn ones included, and kills at once.
+        for run in 0..25 {
+            let out = run_probe(mode, &dir, "strict", &bin, &[], &[]);
+            assert_eq!(
+                out.status.code(),
+                Some(159),
+                "run {run}: {} {}",
+                stdout(&out),
+                stderr(&out)
+            );
+            assert!(!stdout(&out).contains("survived"), "run {run}");
+            let e = stderr(&out);
+            assert!(
+                e.starts_with("stockade: payload killed by seccomp: listen")
+                    || e.contains("interrupted"),
+                "run {run}: {e}"
+            );
+        }
+    });
+}
+
 #[test]
 fn deny_entries_answer_with_their_errno_and_rules_hold_at_boundaries() {
     each_mode(|mode| {

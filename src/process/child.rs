@@ -7,13 +7,23 @@
 //! allocation, no locks, no formatting, no panics.
 
 use super::report::{Failure, Record, Stage};
-use super::{init, FORWARDED_SIGNALS};
+use super::{init, warden, FORWARDED_SIGNALS};
 use crate::plan::{Dest, Leaf, Plan, Step};
 use crate::sys::{self, SigSet, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID};
 use crate::sys::{MOUNT_ATTR_RDONLY, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE};
 use libc::{c_int, c_uint, c_ulong};
 use nix::errno::Errno;
 use std::os::fd::{AsRawFd, RawFd};
+
+/// Securebits of every process of the sandbox: no root privileges by uid,
+/// no capability fix-ups on uid changes, no ambient raise, all locked.
+pub const LOCKED_SECUREBITS: u32 = (libc::SECBIT_NOROOT
+    | libc::SECBIT_NOROOT_LOCKED
+    | libc::SECBIT_NO_SETUID_FIXUP
+    | libc::SECBIT_NO_SETUID_FIXUP_LOCKED
+    | libc::SECBIT_KEEP_CAPS_LOCKED
+    | libc::SECBIT_NO_CAP_AMBIENT_RAISE
+    | libc::SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) as u32;
 
 /// Exit code of the child when setup failed (the record says why).
 pub const SETUP_FAILED: c_int = 125;
@@ -83,9 +93,9 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock_in: RawFd, parent_sock: RawFd) -
     // With a seccomp listener the payload shares PID 1's descriptor table
     // until its exec (CLONE_FILES) and PID 1 waits for that exec
     // (CLONE_VFORK): the listener fd the payload's filter creates, at the
-    // lowest free number, is then in PID 1's table, and PID 1 passes it to
-    // the launcher. The payload makes no syscall after installing the
-    // filter except execve, so nothing needs the launcher before it has it.
+    // lowest free number, is then in PID 1's table, where PID 1's warden
+    // thread receives its notifications (see `warden`); a notification
+    // queued before the warden starts waits for it.
     // Park the setup socket and the Landlock ruleset above every number the
     // payload's descriptor map uses, so placing the payload's descriptors
     // cannot clobber them.
@@ -117,6 +127,13 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock_in: RawFd, parent_sock: RawFd) -
     } else {
         -1
     };
+    // The warden must be receiving before the payload runs (see `warden`);
+    // a sandbox without it would let violations hang, so none starts.
+    if slot >= 0 {
+        if let Err(errno) = warden::start(slot, sock, plan.last_cap) {
+            fail_setup(sock, Stage::Warden, 0, errno);
+        }
+    }
     let flags = if slot >= 0 {
         (libc::CLONE_VFORK | libc::CLONE_FILES) as libc::c_long
     } else {
@@ -129,11 +146,8 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock_in: RawFd, parent_sock: RawFd) -
     if payload == 0 {
         payload_main(plan, sock, ruleset, old_umask)
     }
-    if slot >= 0 && sys::fd_is_open(slot) {
-        let _ = sys::send_fd(sock, &Record::Listener.encode(), slot);
-        sys::close(slot);
-    }
-    init::run(payload, sock, plan.last_cap, &plan.init_filter)
+    let listener = (slot >= 0 && sys::fd_is_open(slot)).then_some(slot);
+    init::run(payload, sock, listener, plan.last_cap, &plan.init_filter)
 }
 
 /// Steps 1–10: everything PID 1 does before it forks the payload. Returns
@@ -521,7 +535,7 @@ fn apply(step: &Step, root: RawFd, trees: &[RawFd]) -> sys::SysResult<()> {
     }
 }
 
-/// Steps 11–17 in the payload (PID 2): lose the terminal, enter the working
+/// Steps 11–17 in the payload (PID 2, or 3 after the warden thread): lose the terminal, enter the working
 /// directory, close descriptors, shed every privilege, exec.
 fn payload_main(plan: &Plan, sock: RawFd, ruleset: RawFd, umask: libc::mode_t) -> ! {
     let fail = |stage: Stage, errno: Errno| -> ! { fail_setup(sock, stage, 0, errno) };
@@ -569,8 +583,16 @@ fn payload_main(plan: &Plan, sock: RawFd, ruleset: RawFd, umask: libc::mode_t) -
     // Last: from here on the payload's own filter judges every syscall, and
     // stockade makes only execve (and, on failure, write and exit_group).
     for f in &plan.seccomp {
-        if let Err(e) = sys::seccomp_install(&f.prog, f.listener) {
+        if let Err(e) = sys::seccomp_install(&f.prog, f.listener, false) {
             fail(Stage::Seccomp, e);
+        }
+        // Wait, inside the filter's first notification, until the warden
+        // answers: from here on it receives every one (see `warden`).
+        if f.listener {
+            let (nr, args) = warden::HANDSHAKE;
+            if let Err(e) = sys::syscall2(nr, args) {
+                fail(Stage::Warden, e);
+            }
         }
     }
     // write is on every allowlist that kills (checked when resolving).
@@ -621,13 +643,7 @@ fn place_fds(plan: &Plan, sock: RawFd, ruleset: RawFd) -> Result<(), (u32, Errno
 /// regained: not by setuid to 0 (NOROOT), not through ambient raising, not
 /// by unsetting these bits.
 pub fn drop_privileges(last_cap: u32) -> sys::SysResult<()> {
-    let locked = libc::SECBIT_NOROOT
-        | libc::SECBIT_NOROOT_LOCKED
-        | libc::SECBIT_NO_SETUID_FIXUP
-        | libc::SECBIT_NO_SETUID_FIXUP_LOCKED
-        | libc::SECBIT_KEEP_CAPS_LOCKED
-        | libc::SECBIT_NO_CAP_AMBIENT_RAISE
-        | libc::SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+    let locked = LOCKED_SECUREBITS;
     // Setting securebits and dropping the bounding set need CAP_SETPCAP,
     // so both come before the capability sets are emptied.
     sys::prctl(libc::PR_SET_SECUREBITS, locked as c_ulong, 0)?;

@@ -6,41 +6,65 @@
 
 use super::child::{drop_privileges, send};
 use super::report::Record;
+use super::warden;
 use super::FORWARDED_SIGNALS;
 use crate::sys::{self, SigSet};
 use libc::{c_int, c_uint, pid_t};
 use nix::errno::Errno;
 use std::os::fd::RawFd;
 
-/// The init loop. Never returns. `filter` is init's own seccomp program.
-pub fn run(payload: pid_t, sock: RawFd, last_cap: u32, filter: &[seccompiler::sock_filter]) -> ! {
-    // Keep only the setup socket: stdio and everything else belong to the
-    // payload, and an init holding a pipe open would delay the reader's EOF.
-    let s = sock as c_uint;
-    if s > 0 {
-        let _ = sys::close_range(0, s - 1, 0);
+/// The init loop. Never returns. `listener` is the payload's seccomp
+/// notification fd, which the warden (started before the payload) reads;
+/// `filter` is init's own program.
+pub fn run(
+    payload: pid_t,
+    sock: RawFd,
+    listener: Option<RawFd>,
+    last_cap: u32,
+    filter: &[seccompiler::sock_filter],
+) -> ! {
+    // Keep only the setup socket and the listener: stdio and everything
+    // else belong to the payload, and an init holding a pipe open would
+    // delay the reader's EOF.
+    let mut keep = [sock, listener.unwrap_or(sock)];
+    keep.sort_unstable();
+    let mut next: c_uint = 0;
+    for fd in keep {
+        let fd = fd as c_uint;
+        if fd > next {
+            let _ = sys::close_range(next, fd - 1, 0);
+        }
+        next = fd + 1;
     }
-    let _ = sys::close_range(s + 1, c_uint::MAX, 0);
+    let _ = sys::close_range(next, c_uint::MAX, 0);
     // Not dumpable: the payload (same uid) cannot ptrace PID 1 or open its
     // /proc entries such as /proc/1/exe, the launcher's binary on the host
     // (the shape of CVE-2019-5736).
     let _ = sys::prctl(libc::PR_SET_DUMPABLE, 0, 0);
-    // PID 1 needs no privilege to reap and forward; shed it like the payload.
+    // PID 1 needs no privilege to reap and forward; shed it like the payload
+    // (before the warden starts: capabilities are per thread).
     let _ = drop_privileges(last_cap);
     let _ = sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0);
-    // Like bubblewrap's and nsjail's init: only what the loop below needs.
-    // Fail closed: an init that cannot filter itself ends the sandbox.
-    if let Err(errno) = sys::seccomp_install(filter, false) {
+    let fail = |stage: super::Stage, errno: Errno| -> ! {
         let _ = sys::kill(-1, libc::SIGKILL);
         send(
             sock,
             Record::Failed(super::report::Failure {
-                stage: super::Stage::InitFilter,
+                stage,
                 index: 0,
                 errno,
             }),
         );
         sys::exit(super::child::SETUP_FAILED);
+    };
+    if listener.is_none() {
+        warden::abandon();
+    }
+    // Like bubblewrap's and nsjail's init: only what the loop below (and
+    // the warden, which gets the same filter) needs. Fail closed: an init
+    // that cannot filter itself ends the sandbox.
+    if let Err(errno) = sys::seccomp_install(filter, false, true) {
+        fail(super::Stage::InitFilter, errno);
     }
 
     let mut set = [0; FORWARDED_SIGNALS.len() + 1];

@@ -8,6 +8,7 @@ pub mod init;
 pub mod report;
 pub mod spawn;
 pub mod supervise;
+pub mod warden;
 
 pub use report::{Failure, Stage};
 pub use spawn::{spawn, SpawnError, Spawned};

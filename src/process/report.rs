@@ -60,10 +60,13 @@ pub enum Stage {
     Exec,
     /// PID 1 installing its own filter (after the payload is forked).
     InitFilter,
+    /// Starting, or running, the warden thread that receives the
+    /// payload's seccomp notifications.
+    Warden,
 }
 
 impl Stage {
-    const ALL: [Stage; 25] = [
+    const ALL: [Stage; 26] = [
         Stage::AwaitIdMaps,
         Stage::PrivateMounts,
         Stage::OpenSources,
@@ -89,6 +92,7 @@ impl Stage {
         Stage::Seccomp,
         Stage::Exec,
         Stage::InitFilter,
+        Stage::Warden,
     ];
 
     /// A short name for messages.
@@ -119,6 +123,7 @@ impl Stage {
             Stage::Seccomp => "seccomp",
             Stage::Exec => "exec",
             Stage::InitFilter => "init filter",
+            Stage::Warden => "seccomp warden",
         }
     }
 
@@ -145,8 +150,15 @@ pub enum Record {
     Failed(Failure),
     /// The payload ended with this raw wait status.
     Status(i32),
-    /// The seccomp listener fd is attached (SCM_RIGHTS).
-    Listener,
+    /// The payload made a syscall its filter kills (`nr` is
+    /// [`WITHDRAWN`](super::supervise::WITHDRAWN) when a signal withdrew the
+    /// notification first); the warden has killed the payload.
+    Violation {
+        /// Syscall number.
+        nr: i32,
+        /// `AUDIT_ARCH_*` of the call.
+        arch: u32,
+    },
     /// The channel's listening socket (in the sandbox's view) is attached.
     ChannelSocket,
     /// Every layer is applied; the payload is about to exec.
@@ -157,7 +169,7 @@ pub enum Record {
 pub const RECORD_LEN: usize = 16;
 const KIND_FAILED: u32 = 1;
 const KIND_STATUS: u32 = 2;
-const KIND_LISTENER: u32 = 3;
+const KIND_VIOLATION: u32 = 3;
 const KIND_APPLIED: u32 = 4;
 const KIND_CHANNEL_SOCKET: u32 = 5;
 
@@ -167,7 +179,7 @@ impl Record {
         let (kind, a, b, c) = match self {
             Record::Failed(f) => (KIND_FAILED, f.stage as u32, f.index, f.errno as i32),
             Record::Status(s) => (KIND_STATUS, 0, 0, s),
-            Record::Listener => (KIND_LISTENER, 0, 0, 0),
+            Record::Violation { nr, arch } => (KIND_VIOLATION, arch, 0, nr),
             Record::Applied => (KIND_APPLIED, 0, 0, 0),
             Record::ChannelSocket => (KIND_CHANNEL_SOCKET, 0, 0, 0),
         };
@@ -192,7 +204,10 @@ impl Record {
                 errno: Errno::from_raw(word(12) as i32),
             })),
             KIND_STATUS => Some(Record::Status(word(12) as i32)),
-            KIND_LISTENER => Some(Record::Listener),
+            KIND_VIOLATION => Some(Record::Violation {
+                nr: word(12) as i32,
+                arch: word(4),
+            }),
             KIND_APPLIED => Some(Record::Applied),
             KIND_CHANNEL_SOCKET => Some(Record::ChannelSocket),
             _ => None,
@@ -214,6 +229,11 @@ mod tests {
         assert_eq!(Record::decode(&f.encode()), Some(f));
         let s = Record::Status(0x0100);
         assert_eq!(Record::decode(&s.encode()), Some(s));
+        let v = Record::Violation {
+            nr: -1,
+            arch: 0xc000_003e,
+        };
+        assert_eq!(Record::decode(&v.encode()), Some(v));
         assert_eq!(Record::decode(&[0u8; 16]), None);
         assert_eq!(Record::decode(&[1u8; 3]), None);
         let mut bad = f.encode();

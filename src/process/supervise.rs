@@ -81,7 +81,6 @@ struct State {
     failure: Option<Failure>,
     status: Option<i32>,
     violation: Option<(i32, u32)>,
-    listener: Option<OwnedFd>,
     channel_socket: Option<OwnedFd>,
     sock_open: bool,
 }
@@ -218,7 +217,11 @@ impl Supervisor {
                 {
                 }
                 let st = &self.st;
-                let o = match (st.failure, st.violation, st.status) {
+                // A notification withdrawn while stockade itself was ending
+                // the sandbox is the kill's doing, not the payload's.
+                let ending = self.killed || self.kill_at.is_some();
+                let violation = st.violation.filter(|v| !(ending && v.0 == WITHDRAWN));
+                let o = match (st.failure, violation, st.status) {
                     (Some(f), _, _) => Outcome::SetupFailed(f),
                     (None, Some((nr, arch)), _) => Outcome::SeccompViolation { nr, arch },
                     _ if self.kill_at.is_some() => Outcome::TimedOut,
@@ -239,18 +242,11 @@ impl Supervisor {
         signals: Option<&SignalFd>,
     ) -> std::io::Result<Option<i32>> {
         let pidfd = self.s.pidfd.as_raw_fd();
-        // A notification withdrawn while stockade itself is ending the
-        // sandbox is the kill's doing, not the payload's.
-        let ending = self.killed || self.kill_at.is_some();
         let st = &mut self.st;
-        // Order: init, socket, listener, signals; absent ones are skipped.
+        // Order: init, socket, signals; absent ones are skipped.
         let mut fds = vec![PollFd::new(self.s.pidfd.as_fd(), PollFlags::POLLIN)];
         let sock_i = st.sock_open.then(|| {
             fds.push(PollFd::new(self.s.sock.as_fd(), PollFlags::POLLIN));
-            fds.len() - 1
-        });
-        let listener_i = st.listener.as_ref().map(|l| {
-            fds.push(PollFd::new(l.as_fd(), PollFlags::POLLIN));
             fds.len() - 1
         });
         let sig_i = signals.map(|sig| {
@@ -265,38 +261,10 @@ impl Supervisor {
             i.and_then(|i| fds[i].revents())
                 .unwrap_or(PollFlags::empty())
         };
-        let (init_ev, sock_ev, listener_ev, sig_ev) = (
-            events(Some(0)),
-            events(sock_i),
-            events(listener_i),
-            events(sig_i),
-        );
+        let (init_ev, sock_ev, sig_ev) = (events(Some(0)), events(sock_i), events(sig_i));
         drop(fds);
         if !sock_ev.is_empty() {
             st.sock_open = read_record(self.s.sock.as_raw_fd(), st) != Read::Closed;
-        }
-        if listener_ev.contains(PollFlags::POLLIN) {
-            if let Some(l) = &st.listener {
-                match sys::seccomp_notif_recv(l.as_raw_fd()) {
-                    Ok(v) => {
-                        // Record the first violation, then end the whole
-                        // sandbox: the offending call never runs.
-                        st.violation.get_or_insert(v);
-                        let _ = sys::pidfd_kill(pidfd, libc::SIGKILL);
-                    }
-                    // A signal withdrew the notification before it was
-                    // received (the call failed with EINTR instead of
-                    // running): a violation all the same.
-                    Err(Errno::ENOENT) if !ending => {
-                        st.violation.get_or_insert((WITHDRAWN, 0));
-                        let _ = sys::pidfd_kill(pidfd, libc::SIGKILL);
-                    }
-                    Err(_) => {}
-                }
-            }
-        } else if !listener_ev.is_empty() {
-            // Hang-up: no process uses the filter any more.
-            st.listener = None;
         }
         if !sig_ev.is_empty() {
             if let Some(sigfd) = signals {
@@ -373,13 +341,13 @@ fn read_record(sock: RawFd, st: &mut State) -> Read {
         }
         Some(Record::Status(status)) => st.status = Some(status),
         Some(Record::Applied) => st.applied = true,
-        Some(Record::Listener) if st.listener.is_none() => {
-            st.listener = fds.into_iter().next();
+        Some(Record::Violation { nr, arch }) => {
+            st.violation.get_or_insert((nr, arch));
         }
         Some(Record::ChannelSocket) if st.channel_socket.is_none() => {
             st.channel_socket = fds.into_iter().next();
         }
-        Some(Record::Listener | Record::ChannelSocket) | None => {}
+        Some(Record::ChannelSocket) | None => {}
     }
     Read::Record
 }

@@ -630,7 +630,12 @@ const INIT_SYSCALLS: &[&str] = &[
     "exit",
     "rt_sigreturn",
     "restart_syscall",
+    // The warden thread: a zero-timeout hang-up check of the listener.
+    "ppoll",
 ];
+
+/// The warden's one ioctl (`SECCOMP_IOCTL_NOTIF_RECV`).
+const NOTIF_RECV: u64 = 0xc050_2100;
 
 /// The sandbox init's own filter: exactly what its reap-and-forward loop
 /// needs; anything else kills it (and with it, the sandbox).
@@ -640,6 +645,13 @@ pub fn init_filter(arch: Arch) -> Result<Vec<sock_filter>, SeccompError> {
         add(&mut rules, arch, name, &[])
             .map_err(|why| SeccompError::Compile { what: "init", why })?;
     }
+    add(
+        &mut rules,
+        arch,
+        "ioctl",
+        &[cond("ioctl", 1, Op::Eq, NOTIF_RECV)],
+    )
+    .map_err(|why| SeccompError::Compile { what: "init", why })?;
     compile_one(
         "init",
         arch,

@@ -1,0 +1,138 @@
+//! The warden: a thread of the sandbox's PID 1 that receives every seccomp
+//! user notification of the payload's filter, reports the violation to
+//! the launcher and kills the payload, without the launcher's help.
+//!
+//! Why a thread of PID 1, inside the sandbox:
+//! - It blocks in `SECCOMP_IOCTL_NOTIF_RECV`, which returns once per
+//!   notification ever queued, including one a signal withdrew before it
+//!   was read (then `ENOENT`). A launcher that polls the listener misses
+//!   withdrawn ones, so a payload could dodge the kill by interrupting its
+//!   own forbidden call.
+//! - It is receiving before the payload runs a single instruction of its
+//!   own: the payload's last step before execve is a handshake call that
+//!   its new filter hands to the warden, which answers it. A warden that
+//!   started later could find the filter already without users (the
+//!   payload gone) and its withdrawn notifications with it.
+//! - Being inside, it needs no host thread and ends with the sandbox's PID
+//!   namespace on every kernel (before 6.6 a blocked receive never returns
+//!   once the filter's users are gone).
+//! - As a thread of PID 1 it shares PID 1's immunity: the kernel drops
+//!   every signal sent from inside the namespace to a thread group whose
+//!   handler is the default, SIGKILL and SIGSTOP included, so the payload
+//!   (same uid) can neither kill nor stop it.
+//!
+//! It shares PID 1's TLS and memory, so it only makes system calls through
+//! `sys::raw`, which never touch `errno`, and never allocates.
+
+use super::report::{Failure, Record, Stage};
+use super::supervise::WITHDRAWN;
+use crate::sys::{self, raw, ThreadStack};
+use nix::errno::Errno;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+
+/// The call the payload's setup makes right after installing its filter,
+/// before execve: a number no kernel assigns (so no allowlist can name
+/// it) with two fixed arguments. Only the first notification may be it.
+pub const HANDSHAKE: (libc::c_long, [u64; 2]) = (0x3ff0, [0x5354_4f43, 0x4b41_4445]);
+
+static STACK: ThreadStack = ThreadStack::new();
+static LISTENER: AtomicI32 = AtomicI32::new(-1);
+static SOCK: AtomicI32 = AtomicI32::new(-1);
+static LAST_CAP: AtomicU32 = AtomicU32::new(0);
+/// Set by PID 1 when the payload ended before creating its listener.
+static ABANDON: AtomicBool = AtomicBool::new(false);
+
+/// Starts the warden, which waits for the payload's listener to appear
+/// at descriptor `listener` (PID 1 and the payload share the table until
+/// the payload's exec) and reports on `sock`. Called once, by PID 1,
+/// before it forks the payload.
+pub fn start(listener: RawFd, sock: RawFd, last_cap: u32) -> sys::SysResult<()> {
+    LISTENER.store(listener, Ordering::SeqCst);
+    SOCK.store(sock, Ordering::SeqCst);
+    LAST_CAP.store(last_cap, Ordering::SeqCst);
+    // The thread must never take a signal meant for PID 1's sigwait loop:
+    // it is created with every signal blocked, and PID 1 restores its mask.
+    let old = sys::block_all_signals()?;
+    let r = sys::start_thread(&STACK, run, 0);
+    sys::set_signal_mask(&old)?;
+    r.map(drop)
+}
+
+/// Tells a warden still waiting for the listener that none will come.
+pub fn abandon() {
+    ABANDON.store(true, Ordering::SeqCst);
+}
+
+extern "C" fn run(_: *mut libc::c_void) -> libc::c_int {
+    let listener = LISTENER.load(Ordering::SeqCst);
+    let sock = SOCK.load(Ordering::SeqCst);
+    let fail = |errno: Errno| -> ! {
+        // Fail closed: without a warden a forbidden call would wait
+        // forever or fail quietly.
+        let f = Failure {
+            stage: Stage::Warden,
+            index: 0,
+            errno,
+        };
+        let _ = raw::write(sock, &Record::Failed(f).encode());
+        let _ = raw::kill(-1, libc::SIGKILL);
+        raw::exit_thread();
+    };
+    // PID 1 sheds its privileges after the fork; this thread, created
+    // before, sheds its own (capabilities are per thread).
+    let last_cap = LAST_CAP.load(Ordering::SeqCst);
+    if let Err(e) = raw::drop_privileges(last_cap, super::child::LOCKED_SECUREBITS) {
+        fail(e);
+    }
+    let mut shaken = false;
+    let mut reported = false;
+    loop {
+        let violation = match raw::seccomp_notif_recv(listener) {
+            Ok((id, nr, _, args)) if !shaken => {
+                if i64::from(nr) != HANDSHAKE.0 || args != HANDSHAKE.1 {
+                    fail(Errno::EPROTO);
+                }
+                // Woken on the notifying CPU at once, the warden usually
+                // receives before a signal can withdraw a notification,
+                // and before a payload that dodged one can exit (after
+                // which a withdrawn notification leaves no trace).
+                let _ = raw::seccomp_notif_sync_wake_up(listener);
+                if let Err(e) = raw::seccomp_notif_answer(listener, id) {
+                    fail(e);
+                }
+                shaken = true;
+                continue;
+            }
+            Ok((_, nr, arch, _)) => (nr, arch),
+            // Not there yet (the payload is still setting up), or a slot
+            // the setup is still rearranging.
+            Err(Errno::EBADF | Errno::ENOTTY | Errno::EINVAL) if !shaken => {
+                if ABANDON.load(Ordering::SeqCst) {
+                    raw::exit_thread();
+                }
+                raw::nap(20_000);
+                continue;
+            }
+            Err(Errno::EINTR) => continue,
+            Err(Errno::ENOENT) => {
+                // Linux 6.6+ also ends the wait when the filter has no
+                // users left (the payload and its children are gone),
+                // which the hang-up shows; anything else was withdrawn.
+                if raw::hung_up(listener) {
+                    raw::exit_thread();
+                }
+                (WITHDRAWN, 0)
+            }
+            Err(errno) => fail(errno),
+        };
+        // Report first, so the launcher has the cause before the payload's
+        // status; then everything in the namespace but PID 1 dies.
+        if !reported {
+            reported = true;
+            let (nr, arch) = violation;
+            let _ = raw::write(sock, &Record::Violation { nr, arch }.encode());
+        }
+        let _ = raw::kill(-1, libc::SIGKILL);
+    }
+}
