@@ -6,13 +6,17 @@
 //! closed) and reported as errors, and sends never block.
 
 use crate::policy::ChannelLimits;
+use crate::process::Outcome;
 use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{
     recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags,
     SockFlag, SockType,
 };
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Environment variable naming the payload's channel descriptor.
 pub const ENV_FD: &str = "STOCKADE_CHANNEL_FD";
@@ -67,16 +71,42 @@ pub enum ChannelError {
         /// Why.
         why: &'static str,
     },
+    /// The sandbox ended (killed by its filter, out of time, exited, ...);
+    /// every pending and later operation of a host's channel says so.
+    #[error("the sandbox ended ({0:?})")]
+    Ended(Outcome),
+    /// The time given to `recv_timeout` or `send_timeout` ran out.
+    #[error("timed out waiting on the channel")]
+    TimedOut,
     /// Anything else.
     #[error("channel: {0}")]
     Io(Errno),
 }
 
-/// One end of the channel.
+/// What a host's channel watches besides its socket: the sandbox's end.
+pub(crate) trait EndWatch: std::fmt::Debug + Send + Sync {
+    /// Readable once the sandbox is over (its init's pidfd).
+    fn ended_fd(&self) -> BorrowedFd<'_>;
+    /// The outcome, waiting at most `wait` for it to be known.
+    fn outcome_within(&self, wait: Duration) -> Option<Outcome>;
+}
+
+/// How long a host's channel that reads end-of-file waits for the sandbox
+/// to end before it reports a plain [`ChannelError::Closed`] (the payload
+/// may have closed its end and lived on).
+const CLOSE_GRACE: Duration = Duration::from_millis(500);
+/// How long the outcome may take once the sandbox's init has exited.
+const OUTCOME_WAIT: Duration = Duration::from_secs(5);
+
+/// One end of the channel. A host's end (from [`crate::sandbox::Child`])
+/// also watches the sandbox: once it has ended, every operation returns
+/// [`ChannelError::Ended`] with the outcome, at once, whatever the payload
+/// left unsaid.
 #[derive(Debug)]
 pub struct Channel {
     fd: OwnedFd,
     limits: ChannelLimits,
+    watch: Option<Arc<dyn EndWatch>>,
 }
 
 impl Channel {
@@ -89,12 +119,28 @@ impl Channel {
             SockFlag::SOCK_CLOEXEC,
         )
         .map_err(ChannelError::Io)?;
-        Ok((Channel { fd: a, limits }, b))
+        Ok((
+            Channel {
+                fd: a,
+                limits,
+                watch: None,
+            },
+            b,
+        ))
     }
 
     /// Wraps a connected SOCK_SEQPACKET socket.
     pub fn from_fd(fd: OwnedFd, limits: ChannelLimits) -> Channel {
-        Channel { fd, limits }
+        Channel {
+            fd,
+            limits,
+            watch: None,
+        }
+    }
+
+    pub(crate) fn watching(mut self, watch: Option<Arc<dyn EndWatch>>) -> Channel {
+        self.watch = watch;
+        self
     }
 
     /// The limits in force.
@@ -102,8 +148,36 @@ impl Channel {
         self.limits
     }
 
-    /// Sends one message, never blocking.
+    /// Sends one message, never blocking: [`ChannelError::WouldBlock`]
+    /// when the other side is not reading.
     pub fn send(&self, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<(), ChannelError> {
+        match self.send_now(data, fds) {
+            Err(ChannelError::Closed) => Err(self.closed()),
+            r => r,
+        }
+    }
+
+    /// Sends one message, waiting at most `wait` for room in the other
+    /// side's buffer.
+    pub fn send_timeout(
+        &self,
+        data: &[u8],
+        fds: &[BorrowedFd<'_>],
+        wait: Duration,
+    ) -> Result<(), ChannelError> {
+        let deadline = Instant::now() + wait;
+        loop {
+            match self.send_now(data, fds) {
+                Err(ChannelError::WouldBlock) => {
+                    self.wait_for(PollFlags::POLLOUT, Some(deadline))?
+                }
+                Err(ChannelError::Closed) => return Err(self.closed()),
+                r => return r,
+            }
+        }
+    }
+
+    fn send_now(&self, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<(), ChannelError> {
         if data.len() > self.limits.max_message {
             return Err(ChannelError::TooLarge {
                 size: data.len(),
@@ -132,21 +206,85 @@ impl Channel {
         }
     }
 
-    /// Receives one message, waiting for it.
+    /// Receives one message, waiting for it (on a host's end, until the
+    /// sandbox ends).
     pub fn recv(&self) -> Result<Message, ChannelError> {
-        loop {
-            match self.receive(MsgFlags::empty()) {
-                Err(ChannelError::Io(Errno::EINTR)) => continue,
-                Ok(Some(m)) => return Ok(m),
-                Ok(None) => return Err(ChannelError::WouldBlock),
-                Err(e) => return Err(e),
-            }
-        }
+        self.recv_until(None)
+    }
+
+    /// Receives one message, waiting at most `wait`.
+    pub fn recv_timeout(&self, wait: Duration) -> Result<Message, ChannelError> {
+        self.recv_until(Some(Instant::now() + wait))
     }
 
     /// Receives one message if one is waiting.
     pub fn try_recv(&self) -> Result<Option<Message>, ChannelError> {
-        self.receive(MsgFlags::MSG_DONTWAIT)
+        match self.receive(MsgFlags::MSG_DONTWAIT) {
+            Err(ChannelError::Closed) => Err(self.closed()),
+            r => r,
+        }
+    }
+
+    fn recv_until(&self, deadline: Option<Instant>) -> Result<Message, ChannelError> {
+        loop {
+            // Messages sent before the end are delivered first.
+            match self.receive(MsgFlags::MSG_DONTWAIT) {
+                Ok(Some(m)) => return Ok(m),
+                Ok(None) | Err(ChannelError::Io(Errno::EINTR)) => {}
+                Err(ChannelError::Closed) => return Err(self.closed()),
+                Err(e) => return Err(e),
+            }
+            self.wait_for(PollFlags::POLLIN, deadline)?;
+        }
+    }
+
+    /// Waits until the socket is ready for `events` (or hung up), the
+    /// sandbox ends, or the deadline passes.
+    fn wait_for(&self, events: PollFlags, deadline: Option<Instant>) -> Result<(), ChannelError> {
+        loop {
+            let timeout = match deadline {
+                None => PollTimeout::NONE,
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(ChannelError::TimedOut);
+                    }
+                    crate::sys::poll_timeout(left)
+                }
+            };
+            let mut fds = vec![PollFd::new(self.fd.as_fd(), events)];
+            if let Some(w) = &self.watch {
+                fds.push(PollFd::new(w.ended_fd(), PollFlags::POLLIN));
+            }
+            match poll(&mut fds, timeout) {
+                Ok(0) | Err(Errno::EINTR) => continue,
+                Ok(_) => {}
+                Err(e) => return Err(ChannelError::Io(e)),
+            }
+            if fds[0].any().unwrap_or(false) {
+                return Ok(());
+            }
+            if let Some(w) = &self.watch {
+                return Err(w
+                    .outcome_within(OUTCOME_WAIT)
+                    .map_or(ChannelError::Closed, ChannelError::Ended));
+            }
+        }
+    }
+
+    /// The error for a closed channel: on a host's end, the sandbox's
+    /// outcome when it ended (as it does when its payload dies).
+    fn closed(&self) -> ChannelError {
+        let Some(w) = &self.watch else {
+            return ChannelError::Closed;
+        };
+        let mut fds = [PollFd::new(w.ended_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, crate::sys::poll_timeout(CLOSE_GRACE)) {
+            Ok(n) if n > 0 => w
+                .outcome_within(OUTCOME_WAIT)
+                .map_or(ChannelError::Closed, ChannelError::Ended),
+            _ => ChannelError::Closed,
+        }
     }
 
     fn receive(&self, extra: MsgFlags) -> Result<Option<Message>, ChannelError> {
@@ -233,6 +371,7 @@ pub struct SocketServer {
     limits: ChannelLimits,
     peer_uid: u32,
     pidns: Option<std::path::PathBuf>,
+    watch: Option<Arc<dyn EndWatch>>,
 }
 
 impl SocketServer {
@@ -244,6 +383,7 @@ impl SocketServer {
         limits: ChannelLimits,
         peer_uid: u32,
         init: i32,
+        watch: Option<Arc<dyn EndWatch>>,
     ) -> std::io::Result<SocketServer> {
         use nix::fcntl::{fcntl, FcntlArg, OFlag};
         // A connection that vanishes between poll and accept must not block.
@@ -253,6 +393,7 @@ impl SocketServer {
             limits,
             peer_uid,
             pidns: std::fs::read_link(format!("/proc/{init}/ns/pid")).ok(),
+            watch,
         })
     }
 
@@ -269,7 +410,6 @@ impl SocketServer {
         &self,
         wait: Option<std::time::Duration>,
     ) -> Result<Option<Channel>, ChannelError> {
-        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         let timeout = match wait {
             None => PollTimeout::NONE,
             Some(d) => crate::sys::poll_timeout(d),
@@ -315,7 +455,9 @@ impl SocketServer {
         if self.pidns.is_none() || theirs != self.pidns {
             return reject("not a process of the sandbox");
         }
-        Ok(Some(Channel::from_fd(raw, self.limits)))
+        Ok(Some(
+            Channel::from_fd(raw, self.limits).watching(self.watch.clone()),
+        ))
     }
 }
 

@@ -86,7 +86,7 @@ pub struct RunArgs {
     /// SIGKILL 2 s later; exit status 124.
     #[arg(long = "timeout", value_name = "DURATION")]
     pub timeout: Option<String>,
-    /// Identity inside the sandbox: `root`, or UID[:GID].
+    /// Identity inside the sandbox: `root`, or `UID[:GID]`.
     #[arg(long = "user", value_name = "root|UID[:GID]")]
     pub user: Option<String>,
     /// Pass host descriptor N to the payload (as M). Repeatable; stdio

@@ -144,7 +144,7 @@ pub enum Step {
 /// The command to execute, with every string pre-built.
 #[derive(Debug)]
 pub struct Exec {
-    /// Paths to try in order (argv[0] looked up in the sandbox's PATH).
+    /// Paths to try in order (`argv[0]` looked up in the sandbox's PATH).
     pub candidates: Vec<CString>,
     /// Arguments.
     pub argv: Vec<CString>,

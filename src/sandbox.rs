@@ -17,20 +17,21 @@
 //! ```
 //!
 //! `spawn` is safe to call from several threads at once: after clone the
-//! child only makes system calls. The sandbox dies with the thread that
-//! spawned it (the kernel's parent-death signal follows the creating
-//! thread), so spawn from a thread that outlives the sandbox.
+//! child only makes system calls. The sandbox lives until its [`Child`] is
+//! dropped or the host process exits, whichever thread spawned it.
 
 use crate::channel::{self, Channel, SocketServer};
 use crate::error::Error;
 use crate::plan::{self, Plan};
 use crate::policy::{ChannelLimits, Policy};
-use crate::process::{self, Event, Failure, Outcome, Stage, Supervisor};
+use crate::process::{self, Event, Failure, KillSwitch, Outcome, Stage, Supervisor};
 use crate::profile::{self, Host, Overrides};
 use nix::errno::Errno;
+use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fs::File;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// What a standard stream of the payload is connected to.
@@ -54,10 +55,15 @@ pub struct Sandbox {
     fds: Vec<(RawFd, i32)>,
 }
 
-/// A running (or finished) sandbox.
+/// A running (or finished) sandbox. Its own thread supervises it from
+/// spawn to end, so the sandbox is killed by its filter, stopped at its
+/// time limit and reaped whatever the host is doing; the methods here only
+/// read what that thread learned.
 #[derive(Debug)]
 pub struct Child {
-    sup: Supervisor,
+    shared: Arc<Shared>,
+    supervisor: Option<std::thread::JoinHandle<()>>,
+    pid: libc::pid_t,
     diagnostics: Diagnostics,
     /// Host end of the payload's stdin, when piped.
     pub stdin: Option<File>,
@@ -68,7 +74,104 @@ pub struct Child {
     channel: Option<Channel>,
     socket: Option<std::sync::Arc<SocketServer>>,
     landlock: crate::landlock::Prepared,
+}
+
+/// What the supervisor thread learned, in order.
+#[derive(Debug, Default)]
+struct Progress {
+    events: VecDeque<Event>,
+    outcome: Option<Outcome>,
     applied: bool,
+    /// Supervising failed; the sandbox was killed.
+    failed: Option<std::io::ErrorKind>,
+}
+
+/// Shared by a [`Child`], its supervisor thread and its channels.
+#[derive(Debug)]
+struct Shared {
+    progress: Mutex<Progress>,
+    changed: Condvar,
+    /// Readable while an event is waiting (an eventfd).
+    ready: OwnedFd,
+    switch: KillSwitch,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Progress> {
+        // The thread that holds the lock never panics while holding it;
+        // should one have, the data is still consistent.
+        self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn publish(&self, p: &mut Progress, e: Event) {
+        match e {
+            Event::Applied => p.applied = true,
+            Event::Ended(o) => p.outcome = Some(o),
+        }
+        p.events.push_back(e);
+        let _ = crate::sys::write(self.ready.as_raw_fd(), &1u64.to_ne_bytes());
+        self.changed.notify_all();
+    }
+
+    /// Waits until `done` holds, at most `wait` (forever with None).
+    fn wait_until<'a>(
+        &'a self,
+        wait: Option<Duration>,
+        done: impl Fn(&Progress) -> bool,
+    ) -> std::sync::MutexGuard<'a, Progress> {
+        let guard = self.lock();
+        let not_done = |p: &mut Progress| !done(p) && p.failed.is_none();
+        match wait {
+            None => self
+                .changed
+                .wait_while(guard, not_done)
+                .unwrap_or_else(|e| e.into_inner()),
+            Some(w) => {
+                self.changed
+                    .wait_timeout_while(guard, w, not_done)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
+        }
+    }
+}
+
+impl channel::EndWatch for Shared {
+    fn ended_fd(&self) -> BorrowedFd<'_> {
+        self.switch.pidfd()
+    }
+
+    fn outcome_within(&self, wait: Duration) -> Option<Outcome> {
+        self.wait_until(Some(wait), |p| p.outcome.is_some()).outcome
+    }
+}
+
+/// The supervisor thread: drives the sandbox to its end and publishes
+/// each event.
+fn supervise(mut sup: Supervisor, shared: &Shared) {
+    let mut errors = 0;
+    loop {
+        match sup.poll(None, None) {
+            Ok(Some(e)) => {
+                shared.publish(&mut shared.lock(), e);
+                if matches!(e, Event::Ended(_)) {
+                    return;
+                }
+            }
+            Ok(None) => {}
+            Err(err) => {
+                // A sandbox nobody can watch must not run on: kill it, and
+                // keep trying to reap it.
+                sup.kill();
+                errors += 1;
+                if errors == 100 {
+                    shared.lock().failed = Some(err.kind());
+                    shared.changed.notify_all();
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// How long spawning waits for the sandbox's channel socket.
@@ -267,14 +370,27 @@ impl Sandbox {
         let spawned = process::spawn(&plan)?;
         drop(keep_alive);
         let pid = spawned.pid;
-        let mut sup = Supervisor::new(spawned, plan.wall_time);
+        let mut sup = Supervisor::new(spawned);
+        let io = |what: &'static str| move |err: std::io::Error| Error::Io { what, err };
+        let shared = Arc::new(Shared {
+            progress: Mutex::new(Progress::default()),
+            changed: Condvar::new(),
+            ready: crate::sys::eventfd().map_err(|e| io("cannot create an eventfd")(e.into()))?,
+            switch: sup
+                .kill_switch()
+                .map_err(io("cannot duplicate the sandbox's pidfd"))?,
+        });
+        let watch: Arc<dyn channel::EndWatch> = shared.clone();
         // The sandbox's init binds the channel socket in its view and sends
         // the listener before the payload starts; a setup failure ends the
         // wait early (and the outcome says why).
         let socket = match policy.channel {
             Some(limits) if limits.socket => sup
                 .take_channel_socket(SOCKET_WAIT)
-                .map(|fd| SocketServer::new(fd, limits, policy.identity.host_uid, pid))
+                .map(|fd| {
+                    let w = Some(watch.clone());
+                    SocketServer::new(fd, limits, policy.identity.host_uid, pid, w)
+                })
                 .transpose()
                 .map_err(|err| Error::Io {
                     what: "cannot use the channel socket",
@@ -282,17 +398,34 @@ impl Sandbox {
                 })?,
             _ => None,
         };
+        let thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name(format!("stockade-{pid}"))
+                .spawn(move || supervise(sup, &shared))
+        };
+        let supervisor = match thread {
+            Ok(t) => t,
+            Err(err) => {
+                // `sup` went with the failed spawn: kill through the switch;
+                // the kernel reaps nothing for us, so wait here.
+                shared.switch.kill();
+                let _ = crate::sys::wait_pidfd(shared.switch.pidfd().as_raw_fd(), false);
+                return Err(io("cannot start the supervisor thread")(err));
+            }
+        };
         let [stdin, stdout, stderr] = host_ends;
         Ok(Child {
-            sup,
+            shared,
+            supervisor: Some(supervisor),
+            pid,
             diagnostics: Diagnostics::from(&plan),
             stdin,
             stdout,
             stderr,
-            channel,
+            channel: channel.map(|c| c.watching(Some(watch))),
             socket: socket.map(std::sync::Arc::new),
             landlock: plan.landlock_report.clone(),
-            applied: false,
         })
     }
 }
@@ -300,12 +433,13 @@ impl Sandbox {
 impl Child {
     /// PID of the sandbox's init (PID 1 inside) in the host's PID namespace.
     pub fn pid(&self) -> libc::pid_t {
-        self.sup.pid()
+        self.pid
     }
 
-    /// Kills the whole sandbox.
-    pub fn kill(&mut self) {
-        self.sup.kill();
+    /// Kills the whole sandbox; unless it had already ended, the outcome is
+    /// [`Outcome::Killed`].
+    pub fn kill(&self) {
+        self.shared.switch.kill();
     }
 
     /// The filesystem socket's server, when enabled (`channel: {socket: true}`).
@@ -333,73 +467,82 @@ impl Child {
     /// Sends a signal to the payload (through PID 1, which forwards
     /// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH).
     pub fn signal(&self, sig: i32) {
-        self.sup.signal(sig);
+        self.shared.switch.signal(sig);
     }
 
-    /// The channel, when enabled.
+    /// The channel, when enabled. Once the sandbox has ended, its
+    /// operations fail with [`channel::ChannelError::Ended`].
     pub fn channel(&self) -> Option<&Channel> {
         self.channel.as_ref()
     }
 
     /// Waits for the sandbox to end.
     pub fn wait(&mut self) -> std::io::Result<Outcome> {
-        self.wait_with(None)
-    }
-
-    /// Waits, forwarding the signals that arrive on `signals` (the CLI's
-    /// signalfd) to the payload, and calling back once when every layer is
-    /// applied.
-    pub fn wait_with(
-        &mut self,
-        signals: Option<&nix::sys::signalfd::SignalFd>,
-    ) -> std::io::Result<Outcome> {
-        loop {
-            match self.sup.poll(None, signals)? {
-                Some(Event::Ended(o)) => return Ok(o),
-                Some(Event::Applied) => self.applied = true,
-                None => {}
-            }
+        let p = self.shared.wait_until(None, |p| p.outcome.is_some());
+        match (p.outcome, p.failed) {
+            (Some(o), _) => Ok(o),
+            (None, kind) => Err(supervision_failed(kind)),
         }
     }
 
-    /// The next event, waiting at most `wait` (forever with None).
+    /// The next event (every layer applied; ended), waiting at most `wait`
+    /// (forever with None). Each event is returned once.
     pub fn next_event(&mut self, wait: Option<Duration>) -> std::io::Result<Option<Event>> {
-        let e = self.sup.poll(wait, None)?;
-        if e == Some(Event::Applied) {
-            self.applied = true;
+        let mut p = self.shared.wait_until(wait, |p| !p.events.is_empty());
+        match p.events.pop_front() {
+            Some(e) => {
+                if p.events.is_empty() {
+                    // Nothing waits any more: the eventfd reads as idle.
+                    let mut buf = [0u8; 8];
+                    let _ = crate::sys::read(self.shared.ready.as_raw_fd(), &mut buf);
+                }
+                Ok(Some(e))
+            }
+            None if p.failed.is_some() => Err(supervision_failed(p.failed)),
+            None => Ok(None),
         }
-        Ok(e)
     }
 
-    /// The next event, forwarding signals from `signals` meanwhile.
-    pub fn next_event_with(
+    /// The next event, forwarding the signals that arrive on `signals` (a
+    /// signalfd of the caller's) to the payload meanwhile.
+    pub(crate) fn next_event_with(
         &mut self,
         signals: &nix::sys::signalfd::SignalFd,
     ) -> std::io::Result<Event> {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         loop {
-            if let Some(e) = self.sup.poll(None, Some(signals))? {
-                if e == Event::Applied {
-                    self.applied = true;
-                }
+            if let Some(e) = self.next_event(Some(Duration::ZERO))? {
                 return Ok(e);
+            }
+            let mut fds = [
+                PollFd::new(signals.as_fd(), PollFlags::POLLIN),
+                PollFd::new(self.shared.ready.as_fd(), PollFlags::POLLIN),
+            ];
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+            if fds[0].any().unwrap_or(false) {
+                if let Ok(Some(info)) = signals.read_signal() {
+                    self.signal(info.ssi_signo as i32);
+                }
             }
         }
     }
 
     /// The outcome if the sandbox has ended, without waiting.
     pub fn try_wait(&mut self) -> std::io::Result<Option<Outcome>> {
-        loop {
-            match self.sup.poll(Some(Duration::ZERO), None)? {
-                Some(Event::Ended(o)) => return Ok(Some(o)),
-                Some(Event::Applied) => self.applied = true,
-                None => return Ok(None),
-            }
+        let p = self.shared.lock();
+        match (p.outcome, p.failed) {
+            (Some(o), _) => Ok(Some(o)),
+            (None, None) => Ok(None),
+            (None, kind) => Err(supervision_failed(kind)),
         }
     }
 
     /// The outcome, once known.
     pub fn outcome(&self) -> Option<Outcome> {
-        self.sup.outcome()
+        self.shared.lock().outcome
     }
 
     /// What Landlock enforces in this sandbox (ABI, status, dropped rights).
@@ -409,7 +552,7 @@ impl Child {
 
     /// Whether every layer was applied and the payload exec'd (or tried to).
     pub fn applied(&self) -> bool {
-        self.applied
+        self.shared.lock().applied
     }
 
     /// A one-line description of an outcome, as the CLI prints it.
@@ -418,13 +561,30 @@ impl Child {
     }
 }
 
+/// Readable while an event waits for [`Child::next_event`]: an event loop
+/// can wait on it (and on the channel's descriptor) instead of a thread.
+impl AsFd for Child {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.shared.ready.as_fd()
+    }
+}
+
+fn supervision_failed(kind: Option<std::io::ErrorKind>) -> std::io::Error {
+    std::io::Error::new(
+        kind.unwrap_or(std::io::ErrorKind::Other),
+        "stockade could not supervise the sandbox; it was killed",
+    )
+}
+
 impl Drop for Child {
     /// A sandbox never outlives its handle: an unfinished one is killed
-    /// and reaped, so no process or zombie is left behind.
+    /// and reaped, so no process, zombie or thread is left behind.
     fn drop(&mut self) {
-        if self.sup.outcome().is_none() {
-            self.sup.kill();
-            let _ = self.wait();
+        if self.outcome().is_none() {
+            self.kill();
+        }
+        if let Some(t) = self.supervisor.take() {
+            let _ = t.join();
         }
     }
 }
@@ -476,6 +636,7 @@ impl Diagnostics {
                 "payload killed by seccomp: {}",
                 describe_syscall(nr, arch)
             )),
+            Outcome::Killed => Some("the sandbox was killed by its host".to_string()),
             Outcome::Exited(_) | Outcome::Signaled(_) => None,
         }
     }

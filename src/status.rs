@@ -107,6 +107,7 @@ pub fn outcome_json(o: Outcome, message: Option<&str>) -> Value {
         Outcome::Exited(c) => json!({"outcome": "exited", "code": c}),
         Outcome::Signaled(s) => json!({"outcome": "signaled", "signal": s}),
         Outcome::TimedOut => json!({"outcome": "timeout"}),
+        Outcome::Killed => json!({"outcome": "killed"}),
         Outcome::SeccompViolation { nr, arch } => {
             let name = crate::seccomp::Arch::native()
                 .syscall_name(i64::from(nr))

@@ -658,10 +658,14 @@ pub fn sigmask(how: c_int, set: &SigSet) -> SysResult<()> {
     }
 }
 
-/// sigwaitinfo(2): the next pending signal of `set`.
-pub fn sigwait(set: &SigSet) -> SysResult<c_int> {
-    // SAFETY: set is initialized; a null info pointer is allowed.
-    check_int(unsafe { libc::sigwaitinfo(&set.0, std::ptr::null_mut()) })
+/// sigwaitinfo(2): the next pending signal of `set` and its `si_code`
+/// (which says who sent it).
+pub fn sigwait(set: &SigSet) -> SysResult<(c_int, c_int)> {
+    // SAFETY: siginfo_t is plain data; zeroed is valid.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: set is initialized; info is a valid siginfo_t to fill.
+    let sig = check_int(unsafe { libc::sigwaitinfo(&set.0, &mut info) })?;
+    Ok((sig, info.si_code))
 }
 
 /// Resets `sig` to its default disposition.
@@ -778,9 +782,54 @@ pub fn peer_closed(fd: RawFd) -> bool {
         events: libc::POLLIN,
         revents: 0,
     };
-    // SAFETY: p is one valid pollfd; a zero timeout never blocks.
-    let rc = unsafe { libc::poll(&mut p, 1, 0) };
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: p is one valid pollfd; a zero timeout never blocks; a null
+    // mask keeps the current one. ppoll, not poll: it is the one call both
+    // architectures have, and the one PID 1's filter allows.
+    let rc = unsafe { libc::ppoll(&mut p, 1, &zero, std::ptr::null()) };
     rc == 1 && p.revents & (libc::POLLHUP | libc::POLLRDHUP | libc::POLLERR) != 0
+}
+
+/// Asks for SIGIO to the calling process when `fd` becomes readable or its
+/// peer hangs up (`F_SETOWN`, `O_ASYNC`). The kernel records the caller's
+/// credentials, so call it with the identity that will receive the signal.
+pub fn signal_on_io(fd: RawFd) -> SysResult<()> {
+    // SAFETY: getpid takes no arguments; the raw call bypasses any cache.
+    let me = unsafe { libc::syscall(libc::SYS_getpid) } as c_int;
+    // SAFETY: fcntl with integer arguments on a descriptor we own.
+    check_int(unsafe { libc::fcntl(fd, libc::F_SETOWN, me) })?;
+    // SAFETY: as above.
+    let flags = check_int(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    // SAFETY: as above.
+    check_int(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_ASYNC) }).map(drop)
+}
+
+/// Arms the calling process's real-time timer: SIGALRM after `after`.
+pub fn alarm_after(after: std::time::Duration) -> SysResult<()> {
+    let t = libc::itimerval {
+        it_interval: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        it_value: libc::timeval {
+            tv_sec: after.as_secs() as libc::time_t,
+            // At least 1 µs: a zero value would disarm the timer.
+            tv_usec: (after.subsec_micros().max(u32::from(after.is_zero()))) as libc::suseconds_t,
+        },
+    };
+    // SAFETY: t is a valid itimerval; a null old value is allowed.
+    check_int(unsafe { libc::setitimer(libc::ITIMER_REAL, &t, std::ptr::null_mut()) }).map(drop)
+}
+
+/// A non-blocking, close-on-exec eventfd (the launcher's "something
+/// happened" flag for event loops).
+pub fn eventfd() -> SysResult<std::os::fd::OwnedFd> {
+    // SAFETY: integer arguments; the result is a new descriptor we own.
+    let fd = check_int(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })?;
+    Ok(owned(fd))
 }
 
 /// setsid(2).

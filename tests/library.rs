@@ -184,7 +184,8 @@ fn a_payload_that_never_reads_cannot_block_the_host() {
     };
     assert_eq!(err, ChannelError::WouldBlock);
     child.kill();
-    assert_eq!(child.wait().unwrap(), Outcome::Signaled(libc::SIGKILL));
+    // The host's own kill, told apart from a signal from elsewhere.
+    assert_eq!(child.wait().unwrap(), Outcome::Killed);
 }
 
 fn open_fds() -> usize {

@@ -7,7 +7,7 @@
 //! allocation, no locks, no formatting, no panics.
 
 use super::report::{Failure, Record, Stage};
-use super::{init, warden, FORWARDED_SIGNALS};
+use super::{init, warden, INIT_SIGNALS};
 use crate::plan::{Dest, Leaf, Plan, Step};
 use crate::sys::{self, SigSet, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID};
 use crate::sys::{MOUNT_ATTR_RDONLY, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE};
@@ -147,21 +147,18 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock_in: RawFd, parent_sock: RawFd) -
         payload_main(plan, sock, ruleset, old_umask)
     }
     let listener = (slot >= 0 && sys::fd_is_open(slot)).then_some(slot);
-    init::run(payload, sock, listener, plan.last_cap, &plan.init_filter)
+    init::run(payload, sock, listener, plan)
 }
 
 /// Steps 1–10: everything PID 1 does before it forks the payload. Returns
 /// the launcher's umask, which the payload gets back.
 fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
-    // Forwarded signals and SIGCHLD stay blocked in PID 1, which takes them
-    // with sigwaitinfo; the payload unblocks them before exec.
-    let mut blocked = [0; FORWARDED_SIGNALS.len() + 1];
-    blocked[..FORWARDED_SIGNALS.len()].copy_from_slice(&FORWARDED_SIGNALS);
-    blocked[FORWARDED_SIGNALS.len()] = libc::SIGCHLD;
+    // PID 1 takes its signals with sigwaitinfo; the payload unblocks them
+    // before exec.
     at(
         Stage::AwaitIdMaps,
         0,
-        sys::sigmask(libc::SIG_BLOCK, &SigSet::of(&blocked)),
+        sys::sigmask(libc::SIG_BLOCK, &SigSet::of(&INIT_SIGNALS)),
     )?;
     // Wait for the id maps. A launcher that dies meanwhile closes its end
     // of the socket (the child closed its copy first), which reads as EOF.
@@ -251,15 +248,14 @@ fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
     }
     at(Stage::SwitchIds, 0, sys::setresgid(plan.gid))?;
     at(Stage::SwitchIds, 0, sys::setresuid(plan.uid))?;
-    // The sandbox must not outlive the launcher. The kernel clears the
-    // parent-death signal on every credential change, so it is set only
-    // now; a launcher that died before this point has closed its socket
-    // end, which the hang-up check sees.
-    at(
-        Stage::SwitchIds,
-        0,
-        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as c_ulong, 0),
-    )?;
+    // The sandbox must not outlive the launcher's process. Not the
+    // parent-death signal: it follows the thread that cloned us, and a
+    // library host's worker thread may end long before the host does. The
+    // launcher's end of the setup socket closes when its process is gone
+    // (or its `Child` dropped); PID 1 asks for SIGIO then. Armed with the
+    // final identity, which the kernel checks when it sends the signal; a
+    // launcher that died before this point is seen by the hang-up check.
+    at(Stage::SwitchIds, 0, sys::signal_on_io(sock))?;
     if sys::peer_closed(sock) {
         sys::exit(SETUP_FAILED);
     }

@@ -1,13 +1,17 @@
 //! PID 1 of the sandbox's PID namespace: reaps every zombie, forwards the
-//! launcher's signals to the payload's process group, and when the payload
-//! exits kills whatever is left and reports the payload's status.
+//! launcher's signals to the payload's process group, enforces the
+//! wall-time limit, ends the sandbox when the launcher's process is gone,
+//! and when the payload exits kills whatever is left and reports the
+//! payload's status.
 //!
 //! Runs after clone (see `child`): raw syscalls only.
 
 use super::child::{drop_privileges, send};
 use super::report::Record;
+use super::supervise::KILL_GRACE;
 use super::warden;
-use super::FORWARDED_SIGNALS;
+use super::INIT_SIGNALS;
+use crate::plan::Plan;
 use crate::sys::{self, SigSet};
 use libc::{c_int, c_uint, pid_t};
 use nix::errno::Errno;
@@ -15,14 +19,8 @@ use std::os::fd::RawFd;
 
 /// The init loop. Never returns. `listener` is the payload's seccomp
 /// notification fd, which the warden (started before the payload) reads;
-/// `filter` is init's own program.
-pub fn run(
-    payload: pid_t,
-    sock: RawFd,
-    listener: Option<RawFd>,
-    last_cap: u32,
-    filter: &[seccompiler::sock_filter],
-) -> ! {
+/// the plan gives init's own filter and the wall-time limit.
+pub fn run(payload: pid_t, sock: RawFd, listener: Option<RawFd>, plan: &Plan) -> ! {
     // Keep only the setup socket and the listener: stdio and everything
     // else belong to the payload, and an init holding a pipe open would
     // delay the reader's EOF.
@@ -43,7 +41,7 @@ pub fn run(
     let _ = sys::prctl(libc::PR_SET_DUMPABLE, 0, 0);
     // PID 1 needs no privilege to reap and forward; shed it like the payload
     // (before the warden starts: capabilities are per thread).
-    let _ = drop_privileges(last_cap);
+    let _ = drop_privileges(plan.last_cap);
     let _ = sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0);
     let fail = |stage: super::Stage, errno: Errno| -> ! {
         let _ = sys::kill(-1, libc::SIGKILL);
@@ -63,35 +61,67 @@ pub fn run(
     // Like bubblewrap's and nsjail's init: only what the loop below (and
     // the warden, which gets the same filter) needs. Fail closed: an init
     // that cannot filter itself ends the sandbox.
-    if let Err(errno) = sys::seccomp_install(filter, false, true) {
+    // The limit is PID 1's to enforce, so it holds whatever the launcher
+    // is doing (a library host blocked on the channel included).
+    if let Some(limit) = plan.wall_time {
+        if let Err(errno) = sys::alarm_after(limit) {
+            fail(super::Stage::InitFilter, errno);
+        }
+    }
+    if let Err(errno) = sys::seccomp_install(&plan.init_filter, false, true) {
         fail(super::Stage::InitFilter, errno);
     }
 
-    let mut set = [0; FORWARDED_SIGNALS.len() + 1];
-    set[..FORWARDED_SIGNALS.len()].copy_from_slice(&FORWARDED_SIGNALS);
-    set[FORWARDED_SIGNALS.len()] = libc::SIGCHLD;
-    let set = SigSet::of(&set);
+    let set = SigSet::of(&INIT_SIGNALS);
+    let mut timed_out = false;
     loop {
-        let sig = match sys::sigwait(&set) {
+        let (sig, code) = match sys::sigwait(&set) {
             Ok(s) => s,
             Err(_) => continue,
         };
-        if sig != libc::SIGCHLD {
-            // The payload leads its own process group (setsid): signal the
-            // group, as a terminal would, so its children hear it too.
-            if sys::kill(-payload, sig).is_err() {
-                let _ = sys::kill(payload, sig);
+        match sig {
+            libc::SIGCHLD => {
+                if let Some(status) = reap(payload) {
+                    // The payload is done: nothing else in the namespace may
+                    // live on (double-forked daemons included).
+                    let _ = sys::kill(-1, libc::SIGKILL);
+                    while !matches!(sys::waitpid(-1, 0), Err(Errno::ECHILD)) {}
+                    send(sock, Record::Status(status));
+                    sys::exit(0);
+                }
             }
-            continue;
+            // The launcher's process is gone (or dropped its handle): no one
+            // is left to report to or to stop the sandbox.
+            libc::SIGIO => {
+                if sys::peer_closed(sock) {
+                    let _ = sys::kill(-1, libc::SIGKILL);
+                    sys::exit(0);
+                }
+            }
+            // Only the kernel's timer counts (a payload can queue SIGALRM
+            // too, but never with SI_KERNEL): SIGTERM first, SIGKILL after
+            // the grace period.
+            libc::SIGALRM if code == libc::SI_KERNEL => {
+                if timed_out {
+                    let _ = sys::kill(-1, libc::SIGKILL);
+                } else {
+                    timed_out = true;
+                    send(sock, Record::TimedOut);
+                    forward(payload, libc::SIGTERM);
+                    let _ = sys::alarm_after(KILL_GRACE);
+                }
+            }
+            libc::SIGALRM => {}
+            _ => forward(payload, sig),
         }
-        if let Some(status) = reap(payload) {
-            // The payload is done: nothing else in the namespace may live on
-            // (double-forked daemons included).
-            let _ = sys::kill(-1, libc::SIGKILL);
-            while !matches!(sys::waitpid(-1, 0), Err(Errno::ECHILD)) {}
-            send(sock, Record::Status(status));
-            sys::exit(0);
-        }
+    }
+}
+
+/// Sends `sig` to the payload's process group, as a terminal would, so its
+/// children hear it too (the payload leads its group: setsid).
+fn forward(payload: pid_t, sig: c_int) {
+    if sys::kill(-payload, sig).is_err() {
+        let _ = sys::kill(payload, sig);
     }
 }
 

@@ -12,7 +12,7 @@ pub mod warden;
 
 pub use report::{Failure, Stage};
 pub use spawn::{spawn, SpawnError, Spawned};
-pub use supervise::{supervise, Event, Outcome, Supervisor};
+pub use supervise::{supervise, Event, KillSwitch, Outcome, Supervisor};
 
 /// Signals the launcher forwards to the payload (through PID 1).
 pub const FORWARDED_SIGNALS: [libc::c_int; 7] = [
@@ -23,4 +23,21 @@ pub const FORWARDED_SIGNALS: [libc::c_int; 7] = [
     libc::SIGUSR1,
     libc::SIGUSR2,
     libc::SIGWINCH,
+];
+
+/// Every signal PID 1 takes with sigwaitinfo (blocked from its start; the
+/// payload unblocks them before exec): the forwarded ones, SIGCHLD, SIGIO
+/// (the launcher's end of the setup socket closed) and SIGALRM (the
+/// wall-time limit).
+pub const INIT_SIGNALS: [libc::c_int; 10] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGWINCH,
+    libc::SIGCHLD,
+    libc::SIGIO,
+    libc::SIGALRM,
 ];

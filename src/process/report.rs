@@ -163,6 +163,8 @@ pub enum Record {
     ChannelSocket,
     /// Every layer is applied; the payload is about to exec.
     Applied,
+    /// The wall-time limit was reached; PID 1 is stopping the payload.
+    TimedOut,
 }
 
 /// Size of an encoded record.
@@ -172,6 +174,7 @@ const KIND_STATUS: u32 = 2;
 const KIND_VIOLATION: u32 = 3;
 const KIND_APPLIED: u32 = 4;
 const KIND_CHANNEL_SOCKET: u32 = 5;
+const KIND_TIMED_OUT: u32 = 6;
 
 impl Record {
     /// Encodes without allocating.
@@ -182,6 +185,7 @@ impl Record {
             Record::Violation { nr, arch } => (KIND_VIOLATION, arch, 0, nr),
             Record::Applied => (KIND_APPLIED, 0, 0, 0),
             Record::ChannelSocket => (KIND_CHANNEL_SOCKET, 0, 0, 0),
+            Record::TimedOut => (KIND_TIMED_OUT, 0, 0, 0),
         };
         let mut out = [0u8; RECORD_LEN];
         out[0..4].copy_from_slice(&kind.to_ne_bytes());
@@ -210,6 +214,7 @@ impl Record {
             }),
             KIND_APPLIED => Some(Record::Applied),
             KIND_CHANNEL_SOCKET => Some(Record::ChannelSocket),
+            KIND_TIMED_OUT => Some(Record::TimedOut),
             _ => None,
         }
     }
@@ -234,6 +239,9 @@ mod tests {
             arch: 0xc000_003e,
         };
         assert_eq!(Record::decode(&v.encode()), Some(v));
+        for r in [Record::Applied, Record::ChannelSocket, Record::TimedOut] {
+            assert_eq!(Record::decode(&r.encode()), Some(r));
+        }
         assert_eq!(Record::decode(&[0u8; 16]), None);
         assert_eq!(Record::decode(&[1u8; 3]), None);
         let mut bad = f.encode();

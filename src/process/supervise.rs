@@ -1,6 +1,7 @@
-//! The launcher's wait loop: relays signals to the sandbox, enforces the
-//! wall-time limit, collects the setup and status records, answers seccomp
-//! kill notifications, reaps the init.
+//! The launcher's wait loop: relays signals to the sandbox, collects the
+//! setup, violation, time-limit and status records, reaps the init. What
+//! must happen whatever the launcher does (the seccomp kill, the time
+//! limit) happens inside the sandbox, in PID 1.
 
 use super::report::{Failure, Record, RECORD_LEN};
 use super::Spawned;
@@ -10,14 +11,17 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signalfd::SignalFd;
 use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 use std::io::IoSliceMut;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The syscall number recorded for a violation whose notification a
 /// signal withdrew before the launcher could read it.
 pub const WITHDRAWN: i32 = -1;
 
-/// How long the payload has between SIGTERM and SIGKILL at the time limit.
+/// How long the payload has between SIGTERM and SIGKILL at the time limit
+/// (PID 1 keeps it).
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
 
 /// How a sandbox run ended.
@@ -39,6 +43,8 @@ pub enum Outcome {
         /// `AUDIT_ARCH_*` of the call.
         arch: u32,
     },
+    /// The host ended the sandbox (`Child::kill`, or dropping its `Child`).
+    Killed,
     /// The sandbox's init ended without reporting (raw wait status).
     Vanished(i32),
 }
@@ -49,6 +55,7 @@ impl Outcome {
         match *self {
             Outcome::Exited(c) => c,
             Outcome::Signaled(s) => 128 + s,
+            Outcome::Killed => 128 + libc::SIGKILL,
             Outcome::TimedOut => 124,
             // As if the kernel had killed it with SIGSYS.
             Outcome::SeccompViolation { .. } => 128 + libc::SIGSYS,
@@ -81,6 +88,7 @@ struct State {
     failure: Option<Failure>,
     status: Option<i32>,
     violation: Option<(i32, u32)>,
+    timed_out: bool,
     channel_socket: Option<OwnedFd>,
     sock_open: bool,
 }
@@ -99,27 +107,51 @@ pub enum Event {
 #[derive(Debug)]
 pub struct Supervisor {
     s: Spawned,
-    deadline: Option<Instant>,
-    kill_at: Option<Instant>,
     st: State,
     applied_reported: bool,
-    killed: bool,
+    killed: Arc<AtomicBool>,
     outcome: Option<Outcome>,
 }
 
+/// Kills or signals a sandbox from any thread, while its [`Supervisor`]
+/// waits elsewhere. Holds its own reference to the init's pidfd, so it
+/// never reaches a recycled pid.
+#[derive(Debug)]
+pub struct KillSwitch {
+    pidfd: OwnedFd,
+    killed: Arc<AtomicBool>,
+}
+
+impl KillSwitch {
+    /// Kills the whole sandbox; unless it had already ended, the outcome
+    /// is [`Outcome::Killed`].
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        let _ = sys::pidfd_kill(self.pidfd.as_raw_fd(), libc::SIGKILL);
+    }
+
+    /// Sends `sig` to the sandbox's init, which forwards it to the payload.
+    pub fn signal(&self, sig: i32) {
+        let _ = sys::pidfd_kill(self.pidfd.as_raw_fd(), sig);
+    }
+
+    /// The init's pidfd: readable once the sandbox is over.
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.pidfd.as_fd()
+    }
+}
+
 impl Supervisor {
-    /// Starts supervising; the wall-time limit counts from now.
-    pub fn new(s: Spawned, wall_time: Option<Duration>) -> Supervisor {
+    /// Starts supervising.
+    pub fn new(s: Spawned) -> Supervisor {
         Supervisor {
             s,
-            deadline: wall_time.map(|d| Instant::now() + d),
-            kill_at: None,
             st: State {
                 sock_open: true,
                 ..State::default()
             },
             applied_reported: false,
-            killed: false,
+            killed: Arc::new(AtomicBool::new(false)),
             outcome: None,
         }
     }
@@ -129,11 +161,23 @@ impl Supervisor {
         self.s.pid
     }
 
-    /// Kills the whole sandbox now; the outcome is then "killed by
-    /// SIGKILL" unless the payload had already ended.
+    /// Kills the whole sandbox now; the outcome is then
+    /// [`Outcome::Killed`] unless the payload had already ended.
     pub fn kill(&mut self) {
-        self.killed = true;
+        self.killed.store(true, Ordering::SeqCst);
         let _ = sys::pidfd_kill(self.s.pidfd.as_raw_fd(), libc::SIGKILL);
+    }
+
+    fn killed(&self) -> bool {
+        self.killed.load(Ordering::SeqCst)
+    }
+
+    /// A handle that kills or signals this sandbox from another thread.
+    pub fn kill_switch(&self) -> std::io::Result<KillSwitch> {
+        Ok(KillSwitch {
+            pidfd: self.s.pidfd.try_clone()?,
+            killed: Arc::clone(&self.killed),
+        })
     }
 
     /// Sends `sig` to the sandbox's init, which forwards it to the payload.
@@ -179,33 +223,16 @@ impl Supervisor {
             return Ok(Some(Event::Ended(o)));
         }
         let give_up = wait.map(|w| Instant::now() + w);
-        let pidfd = self.s.pidfd.as_raw_fd();
         loop {
             if self.st.applied && !self.applied_reported {
                 self.applied_reported = true;
                 return Ok(Some(Event::Applied));
             }
             let now = Instant::now();
-            let wake = [self.kill_at.or(self.deadline), give_up]
-                .into_iter()
-                .flatten()
-                .min();
-            if let Some(t) = self.kill_at.or(self.deadline) {
-                if t <= now {
-                    if self.kill_at.is_none() {
-                        let _ = sys::pidfd_kill(pidfd, libc::SIGTERM);
-                        self.kill_at = Some(now + KILL_GRACE);
-                    } else {
-                        let _ = sys::pidfd_kill(pidfd, libc::SIGKILL);
-                        self.kill_at = Some(now + Duration::from_secs(3600));
-                    }
-                    continue;
-                }
-            }
             if give_up.is_some_and(|g| g <= now) {
                 return Ok(None);
             }
-            let timeout = match wake {
+            let timeout = match give_up {
                 Some(t) => sys::poll_timeout(t - now),
                 None => PollTimeout::NONE,
             };
@@ -219,14 +246,14 @@ impl Supervisor {
                 let st = &self.st;
                 // A notification withdrawn while stockade itself was ending
                 // the sandbox is the kill's doing, not the payload's.
-                let ending = self.killed || self.kill_at.is_some();
+                let ending = self.killed() || st.timed_out;
                 let violation = st.violation.filter(|v| !(ending && v.0 == WITHDRAWN));
                 let o = match (st.failure, violation, st.status) {
                     (Some(f), _, _) => Outcome::SetupFailed(f),
                     (None, Some((nr, arch)), _) => Outcome::SeccompViolation { nr, arch },
-                    _ if self.kill_at.is_some() => Outcome::TimedOut,
+                    _ if st.timed_out => Outcome::TimedOut,
                     (None, None, Some(status)) => from_wait_status(status),
-                    (None, None, None) if self.killed => Outcome::Signaled(libc::SIGKILL),
+                    (None, None, None) if self.killed() => Outcome::Killed,
                     (None, None, None) => Outcome::Vanished(status),
                 };
                 self.outcome = Some(o);
@@ -282,12 +309,8 @@ impl Supervisor {
 
 /// Waits for the sandbox to end. `signals` (when given) delivers the
 /// launcher's own signals, which are forwarded to the payload.
-pub fn supervise(
-    s: Spawned,
-    wall_time: Option<Duration>,
-    signals: Option<&SignalFd>,
-) -> std::io::Result<Outcome> {
-    let mut sup = Supervisor::new(s, wall_time);
+pub fn supervise(s: Spawned, signals: Option<&SignalFd>) -> std::io::Result<Outcome> {
+    let mut sup = Supervisor::new(s);
     loop {
         if let Some(Event::Ended(o)) = sup.poll(None, signals)? {
             return Ok(o);
@@ -341,6 +364,7 @@ fn read_record(sock: RawFd, st: &mut State) -> Read {
         }
         Some(Record::Status(status)) => st.status = Some(status),
         Some(Record::Applied) => st.applied = true,
+        Some(Record::TimedOut) => st.timed_out = true,
         Some(Record::Violation { nr, arch }) => {
             st.violation.get_or_insert((nr, arch));
         }

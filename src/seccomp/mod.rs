@@ -620,7 +620,8 @@ pub fn restrict_suid_sgid(loc: &Loc) -> Vec<(Entry, u32)> {
 }
 
 /// The syscalls the sandbox's init makes once it reaps and forwards:
-/// sigwaitinfo, kill, waitpid, one write of its status record, _exit.
+/// sigwaitinfo, kill, waitpid, one write of its status record, _exit; the
+/// hang-up check of the launcher's socket and the limit's second timer.
 const INIT_SYSCALLS: &[&str] = &[
     "rt_sigtimedwait",
     "kill",
@@ -630,8 +631,10 @@ const INIT_SYSCALLS: &[&str] = &[
     "exit",
     "rt_sigreturn",
     "restart_syscall",
-    // The warden thread: a zero-timeout hang-up check of the listener.
+    // The warden's and PID 1's zero-timeout hang-up checks.
     "ppoll",
+    // The wall-time limit's grace period.
+    "setitimer",
 ];
 
 /// The warden's one ioctl (`SECCOMP_IOCTL_NOTIF_RECV`).

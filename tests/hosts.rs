@@ -1,0 +1,241 @@
+//! What a plugin host relies on whatever it is doing: a plugin killed by
+//! its filter, out of time or gone ends every pending channel operation at
+//! once with the outcome; supervision needs no call from the host; a
+//! sandbox outlives the thread that spawned it.
+
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+use stockade::channel::ChannelError;
+use stockade::process::Outcome;
+use stockade::sandbox::{Sandbox, Stdio};
+
+#[test]
+fn every_test_here_also_holds_rootless() {
+    if !is_root() || std::env::var("STOCKADE_HOSTS_INNER").is_ok() || !works() {
+        return;
+    }
+    // The same test binary as uid 65534.
+    let copy = scratch_root().join("hosts-test");
+    std::fs::copy(std::env::current_exe().unwrap(), &copy).unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&copy)
+        .args(["--skip", "every_test_here_also_holds_rootless"])
+        .env("STOCKADE_HOSTS_INNER", "1")
+        .env("STOCKADE_TEST_ROOTLESS_RUN", "1")
+        .current_dir(scratch_root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rootless run failed:\n{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("5 passed"), "{}", stdout(&out));
+}
+
+fn works() -> bool {
+    modes().into_iter().all(sandboxes_work)
+}
+
+fn python() -> bool {
+    let ok = std::path::Path::new("/usr/bin/python3").exists();
+    if !ok {
+        skip("python3 missing: the plugins are python scripts");
+    }
+    ok
+}
+
+/// A `strict` plugin that may use the channel, running `script` in python.
+fn plugin(script: &str) -> Sandbox {
+    Sandbox::from_yaml(
+        "version: 1\nextends: strict\nseccomp:\n  allow: [connect, sendmsg, recvmsg, sendto, recvfrom, getsockopt, getsockname, getpeername]\n",
+    )
+    .unwrap()
+        .args(["python3", "-c", script])
+        .channel(None)
+}
+
+/// Reads one request from the channel (fd in STOCKADE_CHANNEL_FD), then
+/// runs `then`.
+fn after_request(then: &str) -> String {
+    format!(
+        "import os, socket\n\
+         s = socket.socket(fileno=int(os.environ['STOCKADE_CHANNEL_FD']))\n\
+         s.recv(100)\n\
+         {then}\n"
+    )
+}
+
+/// Runs `f` on a thread and fails if it has not returned within `limit`.
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("still blocked after {limit:?}"))
+}
+
+#[test]
+fn a_plugin_killed_mid_request_ends_the_hosts_recv_with_the_violation() {
+    if !works() || !python() {
+        return;
+    }
+    // The plugin takes the request, then makes a call `strict` kills
+    // (listen, through ctypes) instead of replying.
+    let script = after_request("import ctypes; ctypes.CDLL(None).syscall(50, 0, 1)");
+    let child = plugin(&script).spawn().unwrap();
+    let (child, err, waited) = within(Duration::from_secs(90), move || {
+        let chan = child.channel().unwrap();
+        chan.send(b"request", &[]).unwrap();
+        let t = Instant::now();
+        let e = chan.recv().unwrap_err();
+        (child, e, t.elapsed())
+    });
+    let ChannelError::Ended(Outcome::SeccompViolation { nr, .. }) = err else {
+        panic!("recv ended with {err:?}, not the violation");
+    };
+    assert_eq!(nr, libc::SYS_listen as i32);
+    assert!(waited < Duration::from_secs(60), "recv took {waited:?}");
+    let mut child = child;
+    assert!(matches!(
+        child.wait().unwrap(),
+        Outcome::SeccompViolation { .. }
+    ));
+    // Every later operation says the same, at once.
+    let chan = child.channel().unwrap();
+    assert!(matches!(
+        chan.send(b"more", &[]),
+        Err(ChannelError::Ended(Outcome::SeccompViolation { .. }))
+    ));
+    assert!(matches!(
+        chan.try_recv(),
+        Err(ChannelError::Ended(Outcome::SeccompViolation { .. }))
+    ));
+}
+
+#[test]
+fn the_time_limit_holds_while_the_host_waits_on_the_channel() {
+    if !works() || !python() {
+        return;
+    }
+    // The plugin spins forever; nothing but the channel is touched by the
+    // host, and PID 1 enforces the limit (SIGTERM, then SIGKILL: the
+    // plugin ignores SIGTERM).
+    let script = after_request(
+        "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: pass",
+    );
+    let mut sandbox = plugin(&script);
+    sandbox.policy_mut().wall_time = Some(Duration::from_secs(1));
+    let child = sandbox.spawn().unwrap();
+    let (err, waited) = within(Duration::from_secs(90), move || {
+        let chan = child.channel().unwrap();
+        chan.send(b"request", &[]).unwrap();
+        let t = Instant::now();
+        let e = chan.recv().unwrap_err();
+        (e, t.elapsed())
+    });
+    assert_eq!(err, ChannelError::Ended(Outcome::TimedOut));
+    // One second, then the two-second grace before SIGKILL.
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(60),
+        "recv returned after {waited:?}"
+    );
+}
+
+#[test]
+fn a_plugin_that_exits_ends_a_pending_send() {
+    if !works() || !python() {
+        return;
+    }
+    // The plugin never reads; the host fills its buffer, then waits for
+    // room that never comes: the plugin's exit ends the wait.
+    let script = "import time; time.sleep(1)";
+    let child = plugin(script).spawn().unwrap();
+    let (err, filled) = within(Duration::from_secs(90), move || {
+        let chan = child.channel().unwrap();
+        let mut filled = 0;
+        while chan.send(&[0u8; 60000], &[]).is_ok() {
+            filled += 1;
+        }
+        let e = chan
+            .send_timeout(&[0u8; 60000], &[], Duration::from_secs(60))
+            .unwrap_err();
+        (e, filled)
+    });
+    assert!(filled > 0);
+    assert_eq!(err, ChannelError::Ended(Outcome::Exited(0)));
+}
+
+#[test]
+fn timeouts_on_the_channel_leave_the_sandbox_running() {
+    if !works() || !python() {
+        return;
+    }
+    let script = after_request("import time; time.sleep(30)");
+    let mut child = plugin(&script).spawn().unwrap();
+    let chan = child.channel().unwrap();
+    let t = Instant::now();
+    assert_eq!(
+        chan.recv_timeout(Duration::from_millis(300)).unwrap_err(),
+        ChannelError::TimedOut
+    );
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300) && waited < Duration::from_secs(30),
+        "{waited:?}"
+    );
+    assert_eq!(child.try_wait().unwrap(), None);
+    child.kill();
+    assert_eq!(child.wait().unwrap(), Outcome::Killed);
+    assert_eq!(
+        child.channel().unwrap().recv().unwrap_err(),
+        ChannelError::Ended(Outcome::Killed)
+    );
+}
+
+#[test]
+fn a_sandbox_outlives_the_thread_that_spawned_it() {
+    if !works() {
+        return;
+    }
+    // Control: the kernel's parent-death signal follows the thread that
+    // created the child, so a child that asks for it dies when a thread
+    // pool retires that thread.
+    let mut control = std::thread::spawn(|| {
+        let c = std::process::Command::new("setpriv")
+            .args(["--pdeathsig", "KILL", "sleep", "30"])
+            .spawn()
+            .unwrap();
+        // Long enough for setpriv to ask while this thread still lives.
+        std::thread::sleep(Duration::from_secs(2));
+        c
+    })
+    .join()
+    .unwrap();
+    let status = within(Duration::from_secs(20), move || control.wait().unwrap());
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(libc::SIGKILL),
+        "the control should die with its thread"
+    );
+    // A sandbox spawned from a thread that ends at once lives on until it
+    // is done.
+    let mut child = std::thread::spawn(|| {
+        Sandbox::from_profile("strict")
+            .unwrap()
+            .args(["sh", "-c", "sleep 1; echo alive"])
+            .stdout(Stdio::Piped)
+            .spawn()
+            .unwrap()
+    })
+    .join()
+    .unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    assert_eq!(out, "alive\n");
+    assert_eq!(child.wait().unwrap(), Outcome::Exited(0));
+}
