@@ -1,10 +1,10 @@
 //! The top level of the CLI: load → resolve → plan → spawn → supervise,
 //! and turning the outcome into messages and an exit code.
 
-use crate::cli::{absolute, CheckArgs, Cli, Command, ExplainArgs, NetMode, RunArgs};
+use crate::cli::{CheckArgs, Cli, Command, ExplainArgs, NetMode, RunArgs};
 use crate::error::Error;
 use crate::process::{self, Event};
-use crate::profile::model::{At, EnvSection, FsEntry, Limits, UserIds, UserSpec};
+use crate::profile::model::{UserIds, UserSpec};
 use crate::profile::{self, Host, Overrides};
 use crate::sandbox::Sandbox;
 use crate::sys;
@@ -185,8 +185,7 @@ fn describe_conds(conds: &[crate::seccomp::Cond]) -> String {
 
 /// Command-line flags as a profile layer on top of the chosen profile.
 fn overrides(args: &RunArgs, host: &Host) -> Result<Overrides, Error> {
-    let mut fs = Vec::new();
-    let mut grants = Vec::new();
+    let mut ov = Overrides::default();
     for (spec, writable) in args
         .ro
         .iter()
@@ -194,78 +193,53 @@ fn overrides(args: &RunArgs, host: &Host) -> Result<Overrides, Error> {
         .chain(args.rw.iter().map(|s| (s, true)))
     {
         let (src, dest) = match spec.split_once(':') {
-            Some((s, d)) => (s, Some(d.to_string())),
+            Some((s, d)) => (s, Some(d)),
             None => (spec.as_str(), None),
         };
-        let bind = absolute(src, &host.cwd).to_string_lossy().into_owned();
-        grants.push(At::cli((
-            dest.clone().unwrap_or_else(|| bind.clone()),
-            writable,
-        )));
-        fs.push(At::cli(FsEntry {
-            bind: Some(bind),
-            dest,
-            writable: Some(writable),
-            ..FsEntry::default()
-        }));
+        ov.bind(src, dest, writable, &host.cwd);
     }
     for t in &args.tmpfs {
-        grants.push(At::cli((t.clone(), true)));
-        fs.push(At::cli(FsEntry {
-            tmpfs: Some(t.clone()),
-            ..FsEntry::default()
-        }));
+        ov.tmpfs(t);
     }
-    let mut set = BTreeMap::new();
     for e in &args.env {
         let (k, v) = e
             .split_once('=')
             .ok_or_else(|| Error::Usage(format!("--env {e}: expected NAME=VALUE")))?;
-        set.insert(k.to_string(), At::cli(v.to_string()));
+        ov.set_env(k, v);
     }
-    let user = match args.user.as_deref() {
-        None => None,
-        Some("root") => Some(UserSpec::Name("root".into())),
+    for k in &args.keep_env {
+        ov.keep_env(k);
+    }
+    match args.user.as_deref() {
+        None => {}
+        Some("root") => ov.user(UserSpec::Name("root".into())),
         Some(s) => {
             let bad = || Error::Usage(format!("--user {s}: expected root or UID[:GID]"));
             let (u, g) = match s.split_once(':') {
                 Some((u, g)) => (u, Some(g)),
                 None => (s, None),
             };
-            Some(UserSpec::Ids(UserIds {
+            ov.user(UserSpec::Ids(UserIds {
                 uid: u.parse().map_err(|_| bad())?,
                 gid: g.map(|g| g.parse().map_err(|_| bad())).transpose()?,
                 host_uid: None,
                 host_gid: None,
-            }))
+            }));
         }
-    };
-    let mut p = profile::model::Profile {
-        hostname: args.hostname.clone().map(At::cli),
-        cwd: args.chdir.clone().map(At::cli),
-        user: user.map(At::cli),
-        ..Default::default()
-    };
-    if !fs.is_empty() {
-        p.filesystem = Some(fs);
     }
-    if !set.is_empty() || !args.keep_env.is_empty() {
-        p.env = Some(EnvSection {
-            keep: Some(args.keep_env.iter().cloned().map(At::cli).collect()),
-            set: Some(set),
-        });
+    if let Some(h) = &args.hostname {
+        ov.hostname(h);
+    }
+    if let Some(d) = &args.chdir {
+        ov.cwd(d);
     }
     if let Some(t) = &args.timeout {
-        p.limits = Some(Limits {
-            wall_time: Some(At::cli(t.clone())),
-            ..Limits::default()
-        });
+        ov.wall_time(t);
     }
-    Ok(Overrides {
-        profile: p,
-        new_net: args.net.map(|n| n == NetMode::None),
-        landlock_grants: grants,
-    })
+    if let Some(n) = args.net {
+        ov.network(n == NetMode::None);
+    }
+    Ok(ov)
 }
 
 /// Blocks the forwarded signals in this (single-threaded) launcher and

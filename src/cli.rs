@@ -4,7 +4,6 @@
 use clap::{Parser, Subcommand, ValueEnum};
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 
 /// Run a program in a Linux sandbox built from namespaces, a private
 /// filesystem view and a PID-1 init, as a YAML profile declares.
@@ -131,14 +130,4 @@ pub struct CheckArgs {
     /// Also print the effective policy.
     #[arg(short, long)]
     pub verbose: bool,
-}
-
-/// Where a relative `--ro`/`--rw` path is resolved.
-pub fn absolute(path: &str, cwd: &std::path::Path) -> PathBuf {
-    let p = PathBuf::from(path);
-    if p.is_absolute() {
-        p
-    } else {
-        cwd.join(p)
-    }
 }

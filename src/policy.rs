@@ -37,7 +37,83 @@ pub struct Policy {
     /// (the side-door filter still applies).
     pub seccomp: Option<crate::seccomp::SeccompPolicy>,
     /// Things that work but deserve the user's attention, printed at start.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Something a policy does that works but may not be what its author
+/// meant. `Display` gives the message the CLI prints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Warning {
+    /// The launcher's working directory is left out of the view.
+    WorkdirNotBound {
+        /// The working directory.
+        dir: PathBuf,
+        /// Why it is not bound.
+        why: String,
+    },
+    /// A writable bind the sandbox's user cannot write to.
+    BindNotWritable {
+        /// The bind's host path.
+        path: PathBuf,
+        /// The sandbox user's host uid.
+        host_uid: u32,
+    },
+    /// A directory other programs share is bound: their sockets in it are
+    /// reachable from the payload.
+    SharedDirectoryBound {
+        /// The bind's host path.
+        path: PathBuf,
+    },
+    /// The seccomp allowlist has a call known to lead out of sandboxes or
+    /// into the kernel.
+    DangerousSyscall {
+        /// Where the profile allows it.
+        at: String,
+        /// The syscall.
+        name: String,
+        /// The group it came from, if any.
+        via: String,
+    },
+    /// The payload runs as host root.
+    HostRoot,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::WorkdirNotBound { dir, why } => write!(
+                f,
+                "the working directory {d} is not bound into the sandbox: {why}; run from a \
+                 project directory, or bind it explicitly with --rw {d}",
+                d = dir.display()
+            ),
+            Warning::BindNotWritable { path, host_uid } => write!(
+                f,
+                "{} is bound writable, but the sandbox user (host uid {host_uid}) cannot write \
+                 to it; fix: make it writable for that user (chown/chmod), run stockade as \
+                 that user, or use --user root",
+                path.display()
+            ),
+            Warning::SharedDirectoryBound { path } => write!(
+                f,
+                "{} is bound into the sandbox: sockets in it (tmux, ssh-agent, X11, D-Bus) are \
+                 reachable from the payload",
+                path.display()
+            ),
+            Warning::DangerousSyscall { at, name, via } => {
+                write!(f, "{at}: seccomp allows {name}")?;
+                if !via.is_empty() {
+                    write!(f, " (from {via})")?;
+                }
+                write!(f, ", a known way out of sandboxes or into the kernel")
+            }
+            Warning::HostRoot => write!(
+                f,
+                "the payload runs as host root (uid 0): it can read and write every root-owned \
+                 file in its view; use this only for trusted programs"
+            ),
+        }
+    }
 }
 
 /// Limits of the launcher–payload channel.

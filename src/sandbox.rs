@@ -23,9 +23,10 @@
 use crate::channel::{self, Channel, SocketServer};
 use crate::error::Error;
 use crate::plan::{self, Plan};
-use crate::policy::{ChannelLimits, Policy};
+use crate::policy::{ChannelLimits, Policy, Warning};
 use crate::process::{self, Event, Failure, KillSwitch, Outcome, Stage, Supervisor};
-use crate::profile::{self, Host, Overrides};
+pub use crate::profile::Limit;
+use crate::profile::{self, Host, Overrides, ProfileError};
 use nix::errno::Errno;
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -46,13 +47,53 @@ pub enum Stdio {
     Piped,
 }
 
-/// A sandbox to spawn: a policy plus a command.
+/// A sandbox to spawn: a profile, settings made in code, a command.
+///
+/// Settings (`bind_ro`, `tmpfs`, `cwd`, `wall_time`, `limit`, ...) are a
+/// layer on top of the profile, resolved by the same rules as the
+/// command line's `--ro`, `--timeout`, ...: a bad one is reported with
+/// its reason by [`Sandbox::policy`] or [`Sandbox::spawn`], and a bind
+/// gets its Landlock rule.
 #[derive(Debug, Clone)]
 pub struct Sandbox {
-    policy: Policy,
+    source: Source,
+    settings: Overrides,
+    /// The resolved policy, computed at most once per set of settings.
+    resolved: std::sync::OnceLock<Result<Policy, ProfileError>>,
+    env: Vec<(OsString, OsString)>,
+    channel: Option<ChannelLimits>,
     argv: Vec<OsString>,
     stdio: [Stdio; 3],
     fds: Vec<(RawFd, i32)>,
+}
+
+/// What the settings are layered on.
+#[derive(Debug, Clone)]
+enum Source {
+    /// Profile layers, resolved with the host's facts.
+    Layers(Vec<profile::Layer>, Host),
+    /// A policy resolved (or built) elsewhere; settings cannot apply.
+    Policy(Box<Policy>),
+}
+
+/// Which network the sandbox has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Network {
+    /// A new network namespace with only loopback.
+    None,
+    /// The host's network.
+    Host,
+}
+
+/// What a finished sandbox wrote and how it ended ([`Sandbox::output`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// How the run ended.
+    pub outcome: Outcome,
+    /// Everything the payload wrote to stdout.
+    pub stdout: Vec<u8>,
+    /// Everything the payload wrote to stderr.
+    pub stderr: Vec<u8>,
 }
 
 /// A running (or finished) sandbox. Its own thread supervises it from
@@ -178,37 +219,35 @@ fn supervise(mut sup: Supervisor, shared: &Shared) {
 const SOCKET_WAIT: Duration = Duration::from_secs(30);
 
 impl Sandbox {
-    /// A sandbox with a resolved policy (from `profile::resolve`, or built
-    /// and adjusted in code).
-    pub fn with_policy(policy: Policy) -> Sandbox {
+    fn new(source: Source) -> Sandbox {
         Sandbox {
-            policy,
+            source,
+            settings: Overrides::from("Sandbox builder"),
+            resolved: std::sync::OnceLock::new(),
+            env: Vec::new(),
+            channel: None,
             argv: Vec::new(),
             stdio: [Stdio::Inherit; 3],
             fds: Vec::new(),
         }
     }
 
+    /// A sandbox with a policy resolved (or built) elsewhere. The builder's
+    /// settings need a profile to resolve against: on such a sandbox they
+    /// make [`Sandbox::spawn`] fail; use [`Sandbox::from_profile`] or
+    /// [`Sandbox::from_yaml`] for them.
+    pub fn with_policy(policy: Policy) -> Sandbox {
+        Sandbox::new(Source::Policy(Box::new(policy)))
+    }
+
     /// A sandbox from a built-in profile name or a YAML file.
     pub fn from_profile(spec: &str) -> Result<Sandbox, Error> {
-        let host = Host::current().map_err(|err| Error::Io {
-            what: "cannot read the current directory",
-            err,
-        })?;
         let layers = profile::load(spec)?;
-        Ok(Sandbox::with_policy(profile::resolve(
-            &layers,
-            &Overrides::default(),
-            &host,
-        )?))
+        Sandbox::from_layers(layers)
     }
 
     /// A sandbox from YAML text (`extends` may name built-ins or absolute paths).
     pub fn from_yaml(yaml: &str) -> Result<Sandbox, Error> {
-        let host = Host::current().map_err(|err| Error::Io {
-            what: "cannot read the current directory",
-            err,
-        })?;
         let mut layers = Vec::new();
         let top = profile::parse(yaml, "<yaml>")?;
         if let Some(parent) = &top.extends {
@@ -218,21 +257,118 @@ impl Sandbox {
             profile: top,
             dir: None,
         });
-        Ok(Sandbox::with_policy(profile::resolve(
-            &layers,
-            &Overrides::default(),
-            &host,
-        )?))
+        Sandbox::from_layers(layers)
     }
 
-    /// The policy, to inspect.
-    pub fn policy(&self) -> &Policy {
-        &self.policy
+    fn from_layers(layers: Vec<profile::Layer>) -> Result<Sandbox, Error> {
+        let host = Host::current().map_err(|err| Error::Io {
+            what: "cannot read the current directory",
+            err,
+        })?;
+        let sandbox = Sandbox::new(Source::Layers(layers, host));
+        // The profile alone must resolve: its errors belong to the caller
+        // that named it.
+        sandbox.policy()?;
+        Ok(sandbox)
     }
 
-    /// The policy, to adjust before spawning.
-    pub fn policy_mut(&mut self) -> &mut Policy {
-        &mut self.policy
+    /// The effective policy: the profile with this builder's settings,
+    /// resolved and checked (as `stockade check` would).
+    pub fn policy(&self) -> Result<&Policy, ProfileError> {
+        let r = self.resolved.get_or_init(|| match &self.source {
+            Source::Layers(layers, host) => profile::resolve(layers, &self.settings, host),
+            Source::Policy(p) if self.settings.profile_is_empty() => Ok(Policy::clone(p)),
+            Source::Policy(_) => Err(ProfileError::new(
+                &profile::model::Loc::cli(),
+                "a Sandbox made with_policy has no profile to apply builder settings to; \
+                 use Sandbox::from_profile or Sandbox::from_yaml",
+            )),
+        });
+        r.as_ref().map_err(Clone::clone)
+    }
+
+    /// The policy's warnings (things that work but deserve attention).
+    pub fn warnings(&self) -> Vec<Warning> {
+        self.policy()
+            .map(|p| p.warnings.clone())
+            .unwrap_or_default()
+    }
+
+    fn setting(mut self, change: impl FnOnce(&mut Overrides, &std::path::Path)) -> Sandbox {
+        let cwd = match &self.source {
+            Source::Layers(_, host) => host.cwd.clone(),
+            Source::Policy(_) => std::path::PathBuf::from("/"),
+        };
+        change(&mut self.settings, &cwd);
+        self.resolved = std::sync::OnceLock::new();
+        self
+    }
+
+    /// Binds host path `src` (relative to the current directory) read-only
+    /// at the same path.
+    pub fn bind_ro(self, src: impl AsRef<str>) -> Sandbox {
+        self.setting(|s, cwd| s.bind(src.as_ref(), None, false, cwd))
+    }
+
+    /// Binds host path `src` read-only at `dest` in the sandbox.
+    pub fn bind_ro_at(self, src: impl AsRef<str>, dest: impl AsRef<str>) -> Sandbox {
+        self.setting(|s, cwd| s.bind(src.as_ref(), Some(dest.as_ref()), false, cwd))
+    }
+
+    /// Binds host path `src` writable at the same path.
+    pub fn bind_rw(self, src: impl AsRef<str>) -> Sandbox {
+        self.setting(|s, cwd| s.bind(src.as_ref(), None, true, cwd))
+    }
+
+    /// Binds host path `src` writable at `dest` in the sandbox.
+    pub fn bind_rw_at(self, src: impl AsRef<str>, dest: impl AsRef<str>) -> Sandbox {
+        self.setting(|s, cwd| s.bind(src.as_ref(), Some(dest.as_ref()), true, cwd))
+    }
+
+    /// Mounts a fresh, writable tmpfs at `dest`.
+    pub fn tmpfs(self, dest: impl AsRef<str>) -> Sandbox {
+        self.setting(|s, _| s.tmpfs(dest.as_ref()))
+    }
+
+    /// The payload's working directory (a path in the sandbox's view).
+    pub fn cwd(self, dir: impl AsRef<str>) -> Sandbox {
+        self.setting(|s, _| s.cwd(dir.as_ref()))
+    }
+
+    /// The sandbox's hostname.
+    pub fn hostname(self, name: impl AsRef<str>) -> Sandbox {
+        self.setting(|s, _| s.hostname(name.as_ref()))
+    }
+
+    /// Runs the payload as `uid`/`gid` inside the sandbox (mapped to the
+    /// launcher's own ids, or to nobody when root launches).
+    pub fn user(self, uid: u32, gid: u32) -> Sandbox {
+        self.setting(|s, _| {
+            s.user(profile::model::UserSpec::Ids(profile::model::UserIds {
+                uid,
+                gid: Some(gid),
+                host_uid: None,
+                host_gid: None,
+            }))
+        })
+    }
+
+    /// The sandbox's network.
+    pub fn network(self, net: Network) -> Sandbox {
+        self.setting(|s, _| s.network(net == Network::None))
+    }
+
+    /// Stops the sandbox after `limit` (SIGTERM, then SIGKILL after 2 s),
+    /// whatever the host is doing meanwhile; the outcome is
+    /// [`Outcome::TimedOut`].
+    pub fn wall_time(self, limit: Duration) -> Sandbox {
+        let text = format!("{}ms", limit.as_millis().max(1));
+        self.setting(|s, _| s.wall_time(&text))
+    }
+
+    /// Sets a resource limit of the payload (replacing the profile's).
+    pub fn limit(self, limit: Limit) -> Sandbox {
+        self.setting(|s, _| s.limit(limit))
     }
 
     /// Appends one argument (the first is the command).
@@ -251,11 +387,12 @@ impl Sandbox {
         self
     }
 
-    /// Sets (or replaces) an environment variable of the payload.
+    /// Sets (or replaces) an environment variable of the payload, as
+    /// given (no `${VAR}` expansion).
     pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Sandbox {
         let key = key.into();
-        self.policy.env.retain(|(k, _)| *k != key);
-        self.policy.env.push((key, value.into()));
+        self.env.retain(|(k, _)| *k != key);
+        self.env.push((key, value.into()));
         self
     }
 
@@ -286,12 +423,47 @@ impl Sandbox {
 
     /// Enables the channel (with `limits`, or the defaults).
     pub fn channel(mut self, limits: Option<ChannelLimits>) -> Sandbox {
-        self.policy.channel = Some(limits.unwrap_or_default());
+        self.channel = Some(limits.unwrap_or_default());
         self
+    }
+
+    /// Runs the sandbox to its end with the standard streams as set
+    /// (inherited by default), like `std::process::Command::status`.
+    pub fn status(&self) -> Result<Outcome, Error> {
+        let mut child = self.spawn()?;
+        child.wait().map_err(|err| Error::Io {
+            what: "cannot wait for the sandbox",
+            err,
+        })
+    }
+
+    /// Runs the sandbox to its end and collects its stdout and stderr
+    /// (read together, so neither pipe can fill up and stall the payload),
+    /// like `std::process::Command::output`. Stdin is /dev/null unless set
+    /// otherwise (a piped stdin is closed at once).
+    pub fn output(&self) -> Result<Output, Error> {
+        let mut s = self.clone();
+        if s.stdio[0] == Stdio::Inherit {
+            s.stdio[0] = Stdio::Null;
+        }
+        s.stdio[1] = Stdio::Piped;
+        s.stdio[2] = Stdio::Piped;
+        s.spawn()?.wait_with_output().map_err(|err| Error::Io {
+            what: "cannot collect the sandbox's output",
+            err,
+        })
     }
 
     /// Starts the sandbox.
     pub fn spawn(&self) -> Result<Child, Error> {
+        let mut policy = self.policy()?.clone();
+        for (k, v) in &self.env {
+            policy.env.retain(|(n, _)| n != k);
+            policy.env.push((k.clone(), v.clone()));
+        }
+        if self.channel.is_some() {
+            policy.channel = self.channel;
+        }
         let mut keep_alive: Vec<OwnedFd> = Vec::new();
         let mut host_ends: [Option<File>; 3] = [None, None, None];
         // The policy's map (stdio and profile fds), with stdio replaced as asked.
@@ -300,7 +472,7 @@ impl Sandbox {
             let target = i as i32;
             match s {
                 Stdio::Inherit => {
-                    if let Some(p) = self.policy.fds.iter().find(|p| p.1 == target) {
+                    if let Some(p) = policy.fds.iter().find(|p| p.1 == target) {
                         if crate::sys::fd_is_open(p.0) {
                             map.push(*p);
                         }
@@ -332,9 +504,8 @@ impl Sandbox {
                 }
             }
         }
-        map.extend(self.policy.fds.iter().filter(|p| p.1 > 2).copied());
+        map.extend(policy.fds.iter().filter(|p| p.1 > 2).copied());
         map.extend(self.fds.iter().copied());
-        let mut policy = self.policy.clone();
         let channel = match policy.channel {
             None => None,
             Some(limits) => {
@@ -483,6 +654,54 @@ impl Child {
             (Some(o), _) => Ok(o),
             (None, kind) => Err(supervision_failed(kind)),
         }
+    }
+
+    /// Closes stdin, reads stdout and stderr (where piped) together until
+    /// both end, then waits, like `std::process::Child::wait_with_output`.
+    pub fn wait_with_output(mut self) -> std::io::Result<Output> {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        use std::io::Read;
+        drop(self.stdin.take());
+        let mut pipes = [self.stdout.take(), self.stderr.take()];
+        let mut bufs = [Vec::new(), Vec::new()];
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            let open: Vec<usize> = (0..2).filter(|&i| pipes[i].is_some()).collect();
+            if open.is_empty() {
+                break;
+            }
+            let mut fds: Vec<PollFd<'_>> = open
+                .iter()
+                .map(|&i| PollFd::new(pipes[i].as_ref().unwrap().as_fd(), PollFlags::POLLIN))
+                .collect();
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let ready: Vec<bool> = fds.iter().map(|f| f.any().unwrap_or(false)).collect();
+            drop(fds);
+            for (k, &i) in open.iter().enumerate() {
+                if !ready[k] {
+                    continue;
+                }
+                let Some(pipe) = pipes[i].as_mut() else {
+                    continue;
+                };
+                match pipe.read(&mut chunk) {
+                    Ok(0) => pipes[i] = None,
+                    Ok(n) => bufs[i].extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let outcome = self.wait()?;
+        let [stdout, stderr] = bufs;
+        Ok(Output {
+            outcome,
+            stdout,
+            stderr,
+        })
     }
 
     /// The next event (every layer applied; ended), waiting at most `wait`

@@ -7,8 +7,9 @@ mod common;
 use common::*;
 use std::time::{Duration, Instant};
 use stockade::channel::ChannelError;
+use stockade::policy::Warning;
 use stockade::process::Outcome;
-use stockade::sandbox::{Sandbox, Stdio};
+use stockade::sandbox::{Limit, Network, Sandbox, Stdio};
 
 #[test]
 fn every_test_here_also_holds_rootless() {
@@ -33,7 +34,22 @@ fn every_test_here_also_holds_rootless() {
         stdout(&out),
         stderr(&out)
     );
-    assert!(stdout(&out).contains("5 passed"), "{}", stdout(&out));
+    // Every other test of this file ran (and none was skipped: the
+    // must-work setting is inherited).
+    let listed = std::process::Command::new(&copy)
+        .args(["--list", "--skip", "every_test_here_also_holds_rootless"])
+        .output()
+        .unwrap();
+    let n = stdout(&listed)
+        .lines()
+        .filter(|l| l.ends_with(": test"))
+        .count();
+    assert!(n >= 7, "{}", stdout(&listed));
+    assert!(
+        stdout(&out).contains(&format!("test result: ok. {n} passed")),
+        "{}",
+        stdout(&out)
+    );
 }
 
 fn works() -> bool {
@@ -128,9 +144,10 @@ fn the_time_limit_holds_while_the_host_waits_on_the_channel() {
     let script = after_request(
         "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: pass",
     );
-    let mut sandbox = plugin(&script);
-    sandbox.policy_mut().wall_time = Some(Duration::from_secs(1));
-    let child = sandbox.spawn().unwrap();
+    let child = plugin(&script)
+        .wall_time(Duration::from_secs(1))
+        .spawn()
+        .unwrap();
     let (err, waited) = within(Duration::from_secs(90), move || {
         let chan = child.channel().unwrap();
         chan.send(b"request", &[]).unwrap();
@@ -238,4 +255,115 @@ fn a_sandbox_outlives_the_thread_that_spawned_it() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
     assert_eq!(out, "alive\n");
     assert_eq!(child.wait().unwrap(), Outcome::Exited(0));
+}
+
+fn mode() -> Mode {
+    if is_root() {
+        Mode::Root
+    } else {
+        Mode::Rootless
+    }
+}
+
+/// Runs `script` with sh under `strict` plus the builder's settings.
+fn sh(sandbox: Sandbox, script: &str) -> stockade::sandbox::Output {
+    sandbox.args(["sh", "-c", script]).output().unwrap()
+}
+
+#[test]
+fn the_builder_goes_through_the_profiles_checks() {
+    if !works() {
+        return;
+    }
+    let dir = workdir(mode(), "builder");
+    let data = dir.join("data.txt");
+    std::fs::write(&data, "from the host\n").unwrap();
+    give_to_sandbox(&data);
+    let strict = || Sandbox::from_profile("strict").unwrap();
+    // A bind made in code gets its Landlock rule: readable, like --ro.
+    let out = sh(
+        strict().bind_ro_at(data.to_str().unwrap(), "/data.txt"),
+        "cat /data.txt",
+    );
+    assert_eq!(out.outcome, Outcome::Exited(0), "{out:?}");
+    assert_eq!(out.stdout, b"from the host\n");
+    // A tmpfs is writable; cwd, hostname, user, limits and the network
+    // reach the payload.
+    let out = sh(
+        strict()
+            .tmpfs("/scratch")
+            .cwd("/scratch")
+            .hostname("plugin-7")
+            .user(1000, 1000)
+            .limit(Limit::OpenFiles(37))
+            .network(Network::None),
+        "echo x > f && cat f && pwd && hostname && id -u && id -g && ulimit -n && grep -c : /proc/net/dev",
+    );
+    assert_eq!(out.outcome, Outcome::Exited(0), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "x\n/scratch\nplugin-7\n1000\n1000\n37\n1\n"
+    );
+    // Errors say what is wrong and that the builder said it.
+    let missing = dir.join("missing");
+    let err = strict()
+        .bind_ro(missing.to_str().unwrap())
+        .args(["true"])
+        .spawn()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("Sandbox builder:") && err.contains("missing"),
+        "{err}"
+    );
+    let err = strict().cwd("/nowhere").policy().unwrap_err().to_string();
+    assert!(
+        err.contains("/nowhere is not part of the sandbox's view"),
+        "{err}"
+    );
+    // Warnings are values.
+    let warnings = strict().bind_rw("/tmp").warnings();
+    assert!(
+        warnings.iter().any(|w| matches!(
+            w,
+            Warning::SharedDirectoryBound { path } if path == std::path::Path::new("/tmp")
+        )),
+        "{warnings:?}"
+    );
+    // A policy made elsewhere cannot take builder settings: said, not ignored.
+    let policy = strict().policy().unwrap().clone();
+    let err = Sandbox::with_policy(policy)
+        .tmpfs("/x")
+        .args(["true"])
+        .spawn()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("with_policy"), "{err}");
+}
+
+#[test]
+fn output_reads_both_streams_without_stalling_the_payload() {
+    if !works() {
+        return;
+    }
+    // 4 MiB to each stream, alternating: far beyond a pipe's buffer, so a
+    // host that read one stream to its end first would stall the payload.
+    let script = "i=0; while [ $i -lt 64 ]; do head -c 65536 /dev/zero; head -c 65536 /dev/zero >&2; i=$((i+1)); done";
+    let out = within(Duration::from_secs(120), move || {
+        Sandbox::from_profile("strict")
+            .unwrap()
+            .args(["sh", "-c", script])
+            .output()
+            .unwrap()
+    });
+    assert_eq!(out.outcome, Outcome::Exited(0));
+    assert_eq!(out.stdout.len(), 4 << 20);
+    assert_eq!(out.stderr.len(), 4 << 20);
+    let status = Sandbox::from_profile("strict")
+        .unwrap()
+        .args(["sh", "-c", "exit 3"])
+        .stdout(Stdio::Null)
+        .status()
+        .unwrap();
+    assert_eq!(status, Outcome::Exited(3));
 }

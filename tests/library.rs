@@ -767,3 +767,124 @@ fn a_local_user_racing_the_launchers_directories_gets_nothing() {
         .collect();
     assert!(left.is_empty(), "the launcher made {left:?}");
 }
+
+/// A plugin that serves requests on its channel and misbehaves on demand.
+const MISBEHAVING_PLUGIN: &str = r#"
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+int main(void) {
+    int fd = atoi(getenv("STOCKADE_CHANNEL_FD"));
+    char buf[256];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+        if (n <= 0) return 0;
+        buf[n] = 0;
+        if (!strncmp(buf, "upper ", 6)) {
+            for (char *p = buf + 6; *p; p++) *p = toupper((unsigned char)*p);
+            send(fd, buf + 6, n - 6, 0);
+        } else if (!strcmp(buf, "syscall")) {
+            syscall(SYS_listen, 0, 1);                 /* killed by strict */
+        } else if (!strcmp(buf, "loop")) {
+            for (;;) {}                                /* spins until stopped */
+        } else if (!strcmp(buf, "hog")) {
+            for (;;) {                                 /* until the limit says no */
+                char *p = malloc(1 << 20);
+                if (!p) { send(fd, "no memory", 9, 0); break; }
+                memset(p, 1, 1 << 20);
+            }
+        } else if (!strcmp(buf, "flood")) {
+            while (send(fd, "spam", 4, MSG_DONTWAIT) > 0) {}  /* fills the host's buffer */
+            send(fd, "flooded", 7, MSG_DONTWAIT);
+            return 0;
+        }
+    }
+}
+"#;
+
+#[test]
+fn eight_threads_of_misbehaving_plugins_never_hang_the_host_or_leak() {
+    // 8 threads × 100 sandboxes; each takes one request and answers it,
+    // or dies by its filter, spins until the host gives up, hits its
+    // memory limit, or floods the channel. The host stays in charge of
+    // every one, and nothing is left behind.
+    let _serial = serial();
+    if !works() {
+        return;
+    }
+    let Some(bin) = compile_c("misbehaving_plugin", MISBEHAVING_PLUGIN) else {
+        return;
+    };
+    use std::time::{Duration, Instant};
+    let sandbox =
+        Sandbox::from_yaml("version: 1\nextends: strict\nseccomp:\n  allow: [sendto, recvfrom]\n")
+            .unwrap()
+            .bind_ro_at(bin.to_str().unwrap(), "/plugin")
+            .limit(stockade::sandbox::Limit::Data(64 << 20))
+            .wall_time(Duration::from_secs(60))
+            .args(["/plugin"])
+            .channel(None);
+    let before = open_fds();
+    let started = Instant::now();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let sandbox = sandbox.clone();
+            std::thread::spawn(move || {
+                let mut slowest = Duration::ZERO;
+                for i in 0..100 {
+                    let kind = ["upper", "syscall", "loop", "hog", "flood"][(t + i) % 5];
+                    let t0 = Instant::now();
+                    let child = sandbox.spawn().unwrap();
+                    let chan = child.channel().unwrap();
+                    let request = if kind == "upper" { "upper abc" } else { kind };
+                    chan.send(request.as_bytes(), &[]).unwrap();
+                    // The host waits half a second for a spinning plugin,
+                    // generously for the rest (the second kernel is emulated).
+                    let patience = if kind == "loop" { 500 } else { 30_000 };
+                    let reply = chan.recv_timeout(Duration::from_millis(patience));
+                    match kind {
+                        "upper" => assert_eq!(reply.unwrap().data, b"ABC"),
+                        "syscall" => assert!(
+                            matches!(
+                                reply,
+                                Err(ChannelError::Ended(Outcome::SeccompViolation { .. }))
+                            ),
+                            "{reply:?}"
+                        ),
+                        "loop" => {
+                            assert_eq!(reply.unwrap_err(), ChannelError::TimedOut);
+                            child.kill();
+                        }
+                        "hog" => assert_eq!(reply.unwrap().data, b"no memory"),
+                        _ => {
+                            // The flood is in the host's buffer, bounded by
+                            // it; the host reads a little and moves on.
+                            assert_eq!(reply.unwrap().data, b"spam");
+                        }
+                    }
+                    drop(child);
+                    slowest = slowest.max(t0.elapsed());
+                }
+                slowest
+            })
+        })
+        .collect();
+    let slowest = threads
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .max()
+        .unwrap();
+    eprintln!(
+        "800 misbehaving plugins in {:?}; slowest request {slowest:?}",
+        started.elapsed()
+    );
+    assert_eq!(open_fds(), before, "descriptors leaked");
+    assert!(
+        own_children().is_empty(),
+        "left behind: {:?}",
+        own_children()
+    );
+}

@@ -7,7 +7,7 @@
 pub mod model;
 mod resolve;
 
-pub use resolve::{base_of, resolve, Base, Host, Overrides};
+pub use resolve::{base_of, resolve, Base, Host, Limit, Overrides};
 
 use model::{At, Loc, Profile};
 use std::path::{Path, PathBuf};
@@ -73,7 +73,7 @@ impl ProfileError {
 
 /// One parsed profile file, with the directory its relative `extends` and
 /// paths are relative to.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Layer {
     /// The parsed file.
     pub profile: Profile,

@@ -92,7 +92,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
 
 /// One profile file (format version 1). Every field is optional so that a
 /// profile can extend another and override only what it names.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Format version; must be `1`. Required.

@@ -12,7 +12,7 @@ use super::model::{
 };
 use super::{Layer, ProfileError};
 use crate::landlock::{self as ll, Compat, FsRule, LandlockPolicy};
-use crate::policy::{Identity, Mount, MountOp, Policy, Rlimit};
+use crate::policy::{Identity, Mount, MountOp, Policy, Rlimit, Warning};
 use crate::seccomp::{self, Action, Arch, Cond, Op, SeccompPolicy};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
@@ -67,17 +67,207 @@ impl Host {
     }
 }
 
-/// Command-line settings layered on top of the profile.
-#[derive(Debug, Default)]
+/// Settings given on the command line or through the library's builder,
+/// layered on top of the profile and resolved by the same rules (so a bind
+/// added in code is checked like one in a file, and gets its Landlock rule).
+#[derive(Clone, Debug, Default)]
 pub struct Overrides {
-    /// Values given on the command line, merged as the last layer.
+    /// The settings as a profile layer, merged last.
     pub profile: Profile,
     /// `--net host` (false) or `--net none` (true).
     pub new_net: Option<bool>,
-    /// Paths the command line mounted (`--ro`, `--rw`, `--tmpfs`) and whether
-    /// writable: when the profile has Landlock filesystem rules, these get
-    /// read and execute (plus write) rules, so what you mount you can use.
+    /// Paths mounted here (`--ro`, `--rw`, `--tmpfs`) and whether writable:
+    /// when the profile has Landlock filesystem rules, these get read and
+    /// execute (plus write) rules, so what you mount you can use.
     pub landlock_grants: Vec<At<(String, bool)>>,
+    /// Where errors say these settings came from (the command line unless
+    /// set).
+    pub origin: Option<Loc>,
+}
+
+/// A resource limit of the payload (soft = hard), as the profile's
+/// `limits` section names them; sizes in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// RLIMIT_CPU: CPU time, in whole seconds (at least one).
+    CpuTime(std::time::Duration),
+    /// RLIMIT_AS: address space.
+    AddressSpace(u64),
+    /// RLIMIT_DATA: data segment and heap.
+    Data(u64),
+    /// RLIMIT_FSIZE: largest file the payload may write.
+    FileSize(u64),
+    /// RLIMIT_NOFILE: open file descriptors.
+    OpenFiles(u64),
+    /// RLIMIT_NPROC: processes (counted per user namespace: the sandbox only).
+    Processes(u64),
+    /// RLIMIT_CORE: core dump size.
+    Core(u64),
+    /// RLIMIT_STACK.
+    Stack(u64),
+    /// RLIMIT_LOCKS: file locks.
+    Locks(u64),
+    /// RLIMIT_MEMLOCK: locked memory.
+    Memlock(u64),
+    /// RLIMIT_MSGQUEUE: bytes in POSIX message queues.
+    Msgqueue(u64),
+    /// RLIMIT_SIGPENDING: queued signals.
+    Sigpending(u64),
+}
+
+impl Overrides {
+    /// Settings whose errors name `origin` (e.g. `Sandbox builder`).
+    pub fn from(origin: &str) -> Overrides {
+        Overrides {
+            origin: Some(Loc {
+                file: std::sync::Arc::from(origin),
+                line: 0,
+                col: 0,
+            }),
+            ..Overrides::default()
+        }
+    }
+
+    /// Whether nothing has been set.
+    pub fn profile_is_empty(&self) -> bool {
+        self.new_net.is_none()
+            && self.landlock_grants.is_empty()
+            && self.profile.filesystem.is_none()
+            && self.profile.env.is_none()
+            && self.profile.cwd.is_none()
+            && self.profile.hostname.is_none()
+            && self.profile.user.is_none()
+            && self.profile.limits.is_none()
+    }
+
+    fn at<T>(&self, value: T) -> At<T> {
+        At {
+            value,
+            loc: self.origin.clone().unwrap_or_else(Loc::cli),
+        }
+    }
+
+    /// Binds host path `src` (relative to `cwd`) at `dest` (default: the
+    /// same path), read-only unless `writable`.
+    pub fn bind(&mut self, src: &str, dest: Option<&str>, writable: bool, cwd: &Path) {
+        let p = Path::new(src);
+        let src = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cwd.join(p)
+        };
+        let src = src.to_string_lossy().into_owned();
+        let dest = dest.map(str::to_owned);
+        let grant = self.at((dest.clone().unwrap_or_else(|| src.clone()), writable));
+        self.landlock_grants.push(grant);
+        let entry = self.at(FsEntry {
+            bind: Some(src),
+            dest,
+            writable: Some(writable),
+            ..FsEntry::default()
+        });
+        self.profile
+            .filesystem
+            .get_or_insert_with(Vec::new)
+            .push(entry);
+    }
+
+    /// A fresh, writable tmpfs at `dest`.
+    pub fn tmpfs(&mut self, dest: &str) {
+        let grant = self.at((dest.to_owned(), true));
+        self.landlock_grants.push(grant);
+        let entry = self.at(FsEntry {
+            tmpfs: Some(dest.to_owned()),
+            ..FsEntry::default()
+        });
+        self.profile
+            .filesystem
+            .get_or_insert_with(Vec::new)
+            .push(entry);
+    }
+
+    /// Sets an environment variable (`${VAR}` expanded as in a profile).
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        let v = self.at(value.to_owned());
+        let env = self.profile.env.get_or_insert_with(Default::default);
+        env.set
+            .get_or_insert_with(BTreeMap::new)
+            .insert(name.to_owned(), v);
+    }
+
+    /// Passes a host environment variable through.
+    pub fn keep_env(&mut self, name: &str) {
+        let v = self.at(name.to_owned());
+        let env = self.profile.env.get_or_insert_with(Default::default);
+        env.keep.get_or_insert_with(Vec::new).push(v);
+    }
+
+    /// The payload's working directory inside the sandbox.
+    pub fn cwd(&mut self, dir: &str) {
+        self.profile.cwd = Some(self.at(dir.to_owned()));
+    }
+
+    /// The sandbox's hostname.
+    pub fn hostname(&mut self, name: &str) {
+        self.profile.hostname = Some(self.at(name.to_owned()));
+    }
+
+    /// The identity inside the sandbox.
+    pub fn user(&mut self, user: UserSpec) {
+        self.profile.user = Some(self.at(user));
+    }
+
+    /// The wall-time limit (`30s`, `5m`, `1h 30m`).
+    pub fn wall_time(&mut self, limit: &str) {
+        let v = self.at(limit.to_owned());
+        self.profile
+            .limits
+            .get_or_insert_with(Limits::default)
+            .wall_time = Some(v);
+    }
+
+    /// One resource limit, checked when resolved like the profile's.
+    pub fn limit(&mut self, limit: Limit) {
+        let loc = self.at(()).loc;
+        let bytes = |n: u64| {
+            Some(At {
+                value: SizeRepr::Bytes(n),
+                loc: loc.clone(),
+            })
+        };
+        let count = |n: u64| {
+            Some(At {
+                value: n,
+                loc: loc.clone(),
+            })
+        };
+        let l = self.profile.limits.get_or_insert_with(Limits::default);
+        match limit {
+            Limit::CpuTime(d) => {
+                let v = format!("{}s", d.as_secs().max(1));
+                l.cpu_time = Some(At {
+                    value: v,
+                    loc: loc.clone(),
+                });
+            }
+            Limit::AddressSpace(n) => l.address_space = bytes(n),
+            Limit::Data(n) => l.data = bytes(n),
+            Limit::FileSize(n) => l.file_size = bytes(n),
+            Limit::OpenFiles(n) => l.open_files = count(n),
+            Limit::Processes(n) => l.processes = count(n),
+            Limit::Core(n) => l.core = bytes(n),
+            Limit::Stack(n) => l.stack = bytes(n),
+            Limit::Locks(n) => l.locks = count(n),
+            Limit::Memlock(n) => l.memlock = bytes(n),
+            Limit::Msgqueue(n) => l.msgqueue = bytes(n),
+            Limit::Sigpending(n) => l.sigpending = count(n),
+        }
+    }
+
+    /// A new, empty network namespace (`none`) or the host's network.
+    pub fn network(&mut self, isolated: bool) {
+        self.new_net = Some(isolated);
+    }
 }
 
 /// Everything the layers say, after merging.
@@ -298,13 +488,10 @@ pub fn resolve(layers: &[Layer], ov: &Overrides, host: &Host) -> Result<Policy, 
         } = &m.op
         {
             if !sandbox_can_write(src, &identity) {
-                warnings.push(format!(
-                    "{} is bound writable, but the sandbox user (host uid {}) cannot write to it; \
-                     fix: make it writable for that user (chown/chmod), run stockade as that user, \
-                     or use --user root",
-                    src.display(),
-                    identity.host_uid
-                ));
+                warnings.push(Warning::BindNotWritable {
+                    path: src.clone(),
+                    host_uid: identity.host_uid,
+                });
             }
         }
     }
@@ -352,7 +539,7 @@ const NEEDED_AFTER_FILTER: [&str; 3] = ["execve", "write", "exit_group"];
 
 fn resolve_seccomp(
     m: &Merged<'_>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Option<SeccompPolicy>, ProfileError> {
     if !m.sc_present {
         return Ok(None);
@@ -375,16 +562,11 @@ fn resolve_seccomp(
             .map_err(|e| ProfileError::new(&a.loc, format!("seccomp.allow: {e}")))?;
         for e in &entries {
             if seccomp::groups::DANGEROUS.contains(&e.name.as_str()) {
-                warnings.push(format!(
-                    "{}: seccomp allows {}{}, a known way out of sandboxes or into the kernel",
-                    a.loc,
-                    e.name,
-                    if e.via.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (from {})", e.via)
-                    }
-                ));
+                warnings.push(Warning::DangerousSyscall {
+                    at: a.loc.to_string(),
+                    name: e.name.clone(),
+                    via: e.via.clone(),
+                });
             }
         }
         allow.extend(entries);
@@ -686,7 +868,7 @@ fn check_hostname(h: &At<String>) -> Result<String, ProfileError> {
 fn resolve_identity(
     user: Option<&At<UserSpec>>,
     host: &Host,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Identity, ProfileError> {
     let root = host.uid == 0;
     let (uid, gid, host_ids) = match user.map(|u| (&u.value, &u.loc)) {
@@ -718,11 +900,7 @@ fn resolve_identity(
         None => (host.uid, host.gid),
     };
     if root && host_uid == 0 {
-        warnings.push(
-            "the payload runs as host root (uid 0): it can read and write every root-owned file \
-             in its view; use this only for trusted programs"
-                .into(),
-        );
+        warnings.push(Warning::HostRoot);
     }
     Ok(Identity {
         uid,
@@ -983,13 +1161,11 @@ fn is_workdir_bind(e: &At<FsEntry>) -> bool {
     e.value.bind.as_deref().map(str::trim) == Some("${CWD}") && e.value.dest.is_none()
 }
 
-fn workdir_warning(dir: &Path, why: &str) -> String {
-    format!(
-        "the working directory {} is not bound into the sandbox: {why}; run from a project \
-         directory, or bind it explicitly with --rw {}",
-        dir.display(),
-        dir.display()
-    )
+fn workdir_warning(dir: &Path, why: &str) -> Warning {
+    Warning::WorkdirNotBound {
+        dir: dir.to_path_buf(),
+        why: why.to_owned(),
+    }
 }
 
 const SHARED_WHY: &str = "other programs share it, and their sockets (tmux, ssh-agent, X11) \
@@ -1004,7 +1180,7 @@ fn keep_shared_directories_private(
     mounts: &mut Vec<Mount>,
     workdir_binds: &[usize],
     host: &Host,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) {
     if !mounts.iter().any(|m| matches!(m.op, MountOp::Bind { .. })) {
         return;
@@ -1014,11 +1190,7 @@ fn keep_shared_directories_private(
     for (i, m) in mounts.iter().enumerate() {
         if let MountOp::Bind { src, .. } = &m.op {
             if !workdir_binds.contains(&i) && covers_shared(src) {
-                warnings.push(format!(
-                    "{} is bound into the sandbox: sockets in it (tmux, ssh-agent, X11, \
-                     D-Bus) are reachable from the payload",
-                    src.display()
-                ));
+                warnings.push(Warning::SharedDirectoryBound { path: src.clone() });
             }
         }
     }
@@ -1374,7 +1546,11 @@ mod tests {
         let p = resolve_text(yaml, &h).unwrap();
         assert_eq!(binds(&p), [PathBuf::from("/usr")]);
         assert_eq!(p.cwd, Path::new("/tmp"));
-        assert!(p.warnings[0].contains("private /tmp"), "{:?}", p.warnings);
+        assert!(
+            p.warnings[0].to_string().contains("private /tmp"),
+            "{:?}",
+            p.warnings
+        );
         // The root: nothing bound, no error.
         let h = Host {
             cwd: "/".into(),
@@ -1392,7 +1568,9 @@ mod tests {
         assert_eq!(binds(&p), [PathBuf::from("/usr")]);
         assert!(tmpfs_at(&p, "/var"));
         assert!(
-            p.warnings[0].contains("other programs share it"),
+            p.warnings[0]
+                .to_string()
+                .contains("other programs share it"),
             "{:?}",
             p.warnings
         );
@@ -1403,7 +1581,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(binds(&p), [PathBuf::from("/usr"), PathBuf::from("/var")]);
-        assert!(p.warnings[0].contains("sockets in it"), "{:?}", p.warnings);
+        assert!(
+            p.warnings[0].to_string().contains("sockets in it"),
+            "{:?}",
+            p.warnings
+        );
     }
 
     #[test]
@@ -1438,7 +1620,7 @@ mod tests {
         assert_eq!((p.identity.uid, p.identity.host_uid), (NOBODY, NOBODY));
         let p = resolve_text("version: 1\nuser: root\n", &h).unwrap();
         assert_eq!((p.identity.uid, p.identity.host_uid), (0, 0));
-        assert!(p.warnings.iter().any(|w| w.contains("host root")));
+        assert!(p.warnings.contains(&Warning::HostRoot));
         let p = resolve_text("version: 1\nuser: root\n", &host()).unwrap();
         assert_eq!((p.identity.uid, p.identity.host_uid), (0, 1000));
         assert!(p.warnings.is_empty());
