@@ -301,6 +301,8 @@ impl Channel {
             ) {
                 Ok(m) => m,
                 Err(Errno::EAGAIN) => return Ok(None),
+                // The other side closed with our message unread.
+                Err(Errno::ECONNRESET) => return Err(ChannelError::Closed),
                 Err(e) => return Err(ChannelError::Io(e)),
             };
             let mut fds = Vec::new();

@@ -30,6 +30,7 @@ pub mod sandbox;
 pub mod seccomp;
 pub mod status;
 pub mod sys;
+mod watch;
 
 pub use error::Error;
 pub use policy::Policy;

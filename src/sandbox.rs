@@ -27,12 +27,12 @@ use crate::policy::{ChannelLimits, Policy, Warning};
 use crate::process::{self, Event, Failure, KillSwitch, Outcome, Stage, Supervisor};
 pub use crate::profile::Limit;
 use crate::profile::{self, Host, Overrides, ProfileError};
+use crate::watch::Board;
 use nix::errno::Errno;
-use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What a standard stream of the payload is connected to.
@@ -96,14 +96,13 @@ pub struct Output {
     pub stderr: Vec<u8>,
 }
 
-/// A running (or finished) sandbox. Its own thread supervises it from
-/// spawn to end, so the sandbox is killed by its filter, stopped at its
-/// time limit and reaped whatever the host is doing; the methods here only
-/// read what that thread learned.
+/// A running (or finished) sandbox. stockade's supervisor thread (one per
+/// process, for every sandbox) reaps it and records its events from spawn
+/// to end, whatever the host is doing; the methods here only read what
+/// that thread learned.
 #[derive(Debug)]
 pub struct Child {
     shared: Arc<Shared>,
-    supervisor: Option<std::thread::JoinHandle<()>>,
     pid: libc::pid_t,
     diagnostics: Diagnostics,
     /// Host end of the payload's stdin, when piped.
@@ -117,64 +116,14 @@ pub struct Child {
     landlock: crate::landlock::Prepared,
 }
 
-/// What the supervisor thread learned, in order.
-#[derive(Debug, Default)]
-struct Progress {
-    events: VecDeque<Event>,
-    outcome: Option<Outcome>,
-    applied: bool,
-    /// Supervising failed; the sandbox was killed.
-    failed: Option<std::io::ErrorKind>,
-}
-
-/// Shared by a [`Child`], its supervisor thread and its channels.
+/// Shared by a [`Child`] and its channels.
 #[derive(Debug)]
 struct Shared {
-    progress: Mutex<Progress>,
-    changed: Condvar,
+    /// What the supervisor thread learned.
+    board: Arc<Board>,
     /// Readable while an event is waiting (an eventfd).
     ready: OwnedFd,
     switch: KillSwitch,
-}
-
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Progress> {
-        // The thread that holds the lock never panics while holding it;
-        // should one have, the data is still consistent.
-        self.progress.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn publish(&self, p: &mut Progress, e: Event) {
-        match e {
-            Event::Applied => p.applied = true,
-            Event::Ended(o) => p.outcome = Some(o),
-        }
-        p.events.push_back(e);
-        let _ = crate::sys::write(self.ready.as_raw_fd(), &1u64.to_ne_bytes());
-        self.changed.notify_all();
-    }
-
-    /// Waits until `done` holds, at most `wait` (forever with None).
-    fn wait_until<'a>(
-        &'a self,
-        wait: Option<Duration>,
-        done: impl Fn(&Progress) -> bool,
-    ) -> std::sync::MutexGuard<'a, Progress> {
-        let guard = self.lock();
-        let not_done = |p: &mut Progress| !done(p) && p.failed.is_none();
-        match wait {
-            None => self
-                .changed
-                .wait_while(guard, not_done)
-                .unwrap_or_else(|e| e.into_inner()),
-            Some(w) => {
-                self.changed
-                    .wait_timeout_while(guard, w, not_done)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0
-            }
-        }
-    }
 }
 
 impl channel::EndWatch for Shared {
@@ -183,35 +132,9 @@ impl channel::EndWatch for Shared {
     }
 
     fn outcome_within(&self, wait: Duration) -> Option<Outcome> {
-        self.wait_until(Some(wait), |p| p.outcome.is_some()).outcome
-    }
-}
-
-/// The supervisor thread: drives the sandbox to its end and publishes
-/// each event.
-fn supervise(mut sup: Supervisor, shared: &Shared) {
-    let mut errors = 0;
-    loop {
-        match sup.poll(None, None) {
-            Ok(Some(e)) => {
-                shared.publish(&mut shared.lock(), e);
-                if matches!(e, Event::Ended(_)) {
-                    return;
-                }
-            }
-            Ok(None) => {}
-            Err(err) => {
-                // A sandbox nobody can watch must not run on: kill it, and
-                // keep trying to reap it.
-                sup.kill();
-                errors += 1;
-                if errors == 100 {
-                    shared.lock().failed = Some(err.kind());
-                    shared.changed.notify_all();
-                    return;
-                }
-            }
-        }
+        self.board
+            .wait_until(Some(wait), |p| p.outcome.is_some())
+            .outcome
     }
 }
 
@@ -543,10 +466,13 @@ impl Sandbox {
         let pid = spawned.pid;
         let mut sup = Supervisor::new(spawned);
         let io = |what: &'static str| move |err: std::io::Error| Error::Io { what, err };
+        let ready = crate::sys::eventfd().map_err(|e| io("cannot create an eventfd")(e.into()))?;
+        let board = Arc::new(Board::default());
         let shared = Arc::new(Shared {
-            progress: Mutex::new(Progress::default()),
-            changed: Condvar::new(),
-            ready: crate::sys::eventfd().map_err(|e| io("cannot create an eventfd")(e.into()))?,
+            board: board.clone(),
+            ready: ready
+                .try_clone()
+                .map_err(io("cannot duplicate an eventfd"))?,
             switch: sup
                 .kill_switch()
                 .map_err(io("cannot duplicate the sandbox's pidfd"))?,
@@ -569,26 +495,15 @@ impl Sandbox {
                 })?,
             _ => None,
         };
-        let thread = {
-            let shared = shared.clone();
-            std::thread::Builder::new()
-                .name(format!("stockade-{pid}"))
-                .spawn(move || supervise(sup, &shared))
-        };
-        let supervisor = match thread {
-            Ok(t) => t,
-            Err(err) => {
-                // `sup` went with the failed spawn: kill through the switch;
-                // the kernel reaps nothing for us, so wait here.
-                shared.switch.kill();
-                let _ = crate::sys::wait_pidfd(shared.switch.pidfd().as_raw_fd(), false);
-                return Err(io("cannot start the supervisor thread")(err));
-            }
-        };
+        if let Err((mut sup, err)) = crate::watch::watch(sup, board, ready) {
+            // Nobody would reap it: end it here.
+            sup.kill();
+            while let Ok(Some(Event::Applied) | None) = sup.poll(None, None) {}
+            return Err(io("cannot supervise the sandbox")(err));
+        }
         let [stdin, stdout, stderr] = host_ends;
         Ok(Child {
             shared,
-            supervisor: Some(supervisor),
             pid,
             diagnostics: Diagnostics::from(&plan),
             stdin,
@@ -649,7 +564,7 @@ impl Child {
 
     /// Waits for the sandbox to end.
     pub fn wait(&mut self) -> std::io::Result<Outcome> {
-        let p = self.shared.wait_until(None, |p| p.outcome.is_some());
+        let p = self.shared.board.wait_until(None, |p| p.outcome.is_some());
         match (p.outcome, p.failed) {
             (Some(o), _) => Ok(o),
             (None, kind) => Err(supervision_failed(kind)),
@@ -707,7 +622,7 @@ impl Child {
     /// The next event (every layer applied; ended), waiting at most `wait`
     /// (forever with None). Each event is returned once.
     pub fn next_event(&mut self, wait: Option<Duration>) -> std::io::Result<Option<Event>> {
-        let mut p = self.shared.wait_until(wait, |p| !p.events.is_empty());
+        let mut p = self.shared.board.wait_until(wait, |p| !p.events.is_empty());
         match p.events.pop_front() {
             Some(e) => {
                 if p.events.is_empty() {
@@ -751,7 +666,7 @@ impl Child {
 
     /// The outcome if the sandbox has ended, without waiting.
     pub fn try_wait(&mut self) -> std::io::Result<Option<Outcome>> {
-        let p = self.shared.lock();
+        let p = self.shared.board.lock();
         match (p.outcome, p.failed) {
             (Some(o), _) => Ok(Some(o)),
             (None, None) => Ok(None),
@@ -761,7 +676,7 @@ impl Child {
 
     /// The outcome, once known.
     pub fn outcome(&self) -> Option<Outcome> {
-        self.shared.lock().outcome
+        self.shared.board.lock().outcome
     }
 
     /// What Landlock enforces in this sandbox (ABI, status, dropped rights).
@@ -771,7 +686,7 @@ impl Child {
 
     /// Whether every layer was applied and the payload exec'd (or tried to).
     pub fn applied(&self) -> bool {
-        self.shared.lock().applied
+        self.shared.board.lock().applied
     }
 
     /// A one-line description of an outcome, as the CLI prints it.
@@ -797,13 +712,11 @@ fn supervision_failed(kind: Option<std::io::ErrorKind>) -> std::io::Error {
 
 impl Drop for Child {
     /// A sandbox never outlives its handle: an unfinished one is killed
-    /// and reaped, so no process, zombie or thread is left behind.
+    /// and reaped, so no process or zombie is left behind.
     fn drop(&mut self) {
         if self.outcome().is_none() {
             self.kill();
-        }
-        if let Some(t) = self.supervisor.take() {
-            let _ = t.join();
+            let _ = self.wait();
         }
     }
 }

@@ -138,13 +138,12 @@ fn the_time_limit_holds_while_the_host_waits_on_the_channel() {
     if !works() || !python() {
         return;
     }
-    // The plugin spins forever; nothing but the channel is touched by the
-    // host, and PID 1 enforces the limit (SIGTERM, then SIGKILL: the
-    // plugin ignores SIGTERM).
-    let script = after_request(
-        "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: pass",
-    );
-    let child = plugin(&script)
+    // The plugin spins forever without reading the request (so the host
+    // sees a reset, not an end-of-file); nothing but the channel is
+    // touched by the host, and PID 1 enforces the limit (SIGTERM, then
+    // SIGKILL: the plugin ignores SIGTERM).
+    let script = "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: pass";
+    let child = plugin(script)
         .wall_time(Duration::from_secs(1))
         .spawn()
         .unwrap();

@@ -156,6 +156,20 @@ impl Supervisor {
         }
     }
 
+    /// The descriptors this supervisor waits on: the init's pidfd, and
+    /// the setup socket while it is still open.
+    pub fn fds(&self) -> (BorrowedFd<'_>, Option<BorrowedFd<'_>>) {
+        (
+            self.s.pidfd.as_fd(),
+            self.st.sock_open.then(|| self.s.sock.as_fd()),
+        )
+    }
+
+    /// The launcher's end of the setup socket.
+    pub fn setup_socket(&self) -> BorrowedFd<'_> {
+        self.s.sock.as_fd()
+    }
+
     /// PID of the sandbox's init in the launcher's PID namespace.
     pub fn pid(&self) -> libc::pid_t {
         self.s.pid
@@ -223,17 +237,20 @@ impl Supervisor {
             return Ok(Some(Event::Ended(o)));
         }
         let give_up = wait.map(|w| Instant::now() + w);
+        // Even with no time to wait, look once at what is ready.
+        let mut looked = false;
         loop {
             if self.st.applied && !self.applied_reported {
                 self.applied_reported = true;
                 return Ok(Some(Event::Applied));
             }
-            let now = Instant::now();
-            if give_up.is_some_and(|g| g <= now) {
+            let left = give_up.map(|g| g.saturating_duration_since(Instant::now()));
+            if looked && left.is_some_and(|l| l.is_zero()) {
                 return Ok(None);
             }
-            let timeout = match give_up {
-                Some(t) => sys::poll_timeout(t - now),
+            looked = true;
+            let timeout = match left {
+                Some(l) => sys::poll_timeout(l),
                 None => PollTimeout::NONE,
             };
             if let Some(status) = self.step(timeout, signals)? {

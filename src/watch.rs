@@ -1,0 +1,250 @@
+//! One thread supervises every sandbox a library host spawns: it waits on
+//! all their pidfds and setup sockets at once (epoll) and publishes each
+//! sandbox's events, so a sandbox is reaped and its outcome known whatever
+//! its host is doing, at the cost of one thread per process rather than
+//! one per sandbox.
+
+use crate::process::{Event, Outcome, Supervisor};
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+/// What the supervisor thread learned about one sandbox, in order.
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    /// Events not yet taken by `Child::next_event`.
+    pub events: VecDeque<Event>,
+    /// The outcome, once known.
+    pub outcome: Option<Outcome>,
+    /// Every layer was applied.
+    pub applied: bool,
+    /// Supervising failed; the sandbox was killed.
+    pub failed: Option<std::io::ErrorKind>,
+}
+
+/// Where the supervisor thread posts a sandbox's events. It holds no
+/// descriptor: when the sandbox has ended, the thread has closed every
+/// one of its own before it says so, and a host that counts its
+/// descriptors then sees none of them.
+#[derive(Debug, Default)]
+pub(crate) struct Board {
+    progress: Mutex<Progress>,
+    changed: Condvar,
+}
+
+impl Board {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Progress> {
+        // No holder of the lock panics while holding it; should one have,
+        // the data is still consistent.
+        self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Posts an event and marks `ready` readable, both under the lock
+    /// that `Child::next_event` takes to pop it and drain `ready`, so the
+    /// descriptor is readable exactly while an event waits.
+    fn post(&self, e: Event, ready: &OwnedFd) {
+        let mut p = self.lock();
+        Board::record(&mut p, e);
+        let _ = crate::sys::write(ready.as_raw_fd(), &1u64.to_ne_bytes());
+        self.changed.notify_all();
+    }
+
+    /// Posts the last event (or the failure) and closes the thread's copy
+    /// of `ready` before anyone can see it.
+    fn finish(&self, last: std::io::Result<Event>, ready: OwnedFd) {
+        let mut p = self.lock();
+        match last {
+            Ok(e) => Board::record(&mut p, e),
+            Err(err) => p.failed = Some(err.kind()),
+        }
+        let _ = crate::sys::write(ready.as_raw_fd(), &1u64.to_ne_bytes());
+        drop(ready);
+        self.changed.notify_all();
+    }
+
+    fn record(p: &mut Progress, e: Event) {
+        match e {
+            Event::Applied => p.applied = true,
+            Event::Ended(o) => p.outcome = Some(o),
+        }
+        p.events.push_back(e);
+    }
+
+    /// Waits until `done` holds (or supervising failed), at most `wait`
+    /// (forever with None).
+    pub(crate) fn wait_until(
+        &self,
+        wait: Option<Duration>,
+        done: impl Fn(&Progress) -> bool,
+    ) -> MutexGuard<'_, Progress> {
+        let guard = self.lock();
+        let not_done = |p: &mut Progress| !done(p) && p.failed.is_none();
+        match wait {
+            None => self
+                .changed
+                .wait_while(guard, not_done)
+                .unwrap_or_else(|e| e.into_inner()),
+            Some(w) => {
+                self.changed
+                    .wait_timeout_while(guard, w, not_done)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
+        }
+    }
+}
+
+struct Watched {
+    sup: Supervisor,
+    board: Arc<Board>,
+    /// Written once per event (the host's end is readable while events wait).
+    ready: OwnedFd,
+    /// The setup socket is still registered.
+    sock: bool,
+}
+
+struct Watcher {
+    epoll: Epoll,
+    watched: Mutex<HashMap<u64, Watched>>,
+    next: AtomicU64,
+}
+
+static WATCHER: OnceLock<Result<&'static Watcher, std::io::ErrorKind>> = OnceLock::new();
+
+fn watcher() -> std::io::Result<&'static Watcher> {
+    let w = WATCHER.get_or_init(|| {
+        let start = || -> std::io::Result<&'static Watcher> {
+            let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+            // Lives as long as the process, like its thread.
+            let w: &'static Watcher = Box::leak(Box::new(Watcher {
+                epoll,
+                watched: Mutex::new(HashMap::new()),
+                next: AtomicU64::new(0),
+            }));
+            std::thread::Builder::new()
+                .name("stockade-watch".into())
+                .spawn(move || w.run())?;
+            Ok(w)
+        };
+        start().map_err(|e| e.kind())
+    });
+    w.map_err(|kind| std::io::Error::new(kind, "cannot start stockade's supervisor thread"))
+}
+
+/// Hands `sup` to the process's supervisor thread, which posts its events
+/// on `board` and signals each on the eventfd `ready` until the sandbox
+/// has ended.
+pub(crate) fn watch(
+    sup: Supervisor,
+    board: Arc<Board>,
+    ready: OwnedFd,
+) -> Result<(), (Supervisor, std::io::Error)> {
+    let w = match watcher() {
+        Ok(w) => w,
+        Err(e) => return Err((sup, e)),
+    };
+    let token = w.next.fetch_add(1, Ordering::Relaxed);
+    let mut watched = w.lock();
+    let (pidfd, sock) = sup.fds();
+    let add = |fd: BorrowedFd<'_>| w.epoll.add(fd, EpollEvent::new(EpollFlags::EPOLLIN, token));
+    if let Err(e) = add(pidfd) {
+        return Err((sup, e.into()));
+    }
+    let sock = match sock {
+        Some(fd) => match add(fd) {
+            Ok(()) => true,
+            Err(e) => {
+                let _ = w.epoll.delete(pidfd);
+                return Err((sup, e.into()));
+            }
+        },
+        None => false,
+    };
+    watched.insert(
+        token,
+        Watched {
+            sup,
+            board,
+            ready,
+            sock,
+        },
+    );
+    Ok(())
+}
+
+impl Watcher {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Watched>> {
+        self.watched.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn run(&self) {
+        let mut events = [EpollEvent::empty(); 64];
+        loop {
+            let n = match self.epoll.wait(&mut events, EpollTimeout::NONE) {
+                Ok(n) => n,
+                Err(_) => {
+                    // EINTR, or something worse: never spin.
+                    std::thread::sleep(Duration::from_millis(1));
+                    continue;
+                }
+            };
+            for e in &events[..n] {
+                self.step(e.data());
+            }
+        }
+    }
+
+    /// Takes in whatever sandbox `token` has to say, without blocking.
+    fn step(&self, token: u64) {
+        let mut watched = self.lock();
+        let Some(w) = watched.get_mut(&token) else {
+            return;
+        };
+        let mut errors = 0;
+        let end = loop {
+            match w.sup.poll(Some(Duration::ZERO), None) {
+                Ok(Some(Event::Ended(o))) => break Some(Ok(Event::Ended(o))),
+                Ok(Some(e)) => w.board.post(e, &w.ready),
+                Ok(None) => break None,
+                Err(err) => {
+                    // A sandbox nobody can watch must not run on.
+                    w.sup.kill();
+                    errors += 1;
+                    if errors == 100 {
+                        break Some(Err(err));
+                    }
+                }
+            }
+        };
+        let (pidfd, open) = w.sup.fds();
+        let sock = w.sup.setup_socket();
+        match end {
+            Some(last) => {
+                let _ = self.epoll.delete(pidfd);
+                if w.sock {
+                    let _ = self.epoll.delete(sock);
+                }
+                // Close everything of this sandbox before saying it ended.
+                let Some(w) = watched.remove(&token) else {
+                    return;
+                };
+                drop(watched);
+                let Watched {
+                    sup, board, ready, ..
+                } = w;
+                drop(sup);
+                board.finish(last, ready);
+            }
+            None if w.sock && open.is_none() => {
+                // The socket is closed and read to its end: its hang-up
+                // would wake this thread forever. The pidfd says the rest.
+                w.sock = false;
+                let _ = self.epoll.delete(sock);
+            }
+            None => {}
+        }
+    }
+}
