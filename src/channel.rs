@@ -13,9 +13,11 @@ use nix::sys::socket::{
     recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags,
     SockFlag, SockType,
 };
+use std::future::Future;
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 /// Environment variable naming the payload's channel descriptor.
@@ -81,6 +83,10 @@ pub enum ChannelError {
     /// Anything else.
     #[error("channel: {0}")]
     Io(Errno),
+}
+
+fn io_errno(e: std::io::Error) -> Errno {
+    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
 }
 
 /// What a host's channel watches besides its socket: the sandbox's end.
@@ -215,6 +221,55 @@ impl Channel {
     /// Receives one message, waiting at most `wait`.
     pub fn recv_timeout(&self, wait: Duration) -> Result<Message, ChannelError> {
         self.recv_until(Some(Instant::now() + wait))
+    }
+
+    /// Receives one message, as a future any executor can await (stockade's
+    /// supervisor thread wakes the task when the socket is ready). Ends
+    /// like [`Channel::recv`]: with the outcome once the sandbox is over.
+    pub fn recv_async(&self) -> impl Future<Output = Result<Message, ChannelError>> + '_ {
+        // The registration lives until the next poll or the future's drop.
+        let mut armed: Option<crate::watch::Readiness> = None;
+        std::future::poll_fn(move |cx| {
+            drop(armed.take());
+            match self.try_recv() {
+                Ok(Some(m)) => return Poll::Ready(Ok(m)),
+                Ok(None) | Err(ChannelError::Io(Errno::EINTR)) => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+            let flags = crate::watch::EpollFlags::EPOLLIN;
+            match crate::watch::Readiness::new(self.fd.as_fd(), flags, cx.waker().clone()) {
+                Ok(r) => {
+                    armed = Some(r);
+                    Poll::Pending
+                }
+                Err(e) => Poll::Ready(Err(ChannelError::Io(io_errno(e)))),
+            }
+        })
+    }
+
+    /// Sends one message, as a future that waits for room in the other
+    /// side's buffer.
+    pub fn send_async<'a>(
+        &'a self,
+        data: &'a [u8],
+        fds: &'a [BorrowedFd<'a>],
+    ) -> impl Future<Output = Result<(), ChannelError>> + 'a {
+        let mut armed: Option<crate::watch::Readiness> = None;
+        std::future::poll_fn(move |cx| {
+            drop(armed.take());
+            match self.send(data, fds) {
+                Err(ChannelError::WouldBlock) => {}
+                r => return Poll::Ready(r),
+            }
+            let flags = crate::watch::EpollFlags::EPOLLOUT;
+            match crate::watch::Readiness::new(self.fd.as_fd(), flags, cx.waker().clone()) {
+                Ok(r) => {
+                    armed = Some(r);
+                    Poll::Pending
+                }
+                Err(e) => Poll::Ready(Err(ChannelError::Io(io_errno(e)))),
+            }
+        })
     }
 
     /// Receives one message if one is waiting.

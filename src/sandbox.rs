@@ -31,8 +31,10 @@ use crate::watch::Board;
 use nix::errno::Errno;
 use std::ffi::OsString;
 use std::fs::File;
+use std::future::Future;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 /// What a standard stream of the payload is connected to.
@@ -569,6 +571,25 @@ impl Child {
             (Some(o), _) => Ok(o),
             (None, kind) => Err(supervision_failed(kind)),
         }
+    }
+
+    /// Waits for the sandbox to end, as a future: any executor can await
+    /// it (stockade's supervisor thread wakes the task), so an async host
+    /// needs no thread of its own per sandbox.
+    pub fn wait_async(&self) -> impl Future<Output = std::io::Result<Outcome>> + '_ {
+        std::future::poll_fn(move |cx| {
+            let mut p = self.shared.board.lock();
+            match (p.outcome, p.failed) {
+                (Some(o), _) => Poll::Ready(Ok(o)),
+                (None, Some(kind)) => Poll::Ready(Err(supervision_failed(Some(kind)))),
+                (None, None) => {
+                    if !p.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                        p.wakers.push(cx.waker().clone());
+                    }
+                    Poll::Pending
+                }
+            }
+        })
     }
 
     /// Closes stdin, reads stdout and stderr (where piped) together until

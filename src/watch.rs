@@ -5,11 +5,13 @@
 //! one per sandbox.
 
 use crate::process::{Event, Outcome, Supervisor};
-use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+pub(crate) use nix::sys::epoll::EpollFlags;
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollTimeout};
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::task::Waker;
 use std::time::Duration;
 
 /// What the supervisor thread learned about one sandbox, in order.
@@ -23,6 +25,8 @@ pub(crate) struct Progress {
     pub applied: bool,
     /// Supervising failed; the sandbox was killed.
     pub failed: Option<std::io::ErrorKind>,
+    /// Tasks awaiting the next event.
+    pub wakers: Vec<Waker>,
 }
 
 /// Where the supervisor thread posts a sandbox's events. It holds no
@@ -50,6 +54,7 @@ impl Board {
         Board::record(&mut p, e);
         let _ = crate::sys::write(ready.as_raw_fd(), &1u64.to_ne_bytes());
         self.changed.notify_all();
+        p.wakers.drain(..).for_each(Waker::wake);
     }
 
     /// Posts the last event (or the failure) and closes the thread's copy
@@ -63,6 +68,7 @@ impl Board {
         let _ = crate::sys::write(ready.as_raw_fd(), &1u64.to_ne_bytes());
         drop(ready);
         self.changed.notify_all();
+        p.wakers.drain(..).for_each(Waker::wake);
     }
 
     fn record(p: &mut Progress, e: Event) {
@@ -109,7 +115,49 @@ struct Watched {
 struct Watcher {
     epoll: Epoll,
     watched: Mutex<HashMap<u64, Watched>>,
+    /// Tasks waiting for a descriptor to be ready, by token (high bit set).
+    waiting: Mutex<HashMap<u64, Waker>>,
     next: AtomicU64,
+}
+
+/// Tokens of readiness waits, apart from the sandboxes'.
+const WAIT_TOKEN: u64 = 1 << 63;
+
+/// A task waiting, through the supervisor thread, for a descriptor to be
+/// ready: registered on its own duplicate of the descriptor (so several
+/// waits on one descriptor never clash), fired once, removed when dropped.
+pub(crate) struct Readiness {
+    fd: OwnedFd,
+    token: u64,
+}
+
+impl Readiness {
+    /// Wakes `waker` once `fd` is ready for `events` (or hung up).
+    pub(crate) fn new(
+        fd: BorrowedFd<'_>,
+        events: EpollFlags,
+        waker: Waker,
+    ) -> std::io::Result<Readiness> {
+        let w = watcher()?;
+        let fd = fd.try_clone_to_owned()?;
+        let token = WAIT_TOKEN | w.next.fetch_add(1, Ordering::Relaxed);
+        w.lock_waiting().insert(token, waker);
+        let flags = events | EpollFlags::EPOLLONESHOT;
+        if let Err(e) = w.epoll.add(&fd, EpollEvent::new(flags, token)) {
+            w.lock_waiting().remove(&token);
+            return Err(e.into());
+        }
+        Ok(Readiness { fd, token })
+    }
+}
+
+impl Drop for Readiness {
+    fn drop(&mut self) {
+        if let Ok(w) = watcher() {
+            let _ = w.epoll.delete(&self.fd);
+            w.lock_waiting().remove(&self.token);
+        }
+    }
 }
 
 static WATCHER: OnceLock<Result<&'static Watcher, std::io::ErrorKind>> = OnceLock::new();
@@ -122,6 +170,7 @@ fn watcher() -> std::io::Result<&'static Watcher> {
             let w: &'static Watcher = Box::leak(Box::new(Watcher {
                 epoll,
                 watched: Mutex::new(HashMap::new()),
+                waiting: Mutex::new(HashMap::new()),
                 next: AtomicU64::new(0),
             }));
             std::thread::Builder::new()
@@ -180,6 +229,10 @@ impl Watcher {
         self.watched.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn lock_waiting(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Waker>> {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn run(&self) {
         let mut events = [EpollEvent::empty(); 64];
         loop {
@@ -192,7 +245,13 @@ impl Watcher {
                 }
             };
             for e in &events[..n] {
-                self.step(e.data());
+                if e.data() & WAIT_TOKEN != 0 {
+                    if let Some(waker) = self.lock_waiting().remove(&e.data()) {
+                        waker.wake();
+                    }
+                } else {
+                    self.step(e.data());
+                }
             }
         }
     }

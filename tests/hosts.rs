@@ -5,6 +5,11 @@
 
 mod common;
 use common::*;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 use stockade::channel::ChannelError;
 use stockade::policy::Warning;
@@ -365,4 +370,107 @@ fn output_reads_both_streams_without_stalling_the_payload() {
         .status()
         .unwrap();
     assert_eq!(status, Outcome::Exited(3));
+}
+
+/// Polls every future to completion on the calling thread, which sleeps
+/// until one of them is woken: the smallest executor there is.
+fn block_on_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + Send>>>) -> Vec<T> {
+    struct Unpark(std::thread::Thread, AtomicBool);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.1.store(true, Ordering::SeqCst);
+            self.0.unpark();
+        }
+    }
+    let flag = Arc::new(Unpark(std::thread::current(), AtomicBool::new(true)));
+    let waker = Waker::from(flag.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut out: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    while out.iter().any(Option::is_none) {
+        if !flag.1.swap(false, Ordering::SeqCst) {
+            std::thread::park();
+            continue;
+        }
+        for (i, f) in futures.iter_mut().enumerate() {
+            if out[i].is_none() {
+                if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                    out[i] = Some(v);
+                }
+            }
+        }
+    }
+    out.into_iter().map(Option::unwrap).collect()
+}
+
+/// Threads of this process that stockade started (other tests run in
+/// parallel and start their own).
+fn stockade_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.starts_with("stockade"))
+        })
+        .count()
+}
+
+#[test]
+fn one_thread_awaits_many_sandboxes() {
+    if !works() || !python() {
+        return;
+    }
+    // Twelve plugins awaited together from one thread with no runtime of
+    // stockade's own: ten answer, one is killed by its filter mid-request,
+    // one runs out of time. stockade adds no thread per sandbox.
+    let answer = after_request("import time; time.sleep(0.3); s.send(b'done')");
+    let killed = after_request("import ctypes; ctypes.CDLL(None).syscall(50, 0, 1)");
+    let spins = after_request("while True: pass");
+    let results = within(Duration::from_secs(120), move || {
+        let before = stockade_threads();
+        let mut children = Vec::new();
+        for i in 0..12 {
+            let s = match i {
+                10 => plugin(&killed),
+                11 => plugin(&spins).wall_time(Duration::from_secs(1)),
+                _ => plugin(&answer),
+            };
+            children.push(Arc::new(s.spawn().unwrap()));
+        }
+        // At most the supervisor thread, started by the first spawn.
+        let added = stockade_threads() - before;
+        type Run = (Result<Vec<u8>, ChannelError>, Outcome);
+        let futures: Vec<Pin<Box<dyn Future<Output = Run> + Send>>> = children
+            .iter()
+            .map(|c| {
+                let c = c.clone();
+                Box::pin(async move {
+                    let chan = c.channel().unwrap();
+                    chan.send_async(b"request", &[]).await.unwrap();
+                    let reply = chan.recv_async().await.map(|m| m.data);
+                    (reply, c.wait_async().await.unwrap())
+                }) as Pin<Box<dyn Future<Output = Run> + Send>>
+            })
+            .collect();
+        (added, block_on_all(futures))
+    });
+    let (added, results) = results;
+    assert!(added <= 1, "{added} threads for 12 sandboxes");
+    for (reply, outcome) in &results[..10] {
+        assert_eq!(reply.as_deref(), Ok(&b"done"[..]));
+        assert_eq!(*outcome, Outcome::Exited(0));
+    }
+    assert!(matches!(
+        results[10],
+        (
+            Err(ChannelError::Ended(Outcome::SeccompViolation { .. })),
+            Outcome::SeccompViolation { .. }
+        )
+    ));
+    assert_eq!(
+        results[11],
+        (
+            Err(ChannelError::Ended(Outcome::TimedOut)),
+            Outcome::TimedOut
+        )
+    );
 }
