@@ -236,14 +236,7 @@ impl Channel {
                 Ok(None) | Err(ChannelError::Io(Errno::EINTR)) => {}
                 Err(e) => return Poll::Ready(Err(e)),
             }
-            let flags = crate::watch::EpollFlags::EPOLLIN;
-            match crate::watch::Readiness::new(self.fd.as_fd(), flags, cx.waker().clone()) {
-                Ok(r) => {
-                    armed = Some(r);
-                    Poll::Pending
-                }
-                Err(e) => Poll::Ready(Err(ChannelError::Io(io_errno(e)))),
-            }
+            self.arm(crate::watch::EpollFlags::EPOLLIN, cx, &mut armed)
         })
     }
 
@@ -261,15 +254,25 @@ impl Channel {
                 Err(ChannelError::WouldBlock) => {}
                 r => return Poll::Ready(r),
             }
-            let flags = crate::watch::EpollFlags::EPOLLOUT;
-            match crate::watch::Readiness::new(self.fd.as_fd(), flags, cx.waker().clone()) {
-                Ok(r) => {
-                    armed = Some(r);
-                    Poll::Pending
-                }
-                Err(e) => Poll::Ready(Err(ChannelError::Io(io_errno(e)))),
-            }
+            self.arm(crate::watch::EpollFlags::EPOLLOUT, cx, &mut armed)
         })
+    }
+
+    /// Asks stockade's supervisor thread to wake the task once the socket
+    /// is ready for `events`; the registration lives in `armed`.
+    fn arm<T>(
+        &self,
+        events: crate::watch::EpollFlags,
+        cx: &mut std::task::Context<'_>,
+        armed: &mut Option<crate::watch::Readiness>,
+    ) -> Poll<Result<T, ChannelError>> {
+        match crate::watch::Readiness::new(self.fd.as_fd(), events, cx.waker().clone()) {
+            Ok(r) => {
+                *armed = Some(r);
+                Poll::Pending
+            }
+            Err(e) => Poll::Ready(Err(ChannelError::Io(io_errno(e)))),
+        }
     }
 
     /// Receives one message if one is waiting.

@@ -22,26 +22,11 @@ fn every_test_here_also_holds_rootless() {
         return;
     }
     // The same test binary as uid 65534.
-    let copy = scratch_root().join("hosts-test");
-    std::fs::copy(std::env::current_exe().unwrap(), &copy).unwrap();
-    let out = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&copy)
-        .args(["--skip", "every_test_here_also_holds_rootless"])
-        .env("STOCKADE_HOSTS_INNER", "1")
-        .env("STOCKADE_TEST_ROOTLESS_RUN", "1")
-        .current_dir(scratch_root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "rootless run failed:\n{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    let skip = ["--skip", "every_test_here_also_holds_rootless"];
+    let out = rerun_rootless("hosts-test", "STOCKADE_HOSTS_INNER", &skip);
     // Every other test of this file ran (and none was skipped: the
     // must-work setting is inherited).
-    let listed = std::process::Command::new(&copy)
+    let listed = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--list", "--skip", "every_test_here_also_holds_rootless"])
         .output()
         .unwrap();
@@ -51,9 +36,8 @@ fn every_test_here_also_holds_rootless() {
         .count();
     assert!(n >= 7, "{}", stdout(&listed));
     assert!(
-        stdout(&out).contains(&format!("test result: ok. {n} passed")),
-        "{}",
-        stdout(&out)
+        out.contains(&format!("test result: ok. {n} passed")),
+        "{out}"
     );
 }
 

@@ -212,29 +212,16 @@ fn fifty_sandboxes_from_four_threads() {
     }
     if is_root() && std::env::var("STOCKADE_LIB_INNER").is_err() {
         // Also run this test rootless: the same test binary as uid 65534.
-        let exe = std::env::current_exe().unwrap();
-        let copy = scratch_root().join("library-test");
-        std::fs::copy(&exe, &copy).unwrap();
-        let out = std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&copy)
-            .args([
+        let out = rerun_rootless(
+            "library-test",
+            "STOCKADE_LIB_INNER",
+            &[
                 "--exact",
                 "fifty_sandboxes_from_four_threads",
                 "--nocapture",
-            ])
-            .env("STOCKADE_LIB_INNER", "1")
-            .env("STOCKADE_TEST_ROOTLESS_RUN", "1")
-            .current_dir(scratch_root())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "rootless run failed:\n{}\n{}",
-            stdout(&out),
-            stderr(&out)
+            ],
         );
-        assert!(stdout(&out).contains("1 passed"), "{}", stdout(&out));
+        assert!(out.contains("1 passed"), "{out}");
     }
     let before = open_fds();
     let threads: Vec<_> = (0..4)

@@ -29,15 +29,23 @@ pub const FORWARDED_SIGNALS: [libc::c_int; 7] = [
 /// payload unblocks them before exec): the forwarded ones, SIGCHLD, SIGIO
 /// (the launcher's end of the setup socket closed) and SIGALRM (the
 /// wall-time limit).
-pub const INIT_SIGNALS: [libc::c_int; 10] = [
-    libc::SIGINT,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGWINCH,
-    libc::SIGCHLD,
-    libc::SIGIO,
-    libc::SIGALRM,
-];
+pub const INIT_SIGNALS: [libc::c_int; FORWARDED_SIGNALS.len() + 3] = {
+    let mut all = [
+        libc::SIGCHLD,
+        libc::SIGIO,
+        libc::SIGALRM,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
+    let mut i = 0;
+    while i < FORWARDED_SIGNALS.len() {
+        all[3 + i] = FORWARDED_SIGNALS[i];
+        i += 1;
+    }
+    all
+};

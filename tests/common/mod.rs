@@ -291,3 +291,27 @@ pub fn each_mode(test: impl Fn(Mode)) {
         }
     }
 }
+
+/// Runs this test binary again as uid 65534 (copied where that user can
+/// read it) with `args` and `STOCKADE_TEST_ROOTLESS_RUN` plus `inner` set,
+/// and returns its standard output; fails the test if that run failed.
+pub fn rerun_rootless(name: &str, inner: &str, args: &[&str]) -> String {
+    let copy = scratch_root().join(name);
+    std::fs::copy(std::env::current_exe().unwrap(), &copy).unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&copy)
+        .args(args)
+        .env(inner, "1")
+        .env("STOCKADE_TEST_ROOTLESS_RUN", "1")
+        .current_dir(scratch_root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rootless run failed:\n{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
