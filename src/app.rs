@@ -8,10 +8,12 @@ use crate::profile::model::{UserIds, UserSpec};
 use crate::profile::{self, Host, Overrides};
 use crate::sandbox::Sandbox;
 use crate::sys;
+use clap::Parser;
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::collections::BTreeMap;
+use std::process::ExitCode;
 
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
@@ -535,6 +537,29 @@ fn serve_socket(
             if !open {
                 conns.swap_remove(i);
             }
+        }
+    }
+}
+
+/// The `stockade` command: parses the command line, runs it, and maps
+/// the result to the process exit code.
+pub fn main() -> ExitCode {
+    // Rust ignores SIGPIPE; a command-line tool whose reader went away
+    // (`stockade explain | head`) should end quietly instead.
+    let _ = sys::signal_default(libc::SIGPIPE);
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are successes; usage errors are launcher errors.
+            return ExitCode::from(if e.use_stderr() { 125 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(125)),
+        Err(e) => {
+            say(&e.to_string());
+            ExitCode::from(125)
         }
     }
 }

@@ -5,6 +5,7 @@
 //! messages with too many descriptors are discarded (their descriptors
 //! closed) and reported as errors, and sends never block.
 
+use crate::error::OsError;
 use crate::policy::ChannelLimits;
 use crate::process::Outcome;
 use nix::errno::Errno;
@@ -82,7 +83,11 @@ pub enum ChannelError {
     TimedOut,
     /// Anything else.
     #[error("channel: {0}")]
-    Io(Errno),
+    Io(OsError),
+}
+
+fn io(e: Errno) -> ChannelError {
+    ChannelError::Io(OsError::of(e))
 }
 
 fn io_errno(e: std::io::Error) -> Errno {
@@ -124,7 +129,7 @@ impl Channel {
             None,
             SockFlag::SOCK_CLOEXEC,
         )
-        .map_err(ChannelError::Io)?;
+        .map_err(io)?;
         Ok((
             Channel {
                 fd: a,
@@ -208,7 +213,7 @@ impl Channel {
             Ok(_) => Ok(()),
             Err(Errno::EAGAIN) => Err(ChannelError::WouldBlock),
             Err(Errno::EPIPE | Errno::ECONNRESET | Errno::ENOTCONN) => Err(ChannelError::Closed),
-            Err(e) => Err(ChannelError::Io(e)),
+            Err(e) => Err(io(e)),
         }
     }
 
@@ -233,7 +238,7 @@ impl Channel {
             drop(armed.take());
             match self.try_recv() {
                 Ok(Some(m)) => return Poll::Ready(Ok(m)),
-                Ok(None) | Err(ChannelError::Io(Errno::EINTR)) => {}
+                Ok(None) | Err(ChannelError::Io(OsError(libc::EINTR))) => {}
                 Err(e) => return Poll::Ready(Err(e)),
             }
             self.arm(crate::watch::EpollFlags::EPOLLIN, cx, &mut armed)
@@ -271,7 +276,7 @@ impl Channel {
                 *armed = Some(r);
                 Poll::Pending
             }
-            Err(e) => Poll::Ready(Err(ChannelError::Io(io_errno(e)))),
+            Err(e) => Poll::Ready(Err(io(io_errno(e)))),
         }
     }
 
@@ -288,7 +293,7 @@ impl Channel {
             // Messages sent before the end are delivered first.
             match self.receive(MsgFlags::MSG_DONTWAIT) {
                 Ok(Some(m)) => return Ok(m),
-                Ok(None) | Err(ChannelError::Io(Errno::EINTR)) => {}
+                Ok(None) | Err(ChannelError::Io(OsError(libc::EINTR))) => {}
                 Err(ChannelError::Closed) => return Err(self.closed()),
                 Err(e) => return Err(e),
             }
@@ -317,7 +322,7 @@ impl Channel {
             match poll(&mut fds, timeout) {
                 Ok(0) | Err(Errno::EINTR) => continue,
                 Ok(_) => {}
-                Err(e) => return Err(ChannelError::Io(e)),
+                Err(e) => return Err(io(e)),
             }
             if fds[0].any().unwrap_or(false) {
                 return Ok(());
@@ -361,7 +366,7 @@ impl Channel {
                 Err(Errno::EAGAIN) => return Ok(None),
                 // The other side closed with our message unread.
                 Err(Errno::ECONNRESET) => return Err(ChannelError::Closed),
-                Err(e) => return Err(ChannelError::Io(e)),
+                Err(e) => return Err(io(e)),
             };
             let mut fds = Vec::new();
             if let Ok(cmsgs) = msg.cmsgs() {
@@ -478,7 +483,7 @@ impl SocketServer {
         match poll(&mut fds, timeout) {
             Ok(0) => return Ok(None),
             Ok(_) => {}
-            Err(e) => return Err(ChannelError::Io(e)),
+            Err(e) => return Err(io(e)),
         }
         self.accept_ready()
     }
@@ -489,10 +494,10 @@ impl SocketServer {
         {
             Ok(fd) => crate::sys::owned(fd),
             Err(Errno::EAGAIN | Errno::ECONNABORTED) => return Ok(None),
-            Err(e) => return Err(ChannelError::Io(e)),
+            Err(e) => return Err(io(e)),
         };
         let cred = nix::sys::socket::getsockopt(&raw, nix::sys::socket::sockopt::PeerCredentials)
-            .map_err(ChannelError::Io)?;
+            .map_err(io)?;
         let (pid, uid) = (cred.pid(), cred.uid());
         let reject = |why| Err(ChannelError::Rejected { pid, uid, why });
         if uid != self.peer_uid {
@@ -504,7 +509,7 @@ impl SocketServer {
         let pidfd = match crate::sys::peer_pidfd(raw.as_raw_fd()) {
             Ok(fd) => Some(fd),
             Err(Errno::ENOPROTOOPT | Errno::EINVAL) => None,
-            Err(e) => return Err(ChannelError::Io(e)),
+            Err(e) => return Err(io(e)),
         };
         let theirs = std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
         if let Some(p) = &pidfd {
@@ -539,7 +544,7 @@ impl Client {
         let n: RawFd = std::env::var(ENV_FD)
             .ok()
             .and_then(|v| v.parse().ok())
-            .ok_or(ChannelError::Io(Errno::EBADF))?;
+            .ok_or(io(Errno::EBADF))?;
         let num = |k: &str, d: usize| {
             std::env::var(k)
                 .ok()
@@ -558,7 +563,7 @@ impl Client {
         let fd = match f {
             Ok(f) => OwnedFd::from(f),
             Err(_) => {
-                let dup = crate::sys::dup_above(n, 3).map_err(ChannelError::Io)?;
+                let dup = crate::sys::dup_above(n, 3).map_err(io)?;
                 crate::sys::owned(dup)
             }
         };

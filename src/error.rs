@@ -1,8 +1,8 @@
 //! The top-level error: every module's typed error converted once, with
 //! the launcher's exit code.
 
-use crate::plan::PlanError;
-use crate::process::SpawnError;
+pub use crate::plan::PlanError;
+pub use crate::process::SpawnError;
 use crate::profile::ProfileError;
 
 /// Exit code for a launcher or profile error (as `env` and container runtimes use).
@@ -37,6 +37,33 @@ pub enum Error {
         /// Why it failed.
         err: std::io::Error,
     },
+}
+
+/// An operating-system error number (`errno`); `Display` gives its name
+/// and message, as `ENOENT: No such file or directory`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OsError(pub i32);
+
+impl OsError {
+    pub(crate) fn of(e: nix::errno::Errno) -> OsError {
+        OsError(e as i32)
+    }
+
+    /// The message alone (`No such file or directory`).
+    pub fn desc(self) -> &'static str {
+        nix::errno::Errno::from_raw(self.0).desc()
+    }
+
+    /// The same error as a `std::io::Error`.
+    pub fn to_io(self) -> std::io::Error {
+        std::io::Error::from_raw_os_error(self.0)
+    }
+}
+
+impl std::fmt::Display for OsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", nix::errno::Errno::from_raw(self.0))
+    }
 }
 
 impl Error {

@@ -215,6 +215,11 @@ fn needed_fs_abi(bits: u64) -> i32 {
         .unwrap_or(99)
 }
 
+/// The Landlock ABI version this kernel offers (0 without Landlock).
+pub fn kernel_abi() -> i32 {
+    crate::sys::landlock_abi()
+}
+
 /// Compiles the policy for a kernel with Landlock ABI `kernel_abi` (0 when
 /// Landlock is unavailable).
 pub fn prepare(p: &LandlockPolicy, kernel_abi: i32) -> Result<Prepared, LandlockError> {

@@ -1,36 +1,51 @@
 //! stockade: run a program inside a Linux sandbox built from kernel
 //! primitives, as a YAML profile declares.
 //!
+//! Hosts use [`sandbox::Sandbox`] (build, spawn, wait) and
+//! [`channel::Channel`] (talk to the payload):
+//!
+//! ```no_run
+//! use stockade::sandbox::{Outcome, Sandbox};
+//!
+//! let out = Sandbox::from_profile("strict")?.args(["echo", "hi"]).output()?;
+//! assert_eq!(out.outcome, Outcome::Exited(0));
+//! # Ok::<(), stockade::Error>(())
+//! ```
+//!
 //! Data flows one way:
 //!
 //! ```text
 //! YAML ─profile::parse/load─▶ Profile ─profile::resolve─▶ Policy ─plan::build─▶ Plan
 //!      ─process::spawn─▶ sandbox (child: mounts, pivot_root, PID 1, payload exec)
-//!      ─process::supervise─▶ Outcome
+//!      ─watch (one supervisor thread)─▶ Outcome
 //! ```
 //!
-//! Everything fallible and allocating happens while building the [`plan::Plan`]
+//! Everything fallible and allocating happens while building the `Plan`
 //! in the launcher; after clone the child only makes system calls (see
-//! [`process::child`]).
+//! `process::child`). `plan`, `process`, `sys` and `watch` are internal;
+//! `app` and `cli` are the command line's own.
 #![deny(unsafe_code)]
 
+#[doc(hidden)]
 pub mod app;
 pub mod channel;
+#[doc(hidden)]
 pub mod cli;
 pub mod error;
-pub mod fds;
+mod fds;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod landlock;
-pub mod plan;
+mod plan;
 pub mod policy;
-pub mod process;
+mod process;
 pub mod profile;
 pub mod sandbox;
 pub mod seccomp;
 pub mod status;
-pub mod sys;
+mod sys;
 mod watch;
 
 pub use error::Error;
 pub use policy::Policy;
+pub use sandbox::{Child, Outcome, Sandbox};

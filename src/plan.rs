@@ -45,7 +45,7 @@ pub enum PlanError {
         /// What was being done.
         what: String,
         /// Why.
-        errno: nix::errno::Errno,
+        errno: crate::error::OsError,
     },
 }
 
@@ -250,7 +250,7 @@ fn landlock_plan(p: &crate::landlock::Prepared) -> Result<Option<LandlockPlan>, 
     let fd = crate::sys::landlock_create_ruleset(p.handled_fs, p.handled_net, p.scoped).map_err(
         |errno| PlanError::Ruleset {
             what: "create the ruleset".into(),
-            errno,
+            errno: crate::error::OsError::of(errno),
         },
     )?;
     let ruleset = crate::sys::owned(fd);
@@ -258,7 +258,7 @@ fn landlock_plan(p: &crate::landlock::Prepared) -> Result<Option<LandlockPlan>, 
         crate::sys::landlock_add_port_rule(ruleset.as_raw_fd(), *port, *access).map_err(
             |errno| PlanError::Ruleset {
                 what: format!("add the rule for TCP port {port}"),
-                errno,
+                errno: crate::error::OsError::of(errno),
             },
         )?;
     }

@@ -24,7 +24,8 @@ use crate::channel::{self, Channel, SocketServer};
 use crate::error::Error;
 use crate::plan::{self, Plan};
 use crate::policy::{ChannelLimits, Policy, Warning};
-use crate::process::{self, Event, Failure, KillSwitch, Outcome, Stage, Supervisor};
+use crate::process::{self, KillSwitch, Supervisor};
+pub use crate::process::{Event, Failure, Outcome, Stage};
 pub use crate::profile::Limit;
 use crate::profile::{self, Host, Overrides, ProfileError};
 use crate::watch::Board;
@@ -797,13 +798,17 @@ impl Diagnostics {
     fn failure(&self, f: Failure) -> String {
         let i = f.index as usize;
         if f.stage == Stage::Exec {
-            return match f.errno {
-                Errno::ENOENT => format!(
+            return match f.errno.0 {
+                libc::ENOENT => format!(
                     "{}: command not found in the sandbox (searched: {})",
                     self.cmd,
                     self.candidates.join(", ")
                 ),
-                e => format!("{}: cannot execute: {} (stage: exec)", self.cmd, e.desc()),
+                _ => format!(
+                    "{}: cannot execute: {} (stage: exec)",
+                    self.cmd,
+                    f.errno.desc()
+                ),
             };
         }
         let what = match f.stage {
@@ -817,12 +822,12 @@ impl Diagnostics {
             _ => None,
         }
         .unwrap_or_else(|| f.stage.name().to_string());
-        let hint = match (f.stage, f.errno) {
-            (Stage::Mounts, Errno::EPERM) if what.starts_with("proc") => {
+        let hint = match (f.stage, f.errno.0) {
+            (Stage::Mounts, libc::EPERM) if what.starts_with("proc") => {
                 "\n  hint: the kernel refuses a new /proc while the host's /proc is partly hidden \
                  (as inside many containers); run stockade on a host with a fully visible /proc"
             }
-            (Stage::OpenSources, Errno::EACCES) => {
+            (Stage::OpenSources, libc::EACCES) => {
                 "\n  hint: the launcher's user cannot reach this path on the host"
             }
             _ => "",

@@ -115,10 +115,10 @@ pub fn outcome_json(o: Outcome, message: Option<&str>) -> Value {
             json!({"outcome": "seccomp-violation", "nr": nr, "syscall": name})
         }
         Outcome::SetupFailed(f) if f.stage == Stage::Exec => json!({
-            "outcome": "setup-error", "stage": "exec", "errno": f.errno as i32,
+            "outcome": "setup-error", "stage": "exec", "errno": f.errno.0,
         }),
         Outcome::SetupFailed(f) => json!({
-            "outcome": "setup-error", "stage": f.stage.name(), "errno": f.errno as i32,
+            "outcome": "setup-error", "stage": f.stage.name(), "errno": f.errno.0,
         }),
         Outcome::Vanished(st) => json!({"outcome": "setup-error", "wait_status": st}),
     };

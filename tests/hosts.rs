@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 use stockade::channel::ChannelError;
 use stockade::policy::Warning;
-use stockade::process::Outcome;
+use stockade::sandbox::Outcome;
 use stockade::sandbox::{Limit, Network, Sandbox, Stdio};
 
 #[test]

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use stockade::channel::ChannelError;
 use stockade::policy::ChannelLimits;
-use stockade::process::Outcome;
+use stockade::sandbox::Outcome;
 use stockade::sandbox::{Sandbox, Stdio};
 
 /// The tests in this file count the process's descriptors: they run one

@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 fn kernel_abi() -> i32 {
-    stockade::sys::landlock_abi()
+    stockade::landlock::kernel_abi()
 }
 
 fn have_python() -> bool {

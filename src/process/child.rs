@@ -8,6 +8,7 @@
 
 use super::report::{Failure, Record, Stage};
 use super::{init, warden, INIT_SIGNALS};
+use crate::error::OsError;
 use crate::plan::{Dest, Leaf, Plan, Step};
 use crate::sys::{self, SigSet, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID};
 use crate::sys::{MOUNT_ATTR_RDONLY, OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE};
@@ -34,7 +35,7 @@ fn at<T>(stage: Stage, index: usize, r: sys::SysResult<T>) -> Step0<T> {
     r.map_err(|errno| Failure {
         stage,
         index: index as u32,
-        errno,
+        errno: OsError::of(errno),
     })
 }
 
@@ -51,7 +52,7 @@ fn fail_setup(sock: RawFd, stage: Stage, index: u32, errno: Errno) -> ! {
         Record::Failed(Failure {
             stage,
             index,
-            errno,
+            errno: OsError::of(errno),
         }),
     );
     sys::exit(SETUP_FAILED)
@@ -225,7 +226,7 @@ fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
                 return Err(Failure {
                     stage: Stage::NamespaceSysctls,
                     index: i as u32,
-                    errno: e,
+                    errno: OsError::of(e),
                 })
             }
         }

@@ -50,7 +50,7 @@ pub fn run(payload: pid_t, sock: RawFd, listener: Option<RawFd>, plan: &Plan) ->
             Record::Failed(super::report::Failure {
                 stage,
                 index: 0,
-                errno,
+                errno: crate::error::OsError::of(errno),
             }),
         );
         sys::exit(super::child::SETUP_FAILED);

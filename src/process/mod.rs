@@ -12,7 +12,7 @@ pub mod warden;
 
 pub use report::{Failure, Stage};
 pub use spawn::{spawn, SpawnError, Spawned};
-pub use supervise::{supervise, Event, KillSwitch, Outcome, Supervisor};
+pub use supervise::{Event, KillSwitch, Outcome, Supervisor};
 
 /// Signals the launcher forwards to the payload (through PID 1).
 pub const FORWARDED_SIGNALS: [libc::c_int; 7] = [

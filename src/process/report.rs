@@ -2,7 +2,7 @@
 //! socket: a setup failure `{stage, index, errno}` or the payload's wait
 //! status. Encoded by hand into 16 bytes so the child never allocates.
 
-use nix::errno::Errno;
+use crate::error::OsError;
 
 /// The child's setup steps, in the order they run. A failure names one.
 #[repr(u32)]
@@ -140,7 +140,7 @@ pub struct Failure {
     /// Which item of the step (mount step, source, exec candidate).
     pub index: u32,
     /// Why.
-    pub errno: Errno,
+    pub errno: OsError,
 }
 
 /// A record from the sandbox.
@@ -180,7 +180,7 @@ impl Record {
     /// Encodes without allocating.
     pub fn encode(self) -> [u8; RECORD_LEN] {
         let (kind, a, b, c) = match self {
-            Record::Failed(f) => (KIND_FAILED, f.stage as u32, f.index, f.errno as i32),
+            Record::Failed(f) => (KIND_FAILED, f.stage as u32, f.index, f.errno.0),
             Record::Status(s) => (KIND_STATUS, 0, 0, s),
             Record::Violation { nr, arch } => (KIND_VIOLATION, arch, 0, nr),
             Record::Applied => (KIND_APPLIED, 0, 0, 0),
@@ -205,7 +205,7 @@ impl Record {
             KIND_FAILED => Some(Record::Failed(Failure {
                 stage: Stage::from_u32(word(4))?,
                 index: word(8),
-                errno: Errno::from_raw(word(12) as i32),
+                errno: OsError(word(12) as i32),
             })),
             KIND_STATUS => Some(Record::Status(word(12) as i32)),
             KIND_VIOLATION => Some(Record::Violation {
@@ -229,7 +229,7 @@ mod tests {
         let f = Record::Failed(Failure {
             stage: Stage::Mounts,
             index: 7,
-            errno: Errno::ENOENT,
+            errno: OsError(libc::ENOENT),
         });
         assert_eq!(Record::decode(&f.encode()), Some(f));
         let s = Record::Status(0x0100);

@@ -7,6 +7,7 @@
 #![allow(unsafe_code)]
 
 use super::child;
+use crate::error::OsError;
 use crate::plan::Plan;
 use crate::sys;
 use nix::errno::Errno;
@@ -18,12 +19,12 @@ use std::os::fd::{AsRawFd, OwnedFd};
 pub enum SpawnError {
     /// socketpair failed.
     #[error("cannot create the setup socket: {0}")]
-    Socket(Errno),
+    Socket(OsError),
     /// clone3 failed.
     #[error("cannot create the sandbox namespaces: {errno}{}", hint_for_clone(*.errno))]
     Clone {
         /// Why.
-        errno: Errno,
+        errno: OsError,
     },
     /// Writing /proc/PID/{uid_map,gid_map,setgroups} failed.
     #[error("cannot write {file} for the sandbox: {err}")]
@@ -38,17 +39,17 @@ pub enum SpawnError {
     Release(Errno),
 }
 
-fn hint_for_clone(e: Errno) -> &'static str {
-    match e {
-        Errno::EPERM | Errno::EACCES => {
+fn hint_for_clone(e: OsError) -> &'static str {
+    match e.0 {
+        libc::EPERM | libc::EACCES => {
             "\n  hint: unprivileged user namespaces are disabled or restricted here; check \
              sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces and \
              kernel.apparmor_restrict_unprivileged_userns (see README, 'Requirements')"
         }
-        Errno::ENOSPC => {
+        libc::ENOSPC => {
             "\n  hint: user.max_user_namespaces (or another namespace limit) is exhausted"
         }
-        Errno::ENOSYS | Errno::EINVAL => "\n  hint: stockade needs Linux 5.12 or newer",
+        libc::ENOSYS | libc::EINVAL => "\n  hint: stockade needs Linux 5.12 or newer",
         _ => "",
     }
 }
@@ -73,7 +74,7 @@ pub fn spawn(plan: &Plan) -> Result<Spawned, SpawnError> {
         None,
         SockFlag::SOCK_CLOEXEC,
     )
-    .map_err(SpawnError::Socket)?;
+    .map_err(|e| SpawnError::Socket(OsError::of(e)))?;
     // Slots for the child's source fds, allocated here because the child
     // may not allocate.
     let mut fds = vec![-1; plan.sources.len() + plan.trees];
@@ -88,7 +89,11 @@ pub fn spawn(plan: &Plan) -> Result<Spawned, SpawnError> {
             parent_sock.as_raw_fd(),
         ),
         Ok(r) => r,
-        Err(errno) => return Err(SpawnError::Clone { errno }),
+        Err(errno) => {
+            return Err(SpawnError::Clone {
+                errno: OsError::of(errno),
+            })
+        }
     };
     drop(child_sock);
     let pidfd = sys::owned(pidfd);

@@ -60,7 +60,7 @@ impl Outcome {
             // As if the kernel had killed it with SIGSYS.
             Outcome::SeccompViolation { .. } => 128 + libc::SIGSYS,
             Outcome::SetupFailed(f) if f.stage == super::Stage::Exec => {
-                if f.errno == Errno::ENOENT {
+                if f.errno.0 == libc::ENOENT {
                     127
                 } else {
                     126
@@ -170,11 +170,6 @@ impl Supervisor {
         self.s.sock.as_fd()
     }
 
-    /// PID of the sandbox's init in the launcher's PID namespace.
-    pub fn pid(&self) -> libc::pid_t {
-        self.s.pid
-    }
-
     /// Kills the whole sandbox now; the outcome is then
     /// [`Outcome::Killed`] unless the payload had already ended.
     pub fn kill(&mut self) {
@@ -192,11 +187,6 @@ impl Supervisor {
             pidfd: self.s.pidfd.try_clone()?,
             killed: Arc::clone(&self.killed),
         })
-    }
-
-    /// Sends `sig` to the sandbox's init, which forwards it to the payload.
-    pub fn signal(&self, sig: i32) {
-        let _ = sys::pidfd_kill(self.s.pidfd.as_raw_fd(), sig);
     }
 
     /// Waits up to `wait` for the channel's listening socket, which the
@@ -220,11 +210,6 @@ impl Supervisor {
             }
             self.st.sock_open = read_record(self.s.sock.as_raw_fd(), &mut self.st) != Read::Closed;
         }
-    }
-
-    /// The outcome, once known.
-    pub fn outcome(&self) -> Option<Outcome> {
-        self.outcome
     }
 
     /// Waits up to `wait` (forever with None) for the next event.
@@ -321,17 +306,6 @@ impl Supervisor {
             return sys::wait_pidfd(pidfd, true).map_err(Into::into);
         }
         Ok(None)
-    }
-}
-
-/// Waits for the sandbox to end. `signals` (when given) delivers the
-/// launcher's own signals, which are forwarded to the payload.
-pub fn supervise(s: Spawned, signals: Option<&SignalFd>) -> std::io::Result<Outcome> {
-    let mut sup = Supervisor::new(s);
-    loop {
-        if let Some(Event::Ended(o)) = sup.poll(None, signals)? {
-            return Ok(o);
-        }
     }
 }
 

@@ -73,7 +73,7 @@ extern "C" fn run(_: *mut libc::c_void) -> libc::c_int {
         let f = Failure {
             stage: Stage::Warden,
             index: 0,
-            errno,
+            errno: crate::error::OsError::of(errno),
         };
         let _ = raw::write(sock, &Record::Failed(f).encode());
         let _ = raw::kill(-1, libc::SIGKILL);
