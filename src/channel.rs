@@ -31,6 +31,14 @@ pub const ENV_MAX_FDS: &str = "STOCKADE_CHANNEL_MAX_FDS";
 pub const FD_CEILING: usize = 64;
 
 /// A received message.
+///
+/// ```no_run
+/// # use stockade::sandbox::Sandbox;
+/// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+/// let m = child.channel().unwrap().recv()?;
+/// let files: Vec<std::fs::File> = m.fds.into_iter().map(Into::into).collect();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Message {
     /// The bytes.
@@ -40,6 +48,19 @@ pub struct Message {
 }
 
 /// Channel errors. The channel stays usable after all but `Closed`.
+///
+/// ```no_run
+/// # use stockade::sandbox::Sandbox;
+/// # use stockade::channel::ChannelError;
+/// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+/// match child.channel().unwrap().recv_timeout(std::time::Duration::from_secs(1)) {
+///     Ok(m) => println!("{:?}", m.data),
+///     Err(ChannelError::TimedOut) => child.kill(),
+///     Err(ChannelError::Ended(outcome)) => println!("gone: {outcome:?}"),
+///     Err(e) => eprintln!("{e}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ChannelError {
     /// The message is larger than the limit (it was discarded).
@@ -122,6 +143,18 @@ pub struct Channel {
 
 impl Channel {
     /// A connected pair: the launcher's end and the payload's descriptor.
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// let (host, payload_end) = Channel::pair(Default::default())?;
+    /// let child = Sandbox::from_profile("strict")?
+    ///     .pass_fd(std::os::fd::AsRawFd::as_raw_fd(&payload_end), 3)
+    ///     .args(["./plugin"])
+    ///     .spawn()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pair(limits: ChannelLimits) -> Result<(Channel, OwnedFd), ChannelError> {
         let (a, b) = socketpair(
             AddressFamily::Unix,
@@ -141,6 +174,16 @@ impl Channel {
     }
 
     /// Wraps a connected SOCK_SEQPACKET socket.
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// // e.g. a descriptor that arrived in a message, or the payload's end
+    /// let (_host, theirs) = Channel::pair(Default::default())?;
+    /// let chan = Channel::from_fd(theirs, Default::default());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_fd(fd: OwnedFd, limits: ChannelLimits) -> Channel {
         Channel {
             fd,
@@ -155,12 +198,31 @@ impl Channel {
     }
 
     /// The limits in force.
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+    /// println!("{:?}", child.channel().unwrap().limits());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn limits(&self) -> ChannelLimits {
         self.limits
     }
 
     /// Sends one message, never blocking: [`ChannelError::WouldBlock`]
     /// when the other side is not reading.
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+    /// let file = std::fs::File::open("data.bin")?;
+    /// child.channel().unwrap().send(b"here is a file", &[std::os::fd::AsFd::as_fd(&file)])?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send(&self, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<(), ChannelError> {
         match self.send_now(data, fds) {
             Err(ChannelError::Closed) => Err(self.closed()),
@@ -170,6 +232,15 @@ impl Channel {
 
     /// Sends one message, waiting at most `wait` for room in the other
     /// side's buffer.
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+    /// child.channel().unwrap().send_timeout(b"request", &[], Duration::from_secs(1))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send_timeout(
         &self,
         data: &[u8],
@@ -219,11 +290,36 @@ impl Channel {
 
     /// Receives one message, waiting for it (on a host's end, until the
     /// sandbox ends).
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+    /// match child.channel().unwrap().recv() {
+    ///     Ok(m) => println!("{} bytes, {} fds", m.data.len(), m.fds.len()),
+    ///     Err(ChannelError::Ended(o)) => println!("the plugin ended: {o:?}"),
+    ///     Err(e) => return Err(e.into()),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn recv(&self) -> Result<Message, ChannelError> {
         self.recv_until(None)
     }
 
     /// Receives one message, waiting at most `wait`.
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+    /// match child.channel().unwrap().recv_timeout(Duration::from_secs(2)) {
+    ///     Err(ChannelError::TimedOut) => child.kill(),
+    ///     other => println!("{other:?}"),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn recv_timeout(&self, wait: Duration) -> Result<Message, ChannelError> {
         self.recv_until(Some(Instant::now() + wait))
     }
@@ -231,6 +327,15 @@ impl Channel {
     /// Receives one message, as a future any executor can await (stockade's
     /// supervisor thread wakes the task when the socket is ready). Ends
     /// like [`Channel::recv`]: with the outcome once the sandbox is over.
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+    /// let reply = async { child.channel().unwrap().recv_async().await }; // poll it with any executor
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn recv_async(&self) -> impl Future<Output = Result<Message, ChannelError>> + '_ {
         // The registration lives until the next poll or the future's drop.
         let mut armed: Option<crate::watch::Readiness> = None;
@@ -247,6 +352,15 @@ impl Channel {
 
     /// Sends one message, as a future that waits for room in the other
     /// side's buffer.
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+    /// let sent = async { child.channel().unwrap().send_async(b"request", &[]).await };
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send_async<'a>(
         &'a self,
         data: &'a [u8],
@@ -281,6 +395,17 @@ impl Channel {
     }
 
     /// Receives one message if one is waiting.
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+    /// if let Some(m) = child.channel().unwrap().try_recv()? {
+    ///     println!("{:?}", m.data);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_recv(&self) -> Result<Option<Message>, ChannelError> {
         match self.receive(MsgFlags::MSG_DONTWAIT) {
             Err(ChannelError::Closed) => Err(self.closed()),
@@ -418,6 +543,14 @@ pub const SOCKET_NAME: &str = "channel.sock";
 
 /// The channel socket's path inside the sandbox (also in the payload's
 /// [`ENV_SOCKET`]).
+///
+/// ```no_run
+/// # use stockade::channel::*;
+/// # use stockade::sandbox::Sandbox;
+/// # use std::time::Duration;
+/// assert_eq!(socket_path_in_view(), std::path::Path::new("/run/stockade/channel.sock"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn socket_path_in_view() -> std::path::PathBuf {
     std::path::Path::new(SOCKET_DIR_IN_VIEW).join(SOCKET_NAME)
 }
@@ -464,6 +597,16 @@ impl SocketServer {
 
     /// The socket's path inside the sandbox (also in the payload's
     /// [`ENV_SOCKET`]).
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// let yaml = "version: 1\nextends: strict\nchannel: {socket: true}\n";
+    /// let child = Sandbox::from_yaml(yaml)?.args(["./plugin"]).spawn()?;
+    /// let path = child.socket().unwrap().path_in_sandbox();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn path_in_sandbox(&self) -> std::path::PathBuf {
         socket_path_in_view()
     }
@@ -471,6 +614,19 @@ impl SocketServer {
     /// Accepts one connection, waiting at most `wait`. A connection from
     /// outside the sandbox or from another uid is closed and reported as
     /// [`ChannelError::Rejected`].
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// let yaml = "version: 1\nextends: strict\nchannel: {socket: true}\n";
+    /// let child = Sandbox::from_yaml(yaml)?.args(["./plugin"]).spawn()?;
+    /// let server = child.socket().unwrap();
+    /// while let Ok(Some(chan)) = server.accept(Some(Duration::from_secs(1))) {
+    ///     chan.send(b"welcome", &[])?;
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn accept(
         &self,
         wait: Option<std::time::Duration>,
@@ -489,6 +645,19 @@ impl SocketServer {
     }
 
     /// Accepts a connection that poll reported, without waiting.
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// let yaml = "version: 1\nextends: strict\nchannel: {socket: true}\n";
+    /// let child = Sandbox::from_yaml(yaml)?.args(["./plugin"]).spawn()?;
+    /// // after poll(2) reported the server's descriptor readable:
+    /// if let Some(chan) = child.socket().unwrap().accept_ready()? {
+    ///     chan.send(b"welcome", &[])?;
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn accept_ready(&self) -> Result<Option<Channel>, ChannelError> {
         let raw = match nix::sys::socket::accept4(self.listener.as_raw_fd(), SockFlag::SOCK_CLOEXEC)
         {
@@ -533,6 +702,15 @@ impl AsFd for SocketServer {
 }
 
 /// The payload's side: `Client::from_env()` inside the sandbox.
+///
+/// ```no_run
+/// // a plugin written in Rust, run by a host with `.channel(None)`:
+/// let chan = stockade::channel::Client::from_env()?;
+/// while let Ok(m) = chan.recv() {
+///     chan.send(&m.data, &[])?; // echo
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Client;
 
@@ -540,6 +718,17 @@ impl Client {
     /// The channel stockade passed to this process (`STOCKADE_CHANNEL_FD`),
     /// with the limits it announced. Takes ownership of the descriptor:
     /// call once.
+    ///
+    /// ```no_run
+    /// # use stockade::channel::*;
+    /// # use stockade::sandbox::Sandbox;
+    /// # use std::time::Duration;
+    /// // inside the sandbox, in a plugin written in Rust:
+    /// let chan = Client::from_env()?;
+    /// let request = chan.recv()?;
+    /// chan.send(b"answer", &[])?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_env() -> Result<Channel, ChannelError> {
         let n: RawFd = std::env::var(ENV_FD)
             .ok()

@@ -39,6 +39,17 @@ use std::task::Poll;
 use std::time::Duration;
 
 /// What a standard stream of the payload is connected to.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let child = Sandbox::from_profile("strict")?
+///     .args(["./plugin"])
+///     .stdin(Stdio::Null)
+///     .stdout(Stdio::Piped)
+///     .stderr(Stdio::Inherit)
+///     .spawn()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Stdio {
     /// The host's own descriptor (default).
@@ -80,6 +91,12 @@ enum Source {
 }
 
 /// Which network the sandbox has.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let isolated = Sandbox::from_profile("default")?.network(Network::None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Network {
     /// A new network namespace with only loopback.
@@ -89,6 +106,13 @@ pub enum Network {
 }
 
 /// What a finished sandbox wrote and how it ended ([`Sandbox::output`]).
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let out = Sandbox::from_profile("strict")?.args(["uname", "-n"]).output()?;
+/// println!("{} -> {:?}", String::from_utf8_lossy(&out.stdout), out.outcome);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
     /// How the run ended.
@@ -162,17 +186,39 @@ impl Sandbox {
     /// settings need a profile to resolve against: on such a sandbox they
     /// make [`Sandbox::spawn`] fail; use [`Sandbox::from_profile`] or
     /// [`Sandbox::from_yaml`] for them.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let policy = Sandbox::from_profile("strict")?.policy()?.clone();
+    /// let child = Sandbox::with_policy(policy).args(["true"]).spawn()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_policy(policy: Policy) -> Sandbox {
         Sandbox::new(Source::Policy(Box::new(policy)))
     }
 
     /// A sandbox from a built-in profile name or a YAML file.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let sandbox = Sandbox::from_profile("default")?; // or a path to a YAML file
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_profile(spec: &str) -> Result<Sandbox, Error> {
         let layers = profile::load(spec)?;
         Sandbox::from_layers(layers)
     }
 
     /// A sandbox from YAML text (`extends` may name built-ins or absolute paths).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let sandbox = Sandbox::from_yaml("version: 1\nextends: strict\nhostname: box\n")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_yaml(yaml: &str) -> Result<Sandbox, Error> {
         let mut layers = Vec::new();
         let top = profile::parse(yaml, "<yaml>")?;
@@ -200,6 +246,14 @@ impl Sandbox {
 
     /// The effective policy: the profile with this builder's settings,
     /// resolved and checked (as `stockade check` would).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?.cwd("/nowhere");
+    /// assert!(s.policy().is_err()); // "/nowhere is not part of the sandbox's view"
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn policy(&self) -> Result<&Policy, ProfileError> {
         let r = self.resolved.get_or_init(|| match &self.source {
             Source::Layers(layers, host) => profile::resolve(layers, &self.settings, host),
@@ -214,6 +268,15 @@ impl Sandbox {
     }
 
     /// The policy's warnings (things that work but deserve attention).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// for w in Sandbox::from_profile("default")?.bind_rw("/tmp").warnings() {
+    ///     eprintln!("warning: {w}");
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn warnings(&self) -> Vec<Warning> {
         self.policy()
             .map(|p| p.warnings.clone())
@@ -232,42 +295,98 @@ impl Sandbox {
 
     /// Binds host path `src` (relative to the current directory) read-only
     /// at the same path.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?.bind_ro("/etc/hostname");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bind_ro(self, src: impl AsRef<str>) -> Sandbox {
         self.setting(|s, cwd| s.bind(src.as_ref(), None, false, cwd))
     }
 
     /// Binds host path `src` read-only at `dest` in the sandbox.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?.bind_ro_at("plugins/a.py", "/plugin.py");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bind_ro_at(self, src: impl AsRef<str>, dest: impl AsRef<str>) -> Sandbox {
         self.setting(|s, cwd| s.bind(src.as_ref(), Some(dest.as_ref()), false, cwd))
     }
 
     /// Binds host path `src` writable at the same path.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("default")?.bind_rw("out");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bind_rw(self, src: impl AsRef<str>) -> Sandbox {
         self.setting(|s, cwd| s.bind(src.as_ref(), None, true, cwd))
     }
 
     /// Binds host path `src` writable at `dest` in the sandbox.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("default")?.bind_rw_at("out", "/out");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bind_rw_at(self, src: impl AsRef<str>, dest: impl AsRef<str>) -> Sandbox {
         self.setting(|s, cwd| s.bind(src.as_ref(), Some(dest.as_ref()), true, cwd))
     }
 
     /// Mounts a fresh, writable tmpfs at `dest`.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?.tmpfs("/scratch").cwd("/scratch");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn tmpfs(self, dest: impl AsRef<str>) -> Sandbox {
         self.setting(|s, _| s.tmpfs(dest.as_ref()))
     }
 
     /// The payload's working directory (a path in the sandbox's view).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?.tmpfs("/work").cwd("/work");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cwd(self, dir: impl AsRef<str>) -> Sandbox {
         self.setting(|s, _| s.cwd(dir.as_ref()))
     }
 
     /// The sandbox's hostname.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?.hostname("plugin-1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn hostname(self, name: impl AsRef<str>) -> Sandbox {
         self.setting(|s, _| s.hostname(name.as_ref()))
     }
 
     /// Runs the payload as `uid`/`gid` inside the sandbox (mapped to the
     /// launcher's own ids, or to nobody when root launches).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?.user(1000, 1000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn user(self, uid: u32, gid: u32) -> Sandbox {
         self.setting(|s, _| {
             s.user(profile::model::UserSpec::Ids(profile::model::UserIds {
@@ -280,6 +399,13 @@ impl Sandbox {
     }
 
     /// The sandbox's network.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("default")?.network(Network::None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn network(self, net: Network) -> Sandbox {
         self.setting(|s, _| s.network(net == Network::None))
     }
@@ -287,23 +413,53 @@ impl Sandbox {
     /// Stops the sandbox after `limit` (SIGTERM, then SIGKILL after 2 s),
     /// whatever the host is doing meanwhile; the outcome is
     /// [`Outcome::TimedOut`].
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?.wall_time(Duration::from_secs(30));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn wall_time(self, limit: Duration) -> Sandbox {
         let text = format!("{}ms", limit.as_millis().max(1));
         self.setting(|s, _| s.wall_time(&text))
     }
 
     /// Sets a resource limit of the payload (replacing the profile's).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?
+    ///     .limit(Limit::Data(256 << 20))
+    ///     .limit(Limit::OpenFiles(64));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn limit(self, limit: Limit) -> Sandbox {
         self.setting(|s, _| s.limit(limit))
     }
 
     /// Appends one argument (the first is the command).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?.arg("echo").arg("hello");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn arg(mut self, a: impl Into<OsString>) -> Sandbox {
         self.argv.push(a.into());
         self
     }
 
     /// Appends arguments.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?.args(["sh", "-c", "echo hello"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn args<I, S>(mut self, args: I) -> Sandbox
     where
         I: IntoIterator<Item = S>,
@@ -315,6 +471,13 @@ impl Sandbox {
 
     /// Sets (or replaces) an environment variable of the payload, as
     /// given (no `${VAR}` expansion).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?.env("MODE", "fast");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Sandbox {
         let key = key.into();
         self.env.retain(|(k, _)| *k != key);
@@ -323,18 +486,42 @@ impl Sandbox {
     }
 
     /// Connects the payload's stdin.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["cat"]).stdin(Stdio::Piped).spawn()?;
+    /// std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"input")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stdin(mut self, s: Stdio) -> Sandbox {
         self.stdio[0] = s;
         self
     }
 
     /// Connects the payload's stdout.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["ls"]).stdout(Stdio::Piped).spawn()?;
+    /// let mut out = String::new();
+    /// std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stdout(mut self, s: Stdio) -> Sandbox {
         self.stdio[1] = s;
         self
     }
 
     /// Connects the payload's stderr.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let s = Sandbox::from_profile("strict")?.stderr(Stdio::Null);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stderr(mut self, s: Stdio) -> Sandbox {
         self.stdio[2] = s;
         self
@@ -342,12 +529,31 @@ impl Sandbox {
 
     /// Passes the host's descriptor `fd` as the payload's `target`. The
     /// descriptor must stay open until `spawn` returns.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let file = std::fs::File::open("input.txt")?;
+    /// let child = Sandbox::from_profile("strict")?
+    ///     .pass_fd(std::os::fd::AsRawFd::as_raw_fd(&file), 3)
+    ///     .args(["sh", "-c", "cat <&3"])
+    ///     .spawn()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pass_fd(mut self, fd: RawFd, target: i32) -> Sandbox {
         self.fds.push((fd, target));
         self
     }
 
     /// Enables the channel (with `limits`, or the defaults).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+    /// child.channel().unwrap().send(b"hello", &[])?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn channel(mut self, limits: Option<ChannelLimits>) -> Sandbox {
         self.channel = Some(limits.unwrap_or_default());
         self
@@ -355,6 +561,14 @@ impl Sandbox {
 
     /// Runs the sandbox to its end with the standard streams as set
     /// (inherited by default), like `std::process::Command::status`.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let outcome = Sandbox::from_profile("strict")?.args(["true"]).status()?;
+    /// assert_eq!(outcome, Outcome::Exited(0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn status(&self) -> Result<Outcome, Error> {
         let mut child = self.spawn()?;
         child.wait().map_err(|err| Error::Io {
@@ -367,6 +581,14 @@ impl Sandbox {
     /// (read together, so neither pipe can fill up and stall the payload),
     /// like `std::process::Command::output`. Stdin is /dev/null unless set
     /// otherwise (a piped stdin is closed at once).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let out = Sandbox::from_profile("strict")?.args(["echo", "hi"]).output()?;
+    /// assert_eq!(out.stdout, b"hi\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn output(&self) -> Result<Output, Error> {
         let mut s = self.clone();
         if s.stdio[0] == Stdio::Inherit {
@@ -381,6 +603,14 @@ impl Sandbox {
     }
 
     /// Starts the sandbox.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["sleep", "1"]).spawn()?;
+    /// let outcome = child.wait()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn spawn(&self) -> Result<Child, Error> {
         let mut policy = self.policy()?.clone();
         for (k, v) in &self.env {
@@ -521,23 +751,60 @@ impl Sandbox {
 
 impl Child {
     /// PID of the sandbox's init (PID 1 inside) in the host's PID namespace.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["sleep", "1"]).spawn()?;
+    /// println!("init is host pid {}", child.pid());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pid(&self) -> libc::pid_t {
         self.pid
     }
 
     /// Kills the whole sandbox; unless it had already ended, the outcome is
     /// [`Outcome::Killed`].
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["sleep", "60"]).spawn()?;
+    /// child.kill();
+    /// assert_eq!(child.wait()?, Outcome::Killed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn kill(&self) {
         self.shared.switch.kill();
     }
 
     /// The filesystem socket's server, when enabled (`channel: {socket: true}`).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let yaml = "version: 1\nextends: strict\nchannel: {socket: true}\n";
+    /// let child = Sandbox::from_yaml(yaml)?.args(["./plugin"]).spawn()?;
+    /// println!("{:?}", child.socket().map(|s| s.path_in_sandbox()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn socket(&self) -> Option<std::sync::Arc<SocketServer>> {
         self.socket.clone()
     }
 
     /// Accepts one connection on the filesystem socket, waiting at most
     /// `wait`; connections from outside the sandbox are refused.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let yaml = "version: 1\nextends: strict\nchannel: {socket: true}\n";
+    /// let child = Sandbox::from_yaml(yaml)?.args(["./plugin"]).spawn()?;
+    /// if let Some(chan) = child.accept_channel(Some(Duration::from_secs(5)))? {
+    ///     chan.send(b"hello", &[])?;
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn accept_channel(
         &self,
         wait: Option<Duration>,
@@ -549,23 +816,56 @@ impl Child {
     }
 
     /// Closes the host's end of the channel: the payload reads end-of-file.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+    /// child.close_channel(); // the plugin reads end-of-file
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close_channel(&mut self) {
         self.channel = None;
     }
 
     /// Sends a signal to the payload (through PID 1, which forwards
     /// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["sleep", "60"]).spawn()?;
+    /// child.signal(libc::SIGTERM);
+    /// assert_eq!(child.wait()?, Outcome::Signaled(libc::SIGTERM));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn signal(&self, sig: i32) {
         self.shared.switch.signal(sig);
     }
 
     /// The channel, when enabled. Once the sandbox has ended, its
     /// operations fail with [`channel::ChannelError::Ended`].
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+    /// let reply = child.channel().unwrap().recv_timeout(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn channel(&self) -> Option<&Channel> {
         self.channel.as_ref()
     }
 
     /// Waits for the sandbox to end.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["true"]).spawn()?;
+    /// assert_eq!(child.wait()?, Outcome::Exited(0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn wait(&mut self) -> std::io::Result<Outcome> {
         let p = self.shared.board.wait_until(None, |p| p.outcome.is_some());
         match (p.outcome, p.failed) {
@@ -577,6 +877,14 @@ impl Child {
     /// Waits for the sandbox to end, as a future: any executor can await
     /// it (stockade's supervisor thread wakes the task), so an async host
     /// needs no thread of its own per sandbox.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["true"]).spawn()?;
+    /// let outcome = async { child.wait_async().await }; // poll it with any executor
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn wait_async(&self) -> impl Future<Output = std::io::Result<Outcome>> + '_ {
         std::future::poll_fn(move |cx| {
             let mut p = self.shared.board.lock();
@@ -595,6 +903,19 @@ impl Child {
 
     /// Closes stdin, reads stdout and stderr (where piped) together until
     /// both end, then waits, like `std::process::Child::wait_with_output`.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?
+    ///     .args(["sh", "-c", "echo out; echo err >&2"])
+    ///     .stdout(Stdio::Piped)
+    ///     .stderr(Stdio::Piped)
+    ///     .spawn()?;
+    /// let out = child.wait_with_output()?;
+    /// assert_eq!(out.stderr, b"err\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn wait_with_output(mut self) -> std::io::Result<Output> {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         use std::io::Read;
@@ -643,6 +964,19 @@ impl Child {
 
     /// The next event (every layer applied; ended), waiting at most `wait`
     /// (forever with None). Each event is returned once.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["true"]).spawn()?;
+    /// while let Some(e) = child.next_event(None)? {
+    ///     if let Event::Ended(o) = e {
+    ///         println!("{o:?}");
+    ///         break;
+    ///     }
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn next_event(&mut self, wait: Option<Duration>) -> std::io::Result<Option<Event>> {
         let mut p = self.shared.board.wait_until(wait, |p| !p.events.is_empty());
         match p.events.pop_front() {
@@ -687,6 +1021,14 @@ impl Child {
     }
 
     /// The outcome if the sandbox has ended, without waiting.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["sleep", "1"]).spawn()?;
+    /// assert_eq!(child.try_wait()?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_wait(&mut self) -> std::io::Result<Option<Outcome>> {
         let p = self.shared.board.lock();
         match (p.outcome, p.failed) {
@@ -697,21 +1039,56 @@ impl Child {
     }
 
     /// The outcome, once known.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["true"]).spawn()?;
+    /// child.wait()?;
+    /// assert_eq!(child.outcome(), Some(Outcome::Exited(0)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn outcome(&self) -> Option<Outcome> {
         self.shared.board.lock().outcome
     }
 
     /// What Landlock enforces in this sandbox (ABI, status, dropped rights).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let child = Sandbox::from_profile("strict")?.args(["true"]).spawn()?;
+    /// println!("{}", child.landlock_report());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn landlock_report(&self) -> &crate::landlock::Prepared {
         &self.landlock
     }
 
     /// Whether every layer was applied and the payload exec'd (or tried to).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["true"]).spawn()?;
+    /// child.wait()?;
+    /// assert!(child.applied());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn applied(&self) -> bool {
         self.shared.board.lock().applied
     }
 
     /// A one-line description of an outcome, as the CLI prints it.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// # use std::time::Duration;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["no-such-program"]).spawn()?;
+    /// let o = child.wait()?;
+    /// println!("stockade: {}", child.describe(o).unwrap()); // command not found in the sandbox ...
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn describe(&self, o: Outcome) -> Option<String> {
         self.diagnostics.describe(o)
     }

@@ -25,6 +25,17 @@ pub const WITHDRAWN: i32 = -1;
 pub const KILL_GRACE: Duration = Duration::from_secs(2);
 
 /// How a sandbox run ended.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let mut child = Sandbox::from_profile("strict")?.args(["./plugin"]).spawn()?;
+/// match child.wait()? {
+///     Outcome::Exited(0) => {}
+///     Outcome::SeccompViolation { .. } => eprintln!("the plugin tried something forbidden"),
+///     o => eprintln!("{} (exit code {})", child.describe(o).unwrap_or_default(), o.exit_code()),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The payload exited with this code.
@@ -94,6 +105,13 @@ struct State {
 }
 
 /// Something the launcher learned about the sandbox, in order.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let mut child = Sandbox::from_profile("strict")?.args(["true"]).spawn()?;
+/// assert_eq!(child.next_event(None)?, Some(Event::Applied));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     /// Every layer is in place; the payload is about to exec.
