@@ -134,6 +134,15 @@ const OUTCOME_WAIT: Duration = Duration::from_secs(5);
 /// also watches the sandbox: once it has ended, every operation returns
 /// [`ChannelError::Ended`] with the outcome, at once, whatever the payload
 /// left unsaid.
+///
+/// ```no_run
+/// # use stockade::sandbox::Sandbox;
+/// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(None).spawn()?;
+/// let chan = child.channel().unwrap();
+/// chan.send(b"ping", &[])?;
+/// let pong = chan.recv()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Channel {
     fd: OwnedFd,

@@ -9,6 +9,18 @@ use crate::profile::ProfileError;
 pub const EXIT_LAUNCHER: i32 = 125;
 
 /// Anything that stops stockade before or while starting a sandbox.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// match Sandbox::from_profile("strict")?.bind_ro("/missing").args(["true"]).spawn() {
+///     Ok(child) => drop(child),
+///     Err(e) => {
+///         eprintln!("stockade: {e}");
+///         std::process::exit(e.exit_code());
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A profile or command-line setting is invalid.
@@ -41,6 +53,13 @@ pub enum Error {
 
 /// An operating-system error number (`errno`); `Display` gives its name
 /// and message, as `ENOENT: No such file or directory`.
+///
+/// ```no_run
+/// let e = stockade::error::OsError(libc::ENOENT);
+/// assert_eq!(e.desc(), "No such file or directory");
+/// assert_eq!(e.to_io().kind(), std::io::ErrorKind::NotFound);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct OsError(pub i32);
 

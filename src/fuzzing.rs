@@ -33,10 +33,7 @@ pub fn profile_parse(data: &[u8]) {
     };
     // A parent named by `extends` is not followed (no file access beyond
     // bind sources); the profile is resolved on its own.
-    let layers = [profile::Layer {
-        profile: p,
-        dir: None,
-    }];
+    let layers = [profile::Layer { profile: p }];
     let Ok(policy) = profile::resolve(&layers, &Overrides::default(), &host()) else {
         return;
     };
@@ -136,7 +133,6 @@ pub fn profile_roundtrip(data: &[u8]) {
     let layers = [profile::Layer {
         profile: profile::parse(&yaml, "roundtrip.yaml")
             .unwrap_or_else(|e| panic!("generated profile does not parse: {e}\n{yaml}")),
-        dir: None,
     }];
     let policy = profile::resolve(&layers, &Overrides::default(), &host())
         .unwrap_or_else(|e| panic!("generated profile does not resolve: {e}\n{yaml}"));

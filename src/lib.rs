@@ -35,14 +35,14 @@ pub mod error;
 mod fds;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod landlock;
+mod landlock;
 mod plan;
 pub mod policy;
 mod process;
-pub mod profile;
+mod profile;
 pub mod sandbox;
-pub mod seccomp;
-pub mod status;
+mod seccomp;
+mod status;
 mod sys;
 mod watch;
 

@@ -58,8 +58,6 @@ pub struct LandlockPlan {
     pub ruleset: std::os::fd::OwnedFd,
     /// Path rules: view path and allowed rights.
     pub fs_rules: Vec<(CString, u64)>,
-    /// What will be enforced, for `-v` and status reports.
-    pub report: crate::landlock::Prepared,
 }
 
 /// A path in the view, split into components, with what the child may
@@ -148,8 +146,10 @@ pub struct Exec {
     pub candidates: Vec<CString>,
     /// Arguments.
     pub argv: Vec<CString>,
-    /// Environment entries `NAME=value`.
-    pub env: Vec<CString>,
+    /// Environment entries `NAME=value`: owned here, read by the kernel
+    /// through `env_ptrs`.
+    #[allow(dead_code)]
+    env: Vec<CString>,
     argv_ptrs: Vec<*const c_char>,
     env_ptrs: Vec<*const c_char>,
 }
@@ -265,7 +265,6 @@ fn landlock_plan(p: &crate::landlock::Prepared) -> Result<Option<LandlockPlan>, 
     Ok(Some(LandlockPlan {
         ruleset,
         fs_rules: p.fs_rules.clone(),
-        report: p.clone(),
     }))
 }
 

@@ -9,6 +9,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The fully resolved sandbox policy.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let sandbox = Sandbox::from_profile("strict")?;
+/// let policy = sandbox.policy()?;
+/// println!("{:?} {:?} {}", policy.namespaces, policy.wall_time, policy.mounts.len());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Policy {
     /// Namespaces created for the sandbox (always includes user, pid, mount).
@@ -42,6 +50,17 @@ pub struct Policy {
 
 /// Something a policy does that works but may not be what its author
 /// meant. `Display` gives the message the CLI prints.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// use stockade::policy::Warning;
+/// for w in Sandbox::from_profile("default")?.bind_rw("/tmp").warnings() {
+///     if let Warning::SharedDirectoryBound { path } = &w {
+///         eprintln!("{} exposes its sockets", path.display());
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Warning {
     /// The launcher's working directory is left out of the view.
@@ -117,6 +136,13 @@ impl std::fmt::Display for Warning {
 }
 
 /// Limits of the launcher–payload channel.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let limits = stockade::policy::ChannelLimits { max_message: 1 << 20, ..Default::default() };
+/// let child = Sandbox::from_profile("strict")?.args(["./plugin"]).channel(Some(limits)).spawn()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChannelLimits {
     /// Largest message, in bytes.
@@ -138,6 +164,14 @@ impl Default for ChannelLimits {
 }
 
 /// One resource limit.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// for r in &Sandbox::from_profile("strict")?.limit(Limit::OpenFiles(64)).policy()?.rlimits {
+///     println!("{} = {}", r.name, r.value);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rlimit {
     /// Profile name (`open_files`).
@@ -149,6 +183,14 @@ pub struct Rlimit {
 }
 
 /// The payload's identity and the id mapping that produces it.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let sandbox = Sandbox::from_profile("strict")?.user(1000, 1000);
+/// let id = &sandbox.policy()?.identity;
+/// println!("uid {} inside is host uid {}", id.uid, id.host_uid);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Identity {
     /// uid inside the sandbox.
@@ -165,6 +207,14 @@ pub struct Identity {
 }
 
 /// One filesystem operation with the place in the profile that asked for it.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// for m in &Sandbox::from_profile("default")?.policy()?.mounts {
+///     println!("{:?} (from {})", m.op, m.loc);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mount {
     /// What to do.
@@ -175,6 +225,17 @@ pub struct Mount {
 
 /// A filesystem operation on the sandbox's view. Destinations are absolute,
 /// normalized paths inside the view; bind sources are canonical host paths.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// use stockade::policy::MountOp;
+/// for m in &Sandbox::from_profile("strict")?.policy()?.mounts {
+///     if let MountOp::Bind { src, dest, writable, .. } = &m.op {
+///         println!("{} -> {} (writable: {writable})", src.display(), dest.display());
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MountOp {
     /// Bind a host file or directory (recursively).
@@ -230,6 +291,14 @@ pub enum MountOp {
 
 impl MountOp {
     /// The path in the view that the operation creates or covers.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// for m in &Sandbox::from_profile("strict")?.policy()?.mounts {
+    ///     println!("{}", m.op.dest().display());
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn dest(&self) -> &std::path::Path {
         match self {
             MountOp::Bind { dest, .. }

@@ -22,12 +22,14 @@
 
 use crate::channel::{self, Channel, SocketServer};
 use crate::error::Error;
+pub use crate::landlock::{kernel_abi as landlock_abi, Prepared as LandlockReport};
 use crate::plan::{self, Plan};
 use crate::policy::{ChannelLimits, Policy, Warning};
 use crate::process::{self, KillSwitch, Supervisor};
 pub use crate::process::{Event, Failure, Outcome, Stage};
 pub use crate::profile::Limit;
-use crate::profile::{self, Host, Overrides, ProfileError};
+pub use crate::profile::ProfileError;
+use crate::profile::{self, Host, Overrides};
 use crate::watch::Board;
 use nix::errno::Errno;
 use std::ffi::OsString;
@@ -127,6 +129,16 @@ pub struct Output {
 /// process, for every sandbox) reaps it and records its events from spawn
 /// to end, whatever the host is doing; the methods here only read what
 /// that thread learned.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let mut child = Sandbox::from_profile("strict")?.args(["sleep", "10"]).spawn()?;
+/// if child.try_wait()?.is_none() {
+///     child.kill();
+/// }
+/// let outcome = child.wait()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Child {
     shared: Arc<Shared>,
@@ -225,10 +237,7 @@ impl Sandbox {
         if let Some(parent) = &top.extends {
             layers = profile::load(&parent.value)?;
         }
-        layers.push(profile::Layer {
-            profile: top,
-            dir: None,
-        });
+        layers.push(profile::Layer { profile: top });
         Sandbox::from_layers(layers)
     }
 
@@ -1122,7 +1131,7 @@ impl Drop for Child {
 
 /// What is needed to explain a failure after the plan is gone.
 #[derive(Debug, Clone)]
-pub struct Diagnostics {
+pub(crate) struct Diagnostics {
     cmd: String,
     candidates: Vec<String>,
     sources: Vec<String>,
@@ -1239,6 +1248,15 @@ pub(crate) fn seccomp_error(
 }
 
 /// `bpf (syscall 321)`, or the number and architecture when unknown.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let mut child = Sandbox::from_profile("strict")?.args(["./plugin"]).spawn()?;
+/// if let Outcome::SeccompViolation { nr, arch } = child.wait()? {
+///     eprintln!("the plugin called {}", describe_syscall(nr, arch));
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn describe_syscall(nr: i32, arch: u32) -> String {
     use crate::seccomp::Arch;
     if nr == crate::process::supervise::WITHDRAWN {

@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 fn kernel_abi() -> i32 {
-    stockade::landlock::kernel_abi()
+    stockade::sandbox::landlock_abi()
 }
 
 fn have_python() -> bool {

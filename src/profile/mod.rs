@@ -77,8 +77,6 @@ impl ProfileError {
 pub struct Layer {
     /// The parsed file.
     pub profile: Profile,
-    /// Directory of the file; `None` for built-ins.
-    pub dir: Option<PathBuf>,
 }
 
 /// Looks a built-in profile up by name.
@@ -273,7 +271,7 @@ pub fn load(spec: &str) -> Result<Vec<Layer>, ProfileError> {
         if let Some(ext) = &profile.extends {
             next = Some((ext.value.clone(), dir.clone(), ext.loc.clone()));
         }
-        layers.push(Layer { profile, dir });
+        layers.push(Layer { profile });
     }
     layers.reverse();
     Ok(layers)

@@ -65,16 +65,6 @@ pub struct At<T> {
     pub loc: Loc,
 }
 
-impl<T> At<T> {
-    /// A value that came from the command line.
-    pub fn cli(value: T) -> At<T> {
-        At {
-            value,
-            loc: Loc::cli(),
-        }
-    }
-}
-
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
@@ -204,7 +194,9 @@ pub struct RuleSpec {
     /// Conditions, all of which must hold.
     #[serde(default)]
     pub args: Vec<ArgSpec>,
-    /// Why the entry is there (required in shipped profiles).
+    /// Why the entry is there (required in shipped profiles). Read by
+    /// people, not by stockade; declared so the strict parser accepts it.
+    #[allow(dead_code)]
     pub why: Option<String>,
 }
 
@@ -219,7 +211,9 @@ pub struct DenySpec {
     /// Conditions, all of which must hold.
     #[serde(default)]
     pub args: Vec<ArgSpec>,
-    /// Why.
+    /// Why. Read by people, not by stockade; declared so the strict
+    /// parser accepts it.
+    #[allow(dead_code)]
     pub why: Option<String>,
 }
 

@@ -87,6 +87,15 @@ pub struct Overrides {
 
 /// A resource limit of the payload (soft = hard), as the profile's
 /// `limits` section names them; sizes in bytes.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let s = Sandbox::from_profile("strict")?
+///     .limit(Limit::Data(512 << 20))
+///     .limit(Limit::Processes(32))
+///     .limit(Limit::CpuTime(std::time::Duration::from_secs(10)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Limit {
     /// RLIMIT_CPU: CPU time, in whole seconds (at least one).
@@ -1489,7 +1498,6 @@ mod tests {
     fn resolve_text(text: &str, h: &Host) -> Result<Policy, ProfileError> {
         let layer = Layer {
             profile: parse(text, "t.yaml")?,
-            dir: None,
         };
         resolve(&[layer], &Overrides::default(), h)
     }
@@ -1753,7 +1761,6 @@ mod tests {
                 "a",
             )
             .unwrap(),
-            dir: None,
         };
         let b = Layer {
             profile: parse(
@@ -1761,7 +1768,6 @@ mod tests {
                 "b",
             )
             .unwrap(),
-            dir: None,
         };
         let p = resolve(&[a, b], &Overrides::default(), &h).unwrap();
         assert_eq!(p.hostname.as_deref(), Some("b"));

@@ -12,7 +12,8 @@
 pub struct Group {
     /// `@name`.
     pub name: &'static str,
-    /// One line for `explain`.
+    /// What the group is for, in one line (documents the table).
+    #[allow(dead_code)]
     pub about: &'static str,
     /// Syscalls (and `@groups`) on every supported architecture.
     pub common: &'static [&'static str],
