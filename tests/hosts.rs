@@ -18,7 +18,7 @@ use stockade::sandbox::{Limit, Network, Sandbox, Stdio};
 
 #[test]
 fn every_test_here_also_holds_rootless() {
-    if !is_root() || std::env::var("STOCKADE_HOSTS_INNER").is_ok() || !works() {
+    if !is_root() || std::env::var("STOCKADE_HOSTS_INNER").is_ok() || !all_modes_work() {
         return;
     }
     // The same test binary as uid 65534.
@@ -41,16 +41,8 @@ fn every_test_here_also_holds_rootless() {
     );
 }
 
-fn works() -> bool {
-    modes().into_iter().all(sandboxes_work)
-}
-
 fn python() -> bool {
-    let ok = std::path::Path::new("/usr/bin/python3").exists();
-    if !ok {
-        skip("python3 missing: the plugins are python scripts");
-    }
-    ok
+    have("/usr/bin/python3", "the plugins are python scripts")
 }
 
 /// A `strict` plugin that may use the channel, running `script` in python.
@@ -86,7 +78,7 @@ fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'st
 
 #[test]
 fn a_plugin_killed_mid_request_ends_the_hosts_recv_with_the_violation() {
-    if !works() || !python() {
+    if !all_modes_work() || !python() {
         return;
     }
     // The plugin takes the request, then makes a call `strict` kills
@@ -124,7 +116,7 @@ fn a_plugin_killed_mid_request_ends_the_hosts_recv_with_the_violation() {
 
 #[test]
 fn the_time_limit_holds_while_the_host_waits_on_the_channel() {
-    if !works() || !python() {
+    if !all_modes_work() || !python() {
         return;
     }
     // The plugin spins forever without reading the request (so the host
@@ -153,7 +145,7 @@ fn the_time_limit_holds_while_the_host_waits_on_the_channel() {
 
 #[test]
 fn a_plugin_that_exits_ends_a_pending_send() {
-    if !works() || !python() {
+    if !all_modes_work() || !python() {
         return;
     }
     // The plugin never reads; the host fills its buffer, then waits for
@@ -177,7 +169,7 @@ fn a_plugin_that_exits_ends_a_pending_send() {
 
 #[test]
 fn timeouts_on_the_channel_leave_the_sandbox_running() {
-    if !works() || !python() {
+    if !all_modes_work() || !python() {
         return;
     }
     let script = after_request("import time; time.sleep(30)");
@@ -204,7 +196,7 @@ fn timeouts_on_the_channel_leave_the_sandbox_running() {
 
 #[test]
 fn a_sandbox_outlives_the_thread_that_spawned_it() {
-    if !works() {
+    if !all_modes_work() {
         return;
     }
     // Control: the kernel's parent-death signal follows the thread that
@@ -260,7 +252,7 @@ fn sh(sandbox: Sandbox, script: &str) -> stockade::sandbox::Output {
 
 #[test]
 fn the_builder_goes_through_the_profiles_checks() {
-    if !works() {
+    if !all_modes_work() {
         return;
     }
     let dir = workdir(mode(), "builder");
@@ -331,7 +323,7 @@ fn the_builder_goes_through_the_profiles_checks() {
 
 #[test]
 fn output_reads_both_streams_without_stalling_the_payload() {
-    if !works() {
+    if !all_modes_work() {
         return;
     }
     // 4 MiB to each stream, alternating: far beyond a pipe's buffer, so a
@@ -400,7 +392,7 @@ fn stockade_threads() -> usize {
 
 #[test]
 fn one_thread_awaits_many_sandboxes() {
-    if !works() || !python() {
+    if !all_modes_work() || !python() {
         return;
     }
     // Twelve plugins awaited together from one thread with no runtime of

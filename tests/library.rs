@@ -18,16 +18,8 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn works() -> bool {
-    modes().into_iter().all(sandboxes_work)
-}
-
 fn python() -> bool {
-    let ok = std::path::Path::new("/usr/bin/python3").exists();
-    if !ok {
-        skip("python3 missing: the channel plugins are python scripts");
-    }
-    ok
+    have("/usr/bin/python3", "the channel plugins are python scripts")
 }
 
 /// A `strict` sandbox whose payload may use the channel with python.
@@ -96,7 +88,7 @@ fn each_mode_cli(test: impl Fn(Mode, std::path::PathBuf)) {
 #[test]
 fn channel_round_trip_with_descriptors_both_ways() {
     let _serial = serial();
-    if !works() || !python() {
+    if !all_modes_work() || !python() {
         return;
     }
     let child_script = r#"
@@ -129,7 +121,7 @@ socket.send_fds(s, [b"pong:" + msg], [f])
 #[test]
 fn oversize_and_overfull_messages_are_rejected_and_the_host_survives() {
     let _serial = serial();
-    if !works() || !python() {
+    if !all_modes_work() || !python() {
         return;
     }
     let script = r#"
@@ -165,7 +157,7 @@ s.send(b"still here")
 #[test]
 fn a_payload_that_never_reads_cannot_block_the_host() {
     let _serial = serial();
-    if !works() {
+    if !all_modes_work() {
         return;
     }
     let mut child = Sandbox::from_profile("strict")
@@ -207,7 +199,7 @@ fn open_fds() -> usize {
 #[test]
 fn fifty_sandboxes_from_four_threads() {
     let _serial = serial();
-    if !works() {
+    if !all_modes_work() {
         return;
     }
     if is_root() && std::env::var("STOCKADE_LIB_INNER").is_err() {
@@ -274,7 +266,7 @@ fn fifty_sandboxes_from_four_threads() {
 #[test]
 fn typed_outcomes_and_try_wait() {
     let _serial = serial();
-    if !works() {
+    if !all_modes_work() {
         return;
     }
     let mut child = Sandbox::from_profile("strict")
@@ -321,7 +313,7 @@ fn typed_outcomes_and_try_wait() {
 #[test]
 fn status_stream_reports_the_typed_outcome() {
     let _serial = serial();
-    if !works() {
+    if !all_modes_work() {
         return;
     }
     let dir = workdir(Mode::Root, "status");
@@ -382,7 +374,7 @@ fn payload_pid(init: i32) -> i32 {
 #[test]
 fn channel_socket_lives_in_the_sandbox_and_refuses_everyone_else() {
     let _serial = serial();
-    if !works() || !python() {
+    if !all_modes_work() || !python() {
         return;
     }
     // The payload connects, then tries to use the socket's directory as a
@@ -483,7 +475,7 @@ time.sleep(2)
 #[test]
 fn nothing_of_the_channel_socket_outlives_the_sandbox() {
     let _serial = serial();
-    if !works() {
+    if !all_modes_work() {
         return;
     }
     let dir = workdir(Mode::Root, "sock-cleanup");
@@ -554,7 +546,7 @@ fn a_connection_flood_costs_the_launcher_nothing() {
     // The payload opens as many connections as it can and holds them; the
     // launcher keeps at most 16, and sleeps while nothing happens.
     let _serial = serial();
-    if !works() || !python() {
+    if !all_modes_work() || !python() {
         return;
     }
     let dir = workdir(Mode::Root, "sock-flood");
@@ -639,7 +631,7 @@ fn spawns_never_hang_while_host_threads_come_and_go() {
     // hangs the child forever. The child makes raw calls only, so 1,000
     // spawns next to threads created and joined in a loop all finish.
     let _serial = serial();
-    if !works() {
+    if !all_modes_work() {
         return;
     }
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -713,7 +705,7 @@ fn a_local_user_racing_the_launchers_directories_gets_nothing() {
         skip("racing a root launcher needs root");
         return;
     }
-    if !works() {
+    if !all_modes_work() {
         return;
     }
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -811,7 +803,7 @@ fn eight_threads_of_misbehaving_plugins_never_hang_the_host_or_leak() {
     // memory limit, or floods the channel. The host stays in charge of
     // every one, and nothing is left behind.
     let _serial = serial();
-    if !works() {
+    if !all_modes_work() {
         return;
     }
     let Some(bin) = compile_c("misbehaving_plugin", MISBEHAVING_PLUGIN) else {

@@ -283,6 +283,12 @@ pub fn run_probe(
         .unwrap()
 }
 
+/// Whether sandboxes work in every mode this machine can test (a loud skip
+/// says why not).
+pub fn all_modes_work() -> bool {
+    modes().into_iter().all(sandboxes_work)
+}
+
 /// Runs `test` once per mode this machine can test and where sandboxes work.
 pub fn each_mode(test: impl Fn(Mode)) {
     for mode in modes() {
