@@ -22,15 +22,13 @@
 //!
 //! Everything fallible and allocating happens while building the `Plan`
 //! in the launcher; after clone the child only makes system calls (see
-//! `process::child`). `plan`, `process`, `sys` and `watch` are internal;
-//! `app` and `cli` are the command line's own.
+//! `process::child`). Everything but `sandbox`, `channel`, `policy` and
+//! `error` is internal; `app` and `cli` are the command line's own.
 #![deny(unsafe_code)]
 
-#[doc(hidden)]
-pub mod app;
+mod app;
 pub mod channel;
-#[doc(hidden)]
-pub mod cli;
+mod cli;
 pub mod error;
 mod fds;
 #[doc(hidden)]
@@ -49,3 +47,7 @@ mod watch;
 pub use error::Error;
 pub use policy::Policy;
 pub use sandbox::{Child, Outcome, Sandbox};
+
+/// The `stockade` command's entry point (for `src/main.rs`).
+#[doc(hidden)]
+pub use app::main as command_main;

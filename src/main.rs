@@ -1,5 +1,5 @@
 //! The `stockade` command.
 
 fn main() -> std::process::ExitCode {
-    stockade::app::main()
+    stockade::command_main()
 }
