@@ -123,10 +123,6 @@ pub(crate) trait EndWatch: std::fmt::Debug + Send + Sync {
     fn outcome_within(&self, wait: Duration) -> Option<Outcome>;
 }
 
-/// How long a host's channel that reads end-of-file waits for the sandbox
-/// to end before it reports a plain [`ChannelError::Closed`] (the payload
-/// may have closed its end and lived on).
-const CLOSE_GRACE: Duration = Duration::from_millis(500);
 /// How long the outcome may take once the sandbox's init has exited.
 const OUTCOME_WAIT: Duration = Duration::from_secs(5);
 
@@ -234,7 +230,7 @@ impl Channel {
     /// ```
     pub fn send(&self, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<(), ChannelError> {
         match self.send_now(data, fds) {
-            Err(ChannelError::Closed) => Err(self.closed()),
+            Err(ChannelError::Closed) => Err(self.closed(Some(Instant::now()))),
             r => r,
         }
     }
@@ -262,7 +258,7 @@ impl Channel {
                 Err(ChannelError::WouldBlock) => {
                     self.wait_for(PollFlags::POLLOUT, Some(deadline))?
                 }
-                Err(ChannelError::Closed) => return Err(self.closed()),
+                Err(ChannelError::Closed) => return Err(self.closed(Some(deadline))),
                 r => return r,
             }
         }
@@ -353,6 +349,10 @@ impl Channel {
             match self.try_recv() {
                 Ok(Some(m)) => return Poll::Ready(Ok(m)),
                 Ok(None) | Err(ChannelError::Io(OsError(libc::EINTR))) => {}
+                // Closed, the sandbox not over yet: wait for its end.
+                Err(ChannelError::Closed) if self.watch.is_some() => {
+                    return self.arm_end(cx, &mut armed)
+                }
                 Err(e) => return Poll::Ready(Err(e)),
             }
             self.arm(crate::watch::EpollFlags::EPOLLIN, cx, &mut armed)
@@ -380,10 +380,33 @@ impl Channel {
             drop(armed.take());
             match self.send(data, fds) {
                 Err(ChannelError::WouldBlock) => {}
+                Err(ChannelError::Closed) if self.watch.is_some() => {
+                    return self.arm_end(cx, &mut armed)
+                }
                 r => return Poll::Ready(r),
             }
             self.arm(crate::watch::EpollFlags::EPOLLOUT, cx, &mut armed)
         })
+    }
+
+    /// Asks stockade's supervisor thread to wake the task once the sandbox
+    /// is over (its init's pidfd is readable).
+    fn arm_end<T>(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        armed: &mut Option<crate::watch::Readiness>,
+    ) -> Poll<Result<T, ChannelError>> {
+        let Some(w) = &self.watch else {
+            return Poll::Ready(Err(ChannelError::Closed));
+        };
+        let flags = crate::watch::EpollFlags::EPOLLIN;
+        match crate::watch::Readiness::new(w.ended_fd(), flags, cx.waker().clone()) {
+            Ok(r) => {
+                *armed = Some(r);
+                Poll::Pending
+            }
+            Err(e) => Poll::Ready(Err(ChannelError::Io(OsError::of(io_errno(e))))),
+        }
     }
 
     /// Asks stockade's supervisor thread to wake the task once the socket
@@ -417,7 +440,7 @@ impl Channel {
     /// ```
     pub fn try_recv(&self) -> Result<Option<Message>, ChannelError> {
         match self.receive(MsgFlags::MSG_DONTWAIT) {
-            Err(ChannelError::Closed) => Err(self.closed()),
+            Err(ChannelError::Closed) => Err(self.closed(Some(Instant::now()))),
             r => r,
         }
     }
@@ -428,7 +451,7 @@ impl Channel {
             match self.receive(MsgFlags::MSG_DONTWAIT) {
                 Ok(Some(m)) => return Ok(m),
                 Ok(None) | Err(ChannelError::Io(OsError(libc::EINTR))) => {}
-                Err(ChannelError::Closed) => return Err(self.closed()),
+                Err(ChannelError::Closed) => return Err(self.closed(deadline)),
                 Err(e) => return Err(e),
             }
             self.wait_for(PollFlags::POLLIN, deadline)?;
@@ -469,18 +492,30 @@ impl Channel {
         }
     }
 
-    /// The error for a closed channel: on a host's end, the sandbox's
-    /// outcome when it ended (as it does when its payload dies).
-    fn closed(&self) -> ChannelError {
+    /// The error for a closed channel. On a host's end the payload's side
+    /// closes when it dies, a moment before the sandbox is over: wait for
+    /// the end until `deadline` (None: as long as it takes) and report the
+    /// outcome; [`ChannelError::Closed`] means the payload closed its end
+    /// and the sandbox was still running at the deadline.
+    fn closed(&self, deadline: Option<Instant>) -> ChannelError {
         let Some(w) = &self.watch else {
             return ChannelError::Closed;
         };
-        let mut fds = [PollFd::new(w.ended_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, crate::sys::poll_timeout(CLOSE_GRACE)) {
-            Ok(n) if n > 0 => w
-                .outcome_within(OUTCOME_WAIT)
-                .map_or(ChannelError::Closed, ChannelError::Ended),
-            _ => ChannelError::Closed,
+        loop {
+            let timeout = match deadline {
+                None => PollTimeout::NONE,
+                Some(d) => crate::sys::poll_timeout(d.saturating_duration_since(Instant::now())),
+            };
+            let mut fds = [PollFd::new(w.ended_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, timeout) {
+                Ok(n) if n > 0 => {
+                    return w
+                        .outcome_within(OUTCOME_WAIT)
+                        .map_or(ChannelError::Closed, ChannelError::Ended)
+                }
+                Err(Errno::EINTR) => continue,
+                _ => return ChannelError::Closed,
+            }
         }
     }
 

@@ -450,3 +450,35 @@ fn one_thread_awaits_many_sandboxes() {
         )
     );
 }
+
+#[test]
+fn a_payload_that_closes_its_end_and_lives_on_is_told_apart_from_an_ended_one() {
+    if !all_modes_work() || !python() {
+        return;
+    }
+    let script =
+        "import os, time\nos.close(int(os.environ['STOCKADE_CHANNEL_FD']))\ntime.sleep(30)";
+    let mut child = plugin(script).spawn().unwrap();
+    let chan = child.channel().unwrap();
+    // Once the plugin has closed its end (python takes a moment to start)...
+    let t = Instant::now();
+    while chan.try_recv().map(|m| m.is_none()).unwrap_or(false) {
+        assert!(t.elapsed() < Duration::from_secs(60), "never closed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(chan.try_recv().unwrap_err(), ChannelError::Closed);
+    // ... a wait with a timeout takes all the time given, then says Closed.
+    let t = Instant::now();
+    assert_eq!(
+        chan.recv_timeout(Duration::from_secs(1)).unwrap_err(),
+        ChannelError::Closed
+    );
+    assert!(t.elapsed() >= Duration::from_secs(1), "{:?}", t.elapsed());
+    assert_eq!(child.try_wait().unwrap(), None);
+    // Once it is over, the outcome.
+    child.kill();
+    assert_eq!(
+        child.channel().unwrap().recv().unwrap_err(),
+        ChannelError::Ended(Outcome::Killed)
+    );
+}
