@@ -658,14 +658,29 @@ pub fn sigmask(how: c_int, set: &SigSet) -> SysResult<()> {
     }
 }
 
-/// sigwaitinfo(2): the next pending signal of `set` and its `si_code`
-/// (which says who sent it).
-pub fn sigwait(set: &SigSet) -> SysResult<(c_int, c_int)> {
+/// sigtimedwait(2): the next pending signal of `set` and its `si_code`
+/// (which says who sent it), waiting at most `wait` (forever with None);
+/// None when the time ran out.
+pub fn sigtimedwait(
+    set: &SigSet,
+    wait: Option<std::time::Duration>,
+) -> SysResult<Option<(c_int, c_int)>> {
     // SAFETY: siginfo_t is plain data; zeroed is valid.
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    // SAFETY: set is initialized; info is a valid siginfo_t to fill.
-    let sig = check_int(unsafe { libc::sigwaitinfo(&set.0, &mut info) })?;
-    Ok((sig, info.si_code))
+    let t = wait.map(|w| libc::timespec {
+        tv_sec: w.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_nsec: w.subsec_nanos() as libc::c_long,
+    });
+    let tp = t
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: set is initialized; info is a valid siginfo_t to fill; tp is
+    // null (no limit) or points at `t`, alive for the call.
+    match check_int(unsafe { libc::sigtimedwait(&set.0, &mut info, tp) }) {
+        Ok(sig) => Ok(Some((sig, info.si_code))),
+        Err(Errno::EAGAIN) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Resets `sig` to its default disposition.
@@ -807,21 +822,15 @@ pub fn signal_on_io(fd: RawFd) -> SysResult<()> {
     check_int(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_ASYNC) }).map(drop)
 }
 
-/// Arms the calling process's real-time timer: SIGALRM after `after`.
-pub fn alarm_after(after: std::time::Duration) -> SysResult<()> {
-    let t = libc::itimerval {
-        it_interval: libc::timeval {
-            tv_sec: 0,
-            tv_usec: 0,
-        },
-        it_value: libc::timeval {
-            tv_sec: after.as_secs() as libc::time_t,
-            // At least 1 µs: a zero value would disarm the timer.
-            tv_usec: (after.subsec_micros().max(u32::from(after.is_zero()))) as libc::suseconds_t,
-        },
+/// CLOCK_MONOTONIC, as a duration since an arbitrary start.
+pub fn monotonic_now() -> std::time::Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
     };
-    // SAFETY: t is a valid itimerval; a null old value is allowed.
-    check_int(unsafe { libc::setitimer(libc::ITIMER_REAL, &t, std::ptr::null_mut()) }).map(drop)
+    // SAFETY: t is a valid timespec to fill; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// A non-blocking, close-on-exec eventfd (the launcher's "something

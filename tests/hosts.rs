@@ -482,3 +482,26 @@ fn a_payload_that_closes_its_end_and_lives_on_is_told_apart_from_an_ended_one() 
         ChannelError::Ended(Outcome::Killed)
     );
 }
+
+#[test]
+fn the_time_limit_holds_against_a_payload_that_signals_pid_1() {
+    if !all_modes_work() {
+        return;
+    }
+    // A payload that keeps signals of its own pending in PID 1 (SIGALRM,
+    // SIGIO, SIGCHLD, forwarded ones) and ignores SIGTERM: the deadline is
+    // on PID 1's clock, so the limit holds.
+    let script =
+        "trap '' TERM; while :; do kill -ALRM 1; kill -IO 1; kill -CHLD 1; kill -USR1 1; done";
+    let t = Instant::now();
+    let out = within(Duration::from_secs(120), move || {
+        Sandbox::from_profile("strict")
+            .unwrap()
+            .wall_time(Duration::from_secs(1))
+            .args(["sh", "-c", script])
+            .output()
+            .unwrap()
+    });
+    assert_eq!(out.outcome, Outcome::TimedOut, "{out:?}");
+    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+}

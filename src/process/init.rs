@@ -61,22 +61,37 @@ pub fn run(payload: pid_t, sock: RawFd, listener: Option<RawFd>, plan: &Plan) ->
     // Like bubblewrap's and nsjail's init: only what the loop below (and
     // the warden, which gets the same filter) needs. Fail closed: an init
     // that cannot filter itself ends the sandbox.
-    // The limit is PID 1's to enforce, so it holds whatever the launcher
-    // is doing (a library host blocked on the channel included).
-    if let Some(limit) = plan.wall_time {
-        if let Err(errno) = sys::alarm_after(limit) {
-            fail(super::Stage::InitFilter, errno);
-        }
-    }
     if let Err(errno) = sys::seccomp_install(&plan.init_filter, false, true) {
         fail(super::Stage::InitFilter, errno);
     }
 
     let set = SigSet::of(&INIT_SIGNALS);
+    // The wall-time limit is PID 1's to enforce, so it holds whatever the
+    // launcher is doing (a library host blocked on the channel included).
+    // A deadline on the clock, not a timer signal: a payload that keeps a
+    // signal of its own pending in PID 1 could make the kernel drop the
+    // timer's (one pending instance per signal), but cannot stop the clock.
+    let mut deadline = plan
+        .wall_time
+        .and_then(|limit| sys::monotonic_now().checked_add(limit));
     let mut timed_out = false;
     loop {
-        let (sig, code) = match sys::sigwait(&set) {
-            Ok(s) => s,
+        let wait = deadline.map(|d| d.saturating_sub(sys::monotonic_now()));
+        let (sig, _) = match sys::sigtimedwait(&set, wait) {
+            Ok(Some(s)) => s,
+            // The deadline: SIGTERM first, SIGKILL after the grace period.
+            Ok(None) if timed_out => {
+                let _ = sys::kill(-1, libc::SIGKILL);
+                deadline = None;
+                continue;
+            }
+            Ok(None) => {
+                timed_out = true;
+                send(sock, Record::TimedOut);
+                forward(payload, libc::SIGTERM);
+                deadline = sys::monotonic_now().checked_add(KILL_GRACE);
+                continue;
+            }
             Err(_) => continue,
         };
         match sig {
@@ -98,20 +113,6 @@ pub fn run(payload: pid_t, sock: RawFd, listener: Option<RawFd>, plan: &Plan) ->
                     sys::exit(0);
                 }
             }
-            // Only the kernel's timer counts (a payload can queue SIGALRM
-            // too, but never with SI_KERNEL): SIGTERM first, SIGKILL after
-            // the grace period.
-            libc::SIGALRM if code == libc::SI_KERNEL => {
-                if timed_out {
-                    let _ = sys::kill(-1, libc::SIGKILL);
-                } else {
-                    timed_out = true;
-                    send(sock, Record::TimedOut);
-                    forward(payload, libc::SIGTERM);
-                    let _ = sys::alarm_after(KILL_GRACE);
-                }
-            }
-            libc::SIGALRM => {}
             _ => forward(payload, sig),
         }
     }

@@ -25,26 +25,14 @@ pub const FORWARDED_SIGNALS: [libc::c_int; 7] = [
     libc::SIGWINCH,
 ];
 
-/// Every signal PID 1 takes with sigwaitinfo (blocked from its start; the
-/// payload unblocks them before exec): the forwarded ones, SIGCHLD, SIGIO
-/// (the launcher's end of the setup socket closed) and SIGALRM (the
-/// wall-time limit).
-pub const INIT_SIGNALS: [libc::c_int; FORWARDED_SIGNALS.len() + 3] = {
-    let mut all = [
-        libc::SIGCHLD,
-        libc::SIGIO,
-        libc::SIGALRM,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-    ];
+/// Every signal PID 1 takes with sigtimedwait (blocked from its start;
+/// the payload unblocks them before exec): the forwarded ones, SIGCHLD and
+/// SIGIO (the launcher's end of the setup socket closed).
+pub const INIT_SIGNALS: [libc::c_int; FORWARDED_SIGNALS.len() + 2] = {
+    let mut all = [libc::SIGCHLD, libc::SIGIO, 0, 0, 0, 0, 0, 0, 0];
     let mut i = 0;
     while i < FORWARDED_SIGNALS.len() {
-        all[3 + i] = FORWARDED_SIGNALS[i];
+        all[2 + i] = FORWARDED_SIGNALS[i];
         i += 1;
     }
     all

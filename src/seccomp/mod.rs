@@ -633,8 +633,8 @@ const INIT_SYSCALLS: &[&str] = &[
     "restart_syscall",
     // The warden's and PID 1's zero-timeout hang-up checks.
     "ppoll",
-    // The wall-time limit's grace period.
-    "setitimer",
+    // The wall-time deadline (where the vDSO falls back to a syscall).
+    "clock_gettime",
 ];
 
 /// The warden's one ioctl (`SECCOMP_IOCTL_NOTIF_RECV`).
