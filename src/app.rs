@@ -244,8 +244,9 @@ fn overrides(args: &RunArgs, host: &Host) -> Result<Overrides, Error> {
     Ok(ov)
 }
 
-/// Blocks the forwarded signals in this (single-threaded) launcher and
-/// returns a signalfd that delivers them to the supervise loop.
+/// Blocks the forwarded signals in this launcher (before its first spawn
+/// starts stockade's supervisor thread, which blocks every signal anyway)
+/// and returns a signalfd that delivers them to the wait loop.
 fn forwarded_signals() -> Result<SignalFd, Error> {
     let mut set = SigSet::empty();
     for s in process::FORWARDED_SIGNALS {

@@ -175,7 +175,15 @@ fn watcher() -> std::io::Result<&'static Watcher> {
             }));
             std::thread::Builder::new()
                 .name("stockade-watch".into())
-                .spawn(move || w.run())?;
+                .spawn(move || {
+                    // Never take a signal meant for the host's own threads.
+                    // pthread_sigmask, not the raw call: glibc keeps the
+                    // signals its set*id broadcast needs unblocked.
+                    let all = nix::sys::signal::SigSet::all();
+                    let how = nix::sys::signal::SigmaskHow::SIG_SETMASK;
+                    let _ = nix::sys::signal::pthread_sigmask(how, Some(&all), None);
+                    w.run()
+                })?;
             Ok(w)
         };
         start().map_err(|e| e.kind())

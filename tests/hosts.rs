@@ -505,3 +505,40 @@ fn the_time_limit_holds_against_a_payload_that_signals_pid_1() {
     assert_eq!(out.outcome, Outcome::TimedOut, "{out:?}");
     assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
 }
+
+#[test]
+fn stockades_thread_takes_no_signal_of_the_hosts_and_blocks_none_of_glibcs() {
+    if !all_modes_work() {
+        return;
+    }
+    let mut c = Sandbox::from_profile("strict")
+        .unwrap()
+        .args(["true"])
+        .spawn()
+        .unwrap();
+    c.wait().unwrap();
+    let watcher = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .flatten()
+        .find(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c == "stockade-watch\n")
+        })
+        .expect("the supervisor thread runs");
+    let status = std::fs::read_to_string(watcher.path().join("status")).unwrap();
+    let blocked = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigBlk:"))
+        .map(|h| u64::from_str_radix(h.trim(), 16).unwrap())
+        .unwrap();
+    let bit = |sig: i32| 1u64 << (sig - 1);
+    // Process-directed signals go to the host's threads...
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGCHLD, libc::SIGUSR1] {
+        assert!(
+            blocked & bit(sig) != 0,
+            "signal {sig} not blocked: {blocked:#x}"
+        );
+    }
+    // ... but glibc's set*id broadcast (signals 32 and 33) still reaches
+    // it, or a host's setuid() would wait for it forever.
+    assert_eq!(blocked & (bit(32) | bit(33)), 0, "{blocked:#x}");
+}
