@@ -107,6 +107,23 @@ pub enum ChannelError {
     Io(OsError),
 }
 
+/// Has stockade's supervisor thread wake the task once `fd` is ready for
+/// `events`; the registration lives in `armed`.
+fn arm<T>(
+    fd: BorrowedFd<'_>,
+    events: crate::watch::EpollFlags,
+    cx: &mut std::task::Context<'_>,
+    armed: &mut Option<crate::watch::Readiness>,
+) -> Poll<Result<T, ChannelError>> {
+    match crate::watch::Readiness::new(fd, events, cx.waker().clone()) {
+        Ok(r) => {
+            *armed = Some(r);
+            Poll::Pending
+        }
+        Err(e) => Poll::Ready(Err(io(io_errno(e)))),
+    }
+}
+
 fn io(e: Errno) -> ChannelError {
     ChannelError::Io(OsError::of(e))
 }
@@ -396,34 +413,21 @@ impl Channel {
         cx: &mut std::task::Context<'_>,
         armed: &mut Option<crate::watch::Readiness>,
     ) -> Poll<Result<T, ChannelError>> {
-        let Some(w) = &self.watch else {
-            return Poll::Ready(Err(ChannelError::Closed));
-        };
-        let flags = crate::watch::EpollFlags::EPOLLIN;
-        match crate::watch::Readiness::new(w.ended_fd(), flags, cx.waker().clone()) {
-            Ok(r) => {
-                *armed = Some(r);
-                Poll::Pending
-            }
-            Err(e) => Poll::Ready(Err(ChannelError::Io(OsError::of(io_errno(e))))),
+        match &self.watch {
+            Some(w) => arm(w.ended_fd(), crate::watch::EpollFlags::EPOLLIN, cx, armed),
+            None => Poll::Ready(Err(ChannelError::Closed)),
         }
     }
 
     /// Asks stockade's supervisor thread to wake the task once the socket
-    /// is ready for `events`; the registration lives in `armed`.
+    /// is ready for `events`.
     fn arm<T>(
         &self,
         events: crate::watch::EpollFlags,
         cx: &mut std::task::Context<'_>,
         armed: &mut Option<crate::watch::Readiness>,
     ) -> Poll<Result<T, ChannelError>> {
-        match crate::watch::Readiness::new(self.fd.as_fd(), events, cx.waker().clone()) {
-            Ok(r) => {
-                *armed = Some(r);
-                Poll::Pending
-            }
-            Err(e) => Poll::Ready(Err(io(io_errno(e)))),
-        }
+        arm(self.fd.as_fd(), events, cx, armed)
     }
 
     /// Receives one message if one is waiting.

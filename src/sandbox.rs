@@ -740,7 +740,7 @@ impl Sandbox {
         if let Err((mut sup, err)) = crate::watch::watch(sup, board, ready) {
             // Nobody would reap it: end it here.
             sup.kill();
-            while let Ok(Some(Event::Applied) | None) = sup.poll(None, None) {}
+            while let Ok(Some(Event::Applied) | None) = sup.poll(None) {}
             return Err(io("cannot supervise the sandbox")(err));
         }
         let [stdin, stdout, stderr] = host_ends;

@@ -272,7 +272,7 @@ impl Watcher {
         };
         let mut errors = 0;
         let end = loop {
-            match w.sup.poll(Some(Duration::ZERO), None) {
+            match w.sup.poll(Some(Duration::ZERO)) {
                 Ok(Some(Event::Ended(o))) => break Some(Ok(Event::Ended(o))),
                 Ok(Some(e)) => w.board.post(e, &w.ready),
                 Ok(None) => break None,

@@ -46,7 +46,7 @@ pub fn send(sock: RawFd, r: Record) {
 }
 
 /// Reports a failed step and ends the process.
-fn fail_setup(sock: RawFd, stage: Stage, index: u32, errno: Errno) -> ! {
+pub fn fail_setup(sock: RawFd, stage: Stage, index: u32, errno: Errno) -> ! {
     send(
         sock,
         Record::Failed(Failure {
@@ -154,7 +154,7 @@ pub fn run(plan: &Plan, fds: &mut [RawFd], sock_in: RawFd, parent_sock: RawFd) -
 /// Steps 1–10: everything PID 1 does before it forks the payload. Returns
 /// the launcher's umask, which the payload gets back.
 fn setup(plan: &Plan, fds: &mut [RawFd], sock: RawFd) -> Step0<libc::mode_t> {
-    // PID 1 takes its signals with sigwaitinfo; the payload unblocks them
+    // PID 1 takes its signals with sigtimedwait; the payload unblocks them
     // before exec.
     at(
         Stage::AwaitIdMaps,
@@ -532,8 +532,9 @@ fn apply(step: &Step, root: RawFd, trees: &[RawFd]) -> sys::SysResult<()> {
     }
 }
 
-/// Steps 11–17 in the payload (PID 2, or 3 after the warden thread): lose the terminal, enter the working
-/// directory, close descriptors, shed every privilege, exec.
+/// Steps 11–17 in the payload (PID 2, or 3 after the warden thread): lose
+/// the terminal, enter the working directory, close descriptors, shed
+/// every privilege, exec.
 fn payload_main(plan: &Plan, sock: RawFd, ruleset: RawFd, umask: libc::mode_t) -> ! {
     let fail = |stage: Stage, errno: Errno| -> ! { fail_setup(sock, stage, 0, errno) };
     // A new session has no controlling terminal, so the payload cannot push
@@ -622,18 +623,23 @@ fn place_fds(plan: &Plan, sock: RawFd, ruleset: RawFd) -> Result<(), (u32, Errno
         sys::dup3(temps[i], dst).map_err(|e| (i as u32, e))?;
     }
     // Keep: the sorted targets, then the socket and the ruleset (both
-    // above every target). Everything between and above goes.
+    // above every target).
     let (lo, hi) = (sock.min(ruleset), sock.max(ruleset));
+    close_all_but(plan.fds.targets.iter().copied().chain([lo, hi])).map_err(|e| (0, e))
+}
+
+/// Closes every descriptor but `keep`, given in ascending order (negative
+/// numbers are skipped).
+pub fn close_all_but(keep: impl Iterator<Item = RawFd>) -> sys::SysResult<()> {
     let mut next: u32 = 0;
-    let keep = plan.fds.targets.iter().copied().chain([lo, hi]);
     for k in keep.filter(|k| *k >= 0) {
         let k = k as u32;
         if k > next {
-            sys::close_range(next, k - 1, 0).map_err(|e| (0, e))?;
+            sys::close_range(next, k - 1, 0)?;
         }
         next = next.max(k + 1);
     }
-    sys::close_range(next, c_uint::MAX, 0).map_err(|e| (0, e))
+    sys::close_range(next, c_uint::MAX, 0)
 }
 
 /// Empties every capability set and locks the securebits so none can be

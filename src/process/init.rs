@@ -6,14 +6,14 @@
 //!
 //! Runs after clone (see `child`): raw syscalls only.
 
-use super::child::{drop_privileges, send};
+use super::child::{close_all_but, drop_privileges, fail_setup, send};
 use super::report::Record;
 use super::supervise::KILL_GRACE;
 use super::warden;
 use super::INIT_SIGNALS;
 use crate::plan::Plan;
 use crate::sys::{self, SigSet};
-use libc::{c_int, c_uint, pid_t};
+use libc::{c_int, pid_t};
 use nix::errno::Errno;
 use std::os::fd::RawFd;
 
@@ -24,37 +24,17 @@ pub fn run(payload: pid_t, sock: RawFd, listener: Option<RawFd>, plan: &Plan) ->
     // Keep only the setup socket and the listener: stdio and everything
     // else belong to the payload, and an init holding a pipe open would
     // delay the reader's EOF.
-    let mut keep = [sock, listener.unwrap_or(sock)];
-    keep.sort_unstable();
-    let mut next: c_uint = 0;
-    for fd in keep {
-        let fd = fd as c_uint;
-        if fd > next {
-            let _ = sys::close_range(next, fd - 1, 0);
-        }
-        next = fd + 1;
-    }
-    let _ = sys::close_range(next, c_uint::MAX, 0);
+    let l = listener.unwrap_or(-1);
+    let _ = close_all_but([sock.min(l), sock.max(l)].into_iter());
     // Not dumpable: the payload (same uid) cannot ptrace PID 1 or open its
     // /proc entries such as /proc/1/exe, the launcher's binary on the host
     // (the shape of CVE-2019-5736).
     let _ = sys::prctl(libc::PR_SET_DUMPABLE, 0, 0);
     // PID 1 needs no privilege to reap and forward; shed it like the payload
-    // (before the warden starts: capabilities are per thread).
+    // (the warden, started earlier, shed its own: capabilities are per
+    // thread).
     let _ = drop_privileges(plan.last_cap);
     let _ = sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0);
-    let fail = |stage: super::Stage, errno: Errno| -> ! {
-        let _ = sys::kill(-1, libc::SIGKILL);
-        send(
-            sock,
-            Record::Failed(super::report::Failure {
-                stage,
-                index: 0,
-                errno: crate::error::OsError::of(errno),
-            }),
-        );
-        sys::exit(super::child::SETUP_FAILED);
-    };
     if listener.is_none() {
         warden::abandon();
     }
@@ -62,7 +42,8 @@ pub fn run(payload: pid_t, sock: RawFd, listener: Option<RawFd>, plan: &Plan) ->
     // the warden, which gets the same filter) needs. Fail closed: an init
     // that cannot filter itself ends the sandbox.
     if let Err(errno) = sys::seccomp_install(&plan.init_filter, false, true) {
-        fail(super::Stage::InitFilter, errno);
+        let _ = sys::kill(-1, libc::SIGKILL);
+        fail_setup(sock, super::Stage::InitFilter, 0, errno);
     }
 
     let set = SigSet::of(&INIT_SIGNALS);

@@ -1,14 +1,13 @@
-//! The launcher's wait loop: relays signals to the sandbox, collects the
-//! setup, violation, time-limit and status records, reaps the init. What
-//! must happen whatever the launcher does (the seccomp kill, the time
-//! limit) happens inside the sandbox, in PID 1.
+//! The launcher's side of one sandbox: collects the setup, violation,
+//! time-limit and status records and reaps the init, turning them into
+//! events and an outcome. What must happen whatever the launcher does (the
+//! seccomp kill, the time limit) happens inside the sandbox, in PID 1.
 
 use super::report::{Failure, Record, RECORD_LEN};
 use super::Spawned;
 use crate::sys;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signalfd::SignalFd;
 use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 use std::io::IoSliceMut;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -231,11 +230,7 @@ impl Supervisor {
     }
 
     /// Waits up to `wait` (forever with None) for the next event.
-    pub fn poll(
-        &mut self,
-        wait: Option<Duration>,
-        signals: Option<&SignalFd>,
-    ) -> std::io::Result<Option<Event>> {
+    pub fn poll(&mut self, wait: Option<Duration>) -> std::io::Result<Option<Event>> {
         if let Some(o) = self.outcome {
             return Ok(Some(Event::Ended(o)));
         }
@@ -256,7 +251,7 @@ impl Supervisor {
                 Some(l) => sys::poll_timeout(l),
                 None => PollTimeout::NONE,
             };
-            if let Some(status) = self.step(timeout, signals)? {
+            if let Some(status) = self.step(timeout)? {
                 // Everything in the sandbox is gone once its init is
                 // reaped; collect what it sent.
                 while self.st.sock_open
@@ -283,45 +278,25 @@ impl Supervisor {
     }
 
     /// One poll round; returns init's wait status once it has been reaped.
-    fn step(
-        &mut self,
-        timeout: PollTimeout,
-        signals: Option<&SignalFd>,
-    ) -> std::io::Result<Option<i32>> {
-        let pidfd = self.s.pidfd.as_raw_fd();
+    fn step(&mut self, timeout: PollTimeout) -> std::io::Result<Option<i32>> {
         let st = &mut self.st;
-        // Order: init, socket, signals; absent ones are skipped.
+        // The init, then the socket while it is open.
         let mut fds = vec![PollFd::new(self.s.pidfd.as_fd(), PollFlags::POLLIN)];
-        let sock_i = st.sock_open.then(|| {
+        if st.sock_open {
             fds.push(PollFd::new(self.s.sock.as_fd(), PollFlags::POLLIN));
-            fds.len() - 1
-        });
-        let sig_i = signals.map(|sig| {
-            fds.push(PollFd::new(sig.as_fd(), PollFlags::POLLIN));
-            fds.len() - 1
-        });
+        }
         match poll(&mut fds, timeout) {
             Ok(_) | Err(Errno::EINTR) => {}
             Err(e) => return Err(e.into()),
         }
-        let events = |i: Option<usize>| {
-            i.and_then(|i| fds[i].revents())
-                .unwrap_or(PollFlags::empty())
-        };
-        let (init_ev, sock_ev, sig_ev) = (events(Some(0)), events(sock_i), events(sig_i));
+        let ready = |i: usize| fds.get(i).and_then(PollFd::any).unwrap_or(false);
+        let (init_ready, sock_ready) = (ready(0), ready(1));
         drop(fds);
-        if !sock_ev.is_empty() {
+        if sock_ready {
             st.sock_open = read_record(self.s.sock.as_raw_fd(), st) != Read::Closed;
         }
-        if !sig_ev.is_empty() {
-            if let Some(sigfd) = signals {
-                if let Ok(Some(info)) = sigfd.read_signal() {
-                    let _ = sys::pidfd_kill(pidfd, info.ssi_signo as i32);
-                }
-            }
-        }
-        if !init_ev.is_empty() {
-            return sys::wait_pidfd(pidfd, true).map_err(Into::into);
+        if init_ready {
+            return sys::wait_pidfd(self.s.pidfd.as_raw_fd(), true).map_err(Into::into);
         }
         Ok(None)
     }
