@@ -299,7 +299,10 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     // Put back on every way out of this function (the sandbox is gone by
     // then): normal end, error, forwarded signal, time limit.
     let terminals = Terminals::save();
-    let sandbox = Sandbox::with_policy(policy.clone()).args(args.command.iter().cloned());
+    let mut sandbox = Sandbox::with_policy(policy.clone()).args(args.command.iter().cloned());
+    if args.trace_setup {
+        sandbox = sandbox.trace_setup();
+    }
     let mut child = match sandbox.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -338,6 +341,9 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
                 }
             }
             Ok(Event::Ended(o)) => break o,
+            Ok(Event::Step(stage)) => {
+                say(&format!("setup step {}: {}", stage as u32, stage.name()))
+            }
             Err(err) => {
                 return Err(Error::Io {
                     what: "waiting for the sandbox",
@@ -369,33 +375,46 @@ fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
 /// the payload shares them and may change their modes or line discipline
 /// (N_NULL leaves a dead terminal behind).
 struct Terminals {
-    saved: Vec<(std::os::fd::RawFd, libc::termios, libc::c_int)>,
+    /// Stream index (0–2), attributes, line discipline.
+    saved: Vec<(usize, libc::termios, libc::c_int)>,
+}
+
+/// Runs `f` on each standard stream of the launcher with its index.
+fn each_std_stream(mut f: impl FnMut(usize, std::os::fd::BorrowedFd<'_>)) {
+    use std::os::fd::AsFd;
+    let (i, o, e) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+    for (n, fd) in [i.as_fd(), o.as_fd(), e.as_fd()].into_iter().enumerate() {
+        f(n, fd);
+    }
 }
 
 impl Terminals {
     fn save() -> Terminals {
         let mut saved = Vec::new();
-        for fd in 0..3 {
+        each_std_stream(|n, fd| {
             let Ok(attrs) = crate::sys::tcgetattr(fd) else {
-                continue;
+                return;
             };
             if let Ok(ld) = crate::sys::line_discipline(fd) {
-                saved.push((fd, attrs, ld));
+                saved.push((n, attrs, ld));
             }
-        }
+        });
         Terminals { saved }
     }
 }
 
 impl Drop for Terminals {
     fn drop(&mut self) {
-        for (fd, attrs, ld) in &self.saved {
+        each_std_stream(|n, fd| {
+            let Some((_, attrs, ld)) = self.saved.iter().find(|s| s.0 == n) else {
+                return;
+            };
             // Only what changed is set back: a launcher in a background
             // job that touched the terminal would be stopped by SIGTTOU.
-            if crate::sys::line_discipline(*fd).is_ok_and(|now| now != *ld) {
-                let _ = crate::sys::set_line_discipline(*fd, *ld);
+            if crate::sys::line_discipline(fd).is_ok_and(|now| now != *ld) {
+                let _ = crate::sys::set_line_discipline(fd, *ld);
             }
-            let changed = crate::sys::tcgetattr(*fd).is_ok_and(|now| {
+            let changed = crate::sys::tcgetattr(fd).is_ok_and(|now| {
                 (now.c_iflag, now.c_oflag, now.c_cflag, now.c_lflag, now.c_cc)
                     != (
                         attrs.c_iflag,
@@ -406,9 +425,9 @@ impl Drop for Terminals {
                     )
             });
             if changed {
-                let _ = crate::sys::tcsetattr_now(*fd, attrs);
+                let _ = crate::sys::tcsetattr_now(fd, attrs);
             }
-        }
+        });
     }
 }
 

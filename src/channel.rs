@@ -5,17 +5,16 @@
 //! messages with too many descriptors are discarded (their descriptors
 //! closed) and reported as errors, and sends never block.
 
-use crate::error::OsError;
+use crate::diag::OsError;
 use crate::policy::ChannelLimits;
 use crate::process::Outcome;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{
-    recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags,
-    SockFlag, SockType,
+    sendmsg, socketpair, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType,
 };
 use std::future::Future;
-use std::io::{IoSlice, IoSliceMut};
+use std::io::IoSlice;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::task::Poll;
@@ -526,36 +525,15 @@ impl Channel {
     fn receive(&self, extra: MsgFlags) -> Result<Option<Message>, ChannelError> {
         let max = self.limits.max_message;
         let mut buf = vec![0u8; max + 1];
-        let mut space = nix::cmsg_space!([RawFd; FD_CEILING]);
-        let (n, truncated, ctrunc, fds) = {
-            let mut iov = [IoSliceMut::new(&mut buf)];
-            let msg = match recvmsg::<()>(
-                self.fd.as_raw_fd(),
-                &mut iov,
-                Some(&mut space),
-                MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_TRUNC | extra,
-            ) {
-                Ok(m) => m,
+        let flags = MsgFlags::MSG_TRUNC | extra;
+        let (n, truncated, ctrunc, fds) =
+            match crate::sys::recv_with_fds::<FD_CEILING>(self.fd.as_fd(), &mut buf, flags) {
+                Ok(m) => (m.len, m.truncated, m.fds_truncated, m.fds),
                 Err(Errno::EAGAIN) => return Ok(None),
                 // The other side closed with our message unread.
                 Err(Errno::ECONNRESET) => return Err(ChannelError::Closed),
                 Err(e) => return Err(io(e)),
             };
-            let mut fds = Vec::new();
-            if let Ok(cmsgs) = msg.cmsgs() {
-                for c in cmsgs {
-                    if let ControlMessageOwned::ScmRights(raw) = c {
-                        fds.extend(raw.into_iter().map(crate::sys::owned));
-                    }
-                }
-            }
-            (
-                msg.bytes,
-                msg.flags.contains(MsgFlags::MSG_TRUNC),
-                msg.flags.contains(MsgFlags::MSG_CTRUNC),
-                fds,
-            )
-        };
         if n == 0 && fds.is_empty() && !truncated {
             return Err(ChannelError::Closed);
         }
@@ -707,9 +685,8 @@ impl SocketServer {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn accept_ready(&self) -> Result<Option<Channel>, ChannelError> {
-        let raw = match nix::sys::socket::accept4(self.listener.as_raw_fd(), SockFlag::SOCK_CLOEXEC)
-        {
-            Ok(fd) => crate::sys::owned(fd),
+        let raw = match crate::sys::accept(self.listener.as_fd()) {
+            Ok(fd) => fd,
             Err(Errno::EAGAIN | Errno::ECONNABORTED) => return Ok(None),
             Err(e) => return Err(io(e)),
         };
@@ -723,14 +700,14 @@ impl SocketServer {
         // The pidfd pins the process that connected: its pid cannot be
         // reused while it is alive, so a namespace read while it still is
         // belongs to it. Without SO_PEERPIDFD the pid alone is checked.
-        let pidfd = match crate::sys::peer_pidfd(raw.as_raw_fd()) {
+        let pidfd = match crate::sys::peer_pidfd(raw.as_fd()) {
             Ok(fd) => Some(fd),
             Err(Errno::ENOPROTOOPT | Errno::EINVAL) => None,
             Err(e) => return Err(io(e)),
         };
         let theirs = std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
         if let Some(p) = &pidfd {
-            if crate::sys::pidfd_kill(p.as_raw_fd(), 0).is_err() {
+            if crate::sys::pidfd_kill(p.as_fd(), 0).is_err() {
                 return reject("the connecting process is gone");
             }
         }
@@ -799,10 +776,7 @@ impl Client {
         let f = std::fs::File::open(format!("/proc/self/fd/{n}"));
         let fd = match f {
             Ok(f) => OwnedFd::from(f),
-            Err(_) => {
-                let dup = crate::sys::dup_above(n, 3).map_err(io)?;
-                crate::sys::owned(dup)
-            }
+            Err(_) => crate::sys::dup_above(n, 3).map_err(io)?,
         };
         Ok(Channel::from_fd(fd, limits))
     }

@@ -107,6 +107,10 @@ pub struct RunArgs {
     /// Print the effective policy before running.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Print each setup step (numbered as in ARCHITECTURE.md) as the
+    /// sandbox starts it: to see where a failing or hanging setup stops.
+    #[arg(long = "trace-setup")]
+    pub trace_setup: bool,
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,

@@ -1,9 +1,10 @@
 //! The top-level error: every module's typed error converted once, with
 //! the launcher's exit code.
 
+pub use crate::diag::OsError;
+use crate::diag::ProfileError;
 pub use crate::plan::PlanError;
 pub use crate::process::SpawnError;
-use crate::profile::ProfileError;
 
 /// Exit code for a launcher or profile error (as `env` and container runtimes use).
 pub const EXIT_LAUNCHER: i32 = 125;
@@ -49,40 +50,6 @@ pub enum Error {
         /// Why it failed.
         err: std::io::Error,
     },
-}
-
-/// An operating-system error number (`errno`); `Display` gives its name
-/// and message, as `ENOENT: No such file or directory`.
-///
-/// ```no_run
-/// let e = stockade::error::OsError(libc::ENOENT);
-/// assert_eq!(e.desc(), "No such file or directory");
-/// assert_eq!(e.to_io().kind(), std::io::ErrorKind::NotFound);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct OsError(pub i32);
-
-impl OsError {
-    pub(crate) fn of(e: nix::errno::Errno) -> OsError {
-        OsError(e as i32)
-    }
-
-    /// The message alone (`No such file or directory`).
-    pub fn desc(self) -> &'static str {
-        nix::errno::Errno::from_raw(self.0).desc()
-    }
-
-    /// The same error as a `std::io::Error`.
-    pub fn to_io(self) -> std::io::Error {
-        std::io::Error::from_raw_os_error(self.0)
-    }
-}
-
-impl std::fmt::Display for OsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", nix::errno::Errno::from_raw(self.0))
-    }
 }
 
 impl Error {

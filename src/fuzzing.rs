@@ -52,7 +52,7 @@ pub fn channel_message(data: &[u8]) {
     use crate::channel::Channel;
     use crate::policy::ChannelLimits;
     use std::os::fd::AsFd;
-    let _ = crate::process::report::Record::decode(data);
+    let _ = crate::process::decode_record(data);
     let Some((&control, rest)) = data.split_first() else {
         return;
     };

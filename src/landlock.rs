@@ -8,7 +8,7 @@
 //! rules are added by the sandbox child after it has entered its view and
 //! may not allocate.
 
-use crate::profile::model::Loc;
+use crate::diag::Loc;
 use ::landlock::{Access, AccessFs, AccessNet, BitFlags, Scope, ABI};
 use std::ffi::CString;
 use std::fmt;

@@ -29,6 +29,7 @@
 mod app;
 pub mod channel;
 mod cli;
+mod diag;
 pub mod error;
 mod fds;
 #[doc(hidden)]

@@ -5,8 +5,8 @@
 use crate::policy::{Mount, MountOp, Policy};
 use crate::profile::model::Namespace;
 use crate::profile::{base_of, Base};
+use crate::sys::ExecStrings;
 use crate::sys::{MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY};
-use libc::c_char;
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Component, Path};
@@ -45,7 +45,7 @@ pub enum PlanError {
         /// What was being done.
         what: String,
         /// Why.
-        errno: crate::error::OsError,
+        errno: crate::diag::OsError,
     },
 }
 
@@ -141,29 +141,13 @@ pub enum Step {
 
 /// The command to execute, with every string pre-built.
 #[derive(Debug)]
-pub struct Exec {
+pub(crate) struct Exec {
     /// Paths to try in order (`argv[0]` looked up in the sandbox's PATH).
-    pub candidates: Vec<CString>,
+    pub(crate) candidates: Vec<CString>,
     /// Arguments.
-    pub argv: Vec<CString>,
-    /// Environment entries `NAME=value`: owned here, read by the kernel
-    /// through `env_ptrs`.
-    #[allow(dead_code)]
-    env: Vec<CString>,
-    argv_ptrs: Vec<*const c_char>,
-    env_ptrs: Vec<*const c_char>,
-}
-
-impl Exec {
-    /// Null-terminated argv array pointing into `argv`.
-    pub fn argv_ptr(&self) -> *const *const c_char {
-        self.argv_ptrs.as_ptr()
-    }
-
-    /// Null-terminated envp array pointing into `env`.
-    pub fn env_ptr(&self) -> *const *const c_char {
-        self.env_ptrs.as_ptr()
-    }
+    pub(crate) argv: ExecStrings,
+    /// Environment entries `NAME=value`.
+    pub(crate) env: ExecStrings,
 }
 
 /// Everything the sandbox child needs, built before clone.
@@ -228,6 +212,8 @@ pub struct Plan {
     /// Where PID 1 binds the channel's listening socket, on a private tmpfs
     /// in the view, before handing it to the launcher.
     pub channel_socket: Option<crate::sys::UnixPath>,
+    /// Report each setup step to the launcher as it starts.
+    pub trace: bool,
 }
 
 /// Most descriptors one payload can receive (the child remaps them with a
@@ -235,6 +221,19 @@ pub struct Plan {
 pub const MAX_FDS: usize = 64;
 
 impl Plan {
+    /// The bind steps' `(source index, tree index, attributes)`, in order.
+    pub(crate) fn binds(&self) -> impl Iterator<Item = (usize, usize, u64)> + '_ {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Bind {
+                source,
+                tree,
+                attrs,
+                ..
+            } => Some((*source, *tree, *attrs)),
+            _ => None,
+        })
+    }
+
     /// Whether a filter reports kills through a listener fd.
     pub fn has_listener(&self) -> bool {
         self.seccomp.iter().any(|f| f.listener)
@@ -243,24 +242,22 @@ impl Plan {
 
 /// Creates the ruleset and adds the port rules.
 fn landlock_plan(p: &crate::landlock::Prepared) -> Result<Option<LandlockPlan>, PlanError> {
-    use std::os::fd::AsRawFd;
+    use std::os::fd::AsFd;
     if !p.enforces_anything() {
         return Ok(None);
     }
-    let fd = crate::sys::landlock_create_ruleset(p.handled_fs, p.handled_net, p.scoped).map_err(
-        |errno| PlanError::Ruleset {
+    let ruleset = crate::sys::landlock_create_ruleset(p.handled_fs, p.handled_net, p.scoped)
+        .map_err(|errno| PlanError::Ruleset {
             what: "create the ruleset".into(),
-            errno: crate::error::OsError::of(errno),
-        },
-    )?;
-    let ruleset = crate::sys::owned(fd);
+            errno: crate::diag::OsError::of(errno),
+        })?;
     for (port, access) in &p.net_rules {
-        crate::sys::landlock_add_port_rule(ruleset.as_raw_fd(), *port, *access).map_err(
-            |errno| PlanError::Ruleset {
+        crate::sys::landlock_add_port_rule(ruleset.as_fd(), *port, *access).map_err(|errno| {
+            PlanError::Ruleset {
                 what: format!("add the rule for TCP port {port}"),
-                errno: crate::error::OsError::of(errno),
-            },
-        )?;
+                errno: crate::diag::OsError::of(errno),
+            }
+        })?;
     }
     Ok(Some(LandlockPlan {
         ruleset,
@@ -657,18 +654,10 @@ pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<P
         .iter()
         .map(|c| cstring(c.as_bytes(), "command"))
         .collect::<Result<Vec<_>, _>>()?;
-    let ptrs = |v: &[CString]| -> Vec<*const c_char> {
-        v.iter()
-            .map(|c| c.as_ptr())
-            .chain([std::ptr::null()])
-            .collect()
-    };
     let exec = Exec {
-        argv_ptrs: ptrs(&argv_c),
-        env_ptrs: ptrs(&env_c),
         candidates,
-        argv: argv_c,
-        env: env_c,
+        argv: ExecStrings::new(argv_c),
+        env: ExecStrings::new(env_c),
     };
     let id = &policy.identity;
     let mut landlock_report =
@@ -712,6 +701,7 @@ pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<P
         channel_socket,
         process_strings: process_strings(),
         namespace_sysctls: NAMESPACE_SYSCTLS,
+        trace: false,
     })
 }
 

@@ -81,6 +81,7 @@ pub struct Sandbox {
     argv: Vec<OsString>,
     stdio: [Stdio; 3],
     fds: Vec<(RawFd, i32)>,
+    trace: bool,
 }
 
 /// What the settings are layered on.
@@ -191,6 +192,7 @@ impl Sandbox {
             argv: Vec::new(),
             stdio: [Stdio::Inherit; 3],
             fds: Vec::new(),
+            trace: false,
         }
     }
 
@@ -568,6 +570,27 @@ impl Sandbox {
         self
     }
 
+    /// Reports each setup step as it starts, as [`Event::Step`] (before
+    /// [`Event::Applied`]): to see how far a sandbox that fails or hangs
+    /// in its setup got. `stockade run --trace-setup` prints them.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["true"]).trace_setup().spawn()?;
+    /// while let Some(e) = child.next_event(None)? {
+    ///     match e {
+    ///         Event::Step(stage) => println!("{}", stage.name()),
+    ///         Event::Ended(_) => break,
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn trace_setup(mut self) -> Sandbox {
+        self.trace = true;
+        self
+    }
+
     /// Runs the sandbox to its end with the standard streams as set
     /// (inherited by default), like `std::process::Command::status`.
     ///
@@ -697,12 +720,13 @@ impl Sandbox {
                 Some(host)
             }
         };
-        let plan = plan::build(&policy, &self.argv, &map).map_err(|e| match e {
+        let mut plan = plan::build(&policy, &self.argv, &map).map_err(|e| match e {
             plan::PlanError::Seccomp(e) => {
                 seccomp_error(&policy, e, crate::seccomp::Arch::native())
             }
             e => e.into(),
         })?;
+        plan.trace = self.trace;
         let spawned = process::spawn(&plan)?;
         drop(keep_alive);
         let pid = spawned.pid;
@@ -740,7 +764,7 @@ impl Sandbox {
         if let Err((mut sup, err)) = crate::watch::watch(sup, board, ready) {
             // Nobody would reap it: end it here.
             sup.kill();
-            while let Ok(Some(Event::Applied) | None) = sup.poll(None) {}
+            while !matches!(sup.poll(None), Ok(Some(Event::Ended(_))) | Err(_)) {}
             return Err(io("cannot supervise the sandbox")(err));
         }
         let [stdin, stdout, stderr] = host_ends;
@@ -993,7 +1017,7 @@ impl Child {
                 if p.events.is_empty() {
                     // Nothing waits any more: the eventfd reads as idle.
                     let mut buf = [0u8; 8];
-                    let _ = crate::sys::read(self.shared.ready.as_raw_fd(), &mut buf);
+                    let _ = crate::sys::read(self.shared.ready.as_fd(), &mut buf);
                 }
                 Ok(Some(e))
             }
@@ -1145,7 +1169,7 @@ impl From<&Plan> for Diagnostics {
     fn from(p: &Plan) -> Diagnostics {
         let s = |c: &std::ffi::CString| c.to_string_lossy().into_owned();
         Diagnostics {
-            cmd: p.exec.argv.first().map(s).unwrap_or_default(),
+            cmd: p.exec.argv.strings().first().map(s).unwrap_or_default(),
             candidates: p.exec.candidates.iter().map(s).collect(),
             sources: p.sources.iter().map(s).collect(),
             steps: p.descriptions.clone(),
@@ -1259,7 +1283,7 @@ pub(crate) fn seccomp_error(
 /// ```
 pub fn describe_syscall(nr: i32, arch: u32) -> String {
     use crate::seccomp::Arch;
-    if nr == crate::process::supervise::WITHDRAWN {
+    if nr == crate::process::WITHDRAWN {
         return "a syscall whose report a signal interrupted".into();
     }
     let known = [Arch::X86_64, Arch::Aarch64]

@@ -40,7 +40,7 @@ impl Stream {
         }
         let dup = crate::sys::dup_above(fd, 3).map_err(std::io::Error::from)?;
         Ok(Stream {
-            out: std::fs::File::from(crate::sys::owned(dup)),
+            out: std::fs::File::from(dup),
         })
     }
 

@@ -8,7 +8,7 @@ use crate::process::{Event, Outcome, Supervisor};
 pub(crate) use nix::sys::epoll::EpollFlags;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollTimeout};
 use std::collections::{HashMap, VecDeque};
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
@@ -52,7 +52,7 @@ impl Board {
     fn post(&self, e: Event, ready: &OwnedFd) {
         let mut p = self.lock();
         Board::record(&mut p, e);
-        let _ = crate::sys::write(ready.as_raw_fd(), &1u64.to_ne_bytes());
+        let _ = crate::sys::write(ready.as_fd(), &1u64.to_ne_bytes());
         self.changed.notify_all();
         p.wakers.drain(..).for_each(Waker::wake);
     }
@@ -65,7 +65,7 @@ impl Board {
             Ok(e) => Board::record(&mut p, e),
             Err(err) => p.failed = Some(err.kind()),
         }
-        let _ = crate::sys::write(ready.as_raw_fd(), &1u64.to_ne_bytes());
+        let _ = crate::sys::write(ready.as_fd(), &1u64.to_ne_bytes());
         drop(ready);
         self.changed.notify_all();
         p.wakers.drain(..).for_each(Waker::wake);
@@ -75,6 +75,7 @@ impl Board {
         match e {
             Event::Applied => p.applied = true,
             Event::Ended(o) => p.outcome = Some(o),
+            Event::Step(_) => {}
         }
         p.events.push_back(e);
     }

@@ -4,46 +4,63 @@
 //! and when the payload exits kills whatever is left and reports the
 //! payload's status.
 //!
-//! Runs after clone (see `child`): raw syscalls only.
+//! Runs after clone (see `child`): raw syscalls only, no allocation, no
+//! panics.
+#![allow(unsafe_code)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
-use super::child::{close_all_but, drop_privileges, fail_setup, send};
-use super::report::Record;
-use super::supervise::KILL_GRACE;
+use super::caps::drop_privileges_from_child;
+use super::child::enter;
+use super::report::{fail_from_child, send_from_child, Record, Stage};
+use super::signals::{INIT_SIGNALS, KILL_GRACE};
 use super::warden;
-use super::INIT_SIGNALS;
 use crate::plan::Plan;
 use crate::sys::{self, SigSet};
 use libc::{c_int, pid_t};
 use nix::errno::Errno;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 
 /// The init loop. Never returns. `listener` is the payload's seccomp
 /// notification fd, which the warden (started before the payload) reads;
 /// the plan gives init's own filter and the wall-time limit.
-pub fn run(payload: pid_t, sock: RawFd, listener: Option<RawFd>, plan: &Plan) -> ! {
+pub(super) fn run_from_child(
+    payload: pid_t,
+    sock: BorrowedFd<'_>,
+    listener: Option<RawFd>,
+    plan: &Plan,
+) -> ! {
     // Keep only the setup socket and the listener: stdio and everything
     // else belong to the payload, and an init holding a pipe open would
     // delay the reader's EOF.
-    let l = listener.unwrap_or(-1);
-    let _ = close_all_but([sock.min(l), sock.max(l)].into_iter());
+    let (s, l) = (sock.as_raw_fd(), listener.unwrap_or(-1));
+    // SAFETY: PID 1 uses no descriptor but these two from here on (the
+    // parked ruleset and the originals are the payload's, now exec'd or
+    // about to be; nothing closed is dropped later: this never returns).
+    let _ = unsafe { sys::close_all_but([s.min(l), s.max(l)].into_iter()) };
     // Not dumpable: the payload (same uid) cannot ptrace PID 1 or open its
     // /proc entries such as /proc/1/exe, the launcher's binary on the host
     // (the shape of CVE-2019-5736).
-    let _ = sys::prctl(libc::PR_SET_DUMPABLE, 0, 0);
+    let _ = sys::set_undumpable();
     // PID 1 needs no privilege to reap and forward; shed it like the payload
     // (the warden, started earlier, shed its own: capabilities are per
     // thread).
-    let _ = drop_privileges(plan.last_cap);
-    let _ = sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0);
+    let _ = drop_privileges_from_child(plan.last_cap);
+    let _ = sys::set_no_new_privs();
     if listener.is_none() {
         warden::abandon();
     }
     // Like bubblewrap's and nsjail's init: only what the loop below (and
     // the warden, which gets the same filter) needs. Fail closed: an init
     // that cannot filter itself ends the sandbox.
+    enter(plan, sock, Stage::InitFilter);
     if let Err(errno) = sys::seccomp_install(&plan.init_filter, false, true) {
         let _ = sys::kill(-1, libc::SIGKILL);
-        fail_setup(sock, super::Stage::InitFilter, 0, errno);
+        fail_from_child(sock, Stage::InitFilter, 0, errno);
     }
 
     let set = SigSet::of(&INIT_SIGNALS);
@@ -68,7 +85,7 @@ pub fn run(payload: pid_t, sock: RawFd, listener: Option<RawFd>, plan: &Plan) ->
             }
             Ok(None) => {
                 timed_out = true;
-                send(sock, Record::TimedOut);
+                send_from_child(sock, Record::TimedOut);
                 forward(payload, libc::SIGTERM);
                 deadline = sys::monotonic_now().checked_add(KILL_GRACE);
                 continue;
@@ -82,7 +99,7 @@ pub fn run(payload: pid_t, sock: RawFd, listener: Option<RawFd>, plan: &Plan) ->
                     // live on (double-forked daemons included).
                     let _ = sys::kill(-1, libc::SIGKILL);
                     while !matches!(sys::waitpid(-1, 0), Err(Errno::ECHILD)) {}
-                    send(sock, Record::Status(status));
+                    send_from_child(sock, Record::Status(status));
                     sys::exit(0);
                 }
             }

@@ -1,39 +1,32 @@
-//! The sandbox's processes: `spawn` (launcher side: clone, id maps,
-//! release), `child` (the cloned child: builds the view, then becomes PID 1
-//! and forks the payload), `init` (PID 1's reaper loop) and `supervise`
-//! (the launcher's wait loop: signals, time limit, outcome).
+//! The sandbox's processes, by side and role. Launcher side: `spawn`
+//! (clone, id maps, release) and `supervise` (records and reaping →
+//! events and an outcome). Sandbox side, after clone, in the order they
+//! run: `child` (the setup sequence; mechanics of the view in `view`),
+//! `warden` (PID 1's thread for seccomp notifications), `payload` (its
+//! last steps and exec), `init` (PID 1's loop); `caps` (the capability
+//! drop) and `report` (the records both sides speak) serve both.
+//! Functions that run after clone end in `_from_child`.
 
-pub mod child;
-pub mod init;
-pub mod report;
-pub mod spawn;
-pub mod supervise;
-pub mod warden;
+mod caps;
+mod child;
+mod init;
+mod payload;
+mod report;
+mod signals;
+mod spawn;
+mod supervise;
+mod view;
+mod warden;
 
+pub(crate) use report::WITHDRAWN;
 pub use report::{Failure, Stage};
-pub use spawn::{spawn, SpawnError, Spawned};
-pub use supervise::{Event, KillSwitch, Outcome, Supervisor};
+pub(crate) use signals::FORWARDED_SIGNALS;
+pub use spawn::SpawnError;
+pub(crate) use spawn::{spawn, Spawned};
+pub use supervise::{Event, Outcome};
+pub(crate) use supervise::{KillSwitch, Supervisor};
 
-/// Signals the launcher forwards to the payload (through PID 1).
-pub const FORWARDED_SIGNALS: [libc::c_int; 7] = [
-    libc::SIGINT,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGWINCH,
-];
-
-/// Every signal PID 1 takes with sigtimedwait (blocked from its start;
-/// the payload unblocks them before exec): the forwarded ones, SIGCHLD and
-/// SIGIO (the launcher's end of the setup socket closed).
-pub const INIT_SIGNALS: [libc::c_int; FORWARDED_SIGNALS.len() + 2] = {
-    let mut all = [libc::SIGCHLD, libc::SIGIO, 0, 0, 0, 0, 0, 0, 0];
-    let mut i = 0;
-    while i < FORWARDED_SIGNALS.len() {
-        all[2 + i] = FORWARDED_SIGNALS[i];
-        i += 1;
-    }
-    all
-};
+/// Decodes a record as the launcher does (for the fuzz target).
+pub(crate) fn decode_record(buf: &[u8]) -> bool {
+    report::Record::decode(buf).is_some()
+}

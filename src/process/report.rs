@@ -1,10 +1,30 @@
-//! Fixed-size records the sandbox sends to the launcher over the setup
-//! socket: a setup failure `{stage, index, errno}` or the payload's wait
-//! status. Encoded by hand into 16 bytes so the child never allocates.
+//! What the sandbox tells the launcher over the setup socket: fixed-size
+//! records (a setup failure `{stage, index, errno}`, the payload's wait
+//! status, a violation, ...), encoded by hand into 16 bytes so the child
+//! never allocates, and the helpers the child sends them with.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
-use crate::error::OsError;
+use crate::diag::OsError;
+use crate::sys;
+use nix::errno::Errno;
+use std::os::fd::BorrowedFd;
 
-/// The child's setup steps, in the order they run. A failure names one.
+/// Exit code of the child when setup failed (the record says why).
+pub(crate) const SETUP_FAILED: libc::c_int = 125;
+
+/// The syscall number a violation record carries when a signal withdrew
+/// the notification before the warden read it (the call is unknown).
+pub(crate) const WITHDRAWN: i32 = -1;
+
+/// The sandbox's setup steps, numbered in the order they run: PID 1
+/// before the fork (1–17), the payload (18–26), PID 1 after the fork
+/// (27). ARCHITECTURE.md lists the same steps with the same numbers, and a
+/// test checks both against what a real sandbox runs. A failure names one.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
@@ -37,6 +57,12 @@ pub enum Stage {
     /// Creating the channel's listening socket in the view and handing it
     /// to the launcher.
     ChannelSocket,
+    /// Moving the setup socket and the ruleset above every descriptor
+    /// number the payload receives.
+    ParkFds,
+    /// Starting, or running, the warden thread that receives the
+    /// payload's seccomp notifications.
+    Warden,
     /// Forking the payload from PID 1.
     ForkPayload,
     /// setsid: the payload loses the controlling terminal (TIOCSTI).
@@ -46,7 +72,7 @@ pub enum Stage {
     /// Setting resource limits (before capabilities go: raising a hard
     /// limit needs CAP_SYS_RESOURCE).
     Rlimits,
-    /// Closing every descriptor but stdio.
+    /// Placing the payload's descriptors and closing every other one.
     Fds,
     /// Dropping every capability and locking securebits.
     DropCaps,
@@ -60,13 +86,11 @@ pub enum Stage {
     Exec,
     /// PID 1 installing its own filter (after the payload is forked).
     InitFilter,
-    /// Starting, or running, the warden thread that receives the
-    /// payload's seccomp notifications.
-    Warden,
 }
 
 impl Stage {
-    const ALL: [Stage; 26] = [
+    /// Every stage, in order.
+    pub(crate) const ALL: [Stage; 27] = [
         Stage::AwaitIdMaps,
         Stage::PrivateMounts,
         Stage::OpenSources,
@@ -81,6 +105,8 @@ impl Stage {
         Stage::Loopback,
         Stage::LandlockRules,
         Stage::ChannelSocket,
+        Stage::ParkFds,
+        Stage::Warden,
         Stage::ForkPayload,
         Stage::NewSession,
         Stage::Chdir,
@@ -92,7 +118,6 @@ impl Stage {
         Stage::Seccomp,
         Stage::Exec,
         Stage::InitFilter,
-        Stage::Warden,
     ];
 
     /// A short name for messages.
@@ -116,6 +141,7 @@ impl Stage {
             Stage::NewSession => "new session",
             Stage::Chdir => "working directory",
             Stage::Rlimits => "resource limits",
+            Stage::ParkFds => "setup descriptors",
             Stage::Fds => "file descriptors",
             Stage::DropCaps => "capabilities",
             Stage::NoNewPrivs => "no_new_privs",
@@ -151,7 +177,7 @@ pub enum Record {
     /// The payload ended with this raw wait status.
     Status(i32),
     /// The payload made a syscall its filter kills (`nr` is
-    /// [`WITHDRAWN`](super::supervise::WITHDRAWN) when a signal withdrew the
+    /// [`WITHDRAWN`] when a signal withdrew the
     /// notification first); the warden has killed the payload.
     Violation {
         /// Syscall number.
@@ -165,6 +191,8 @@ pub enum Record {
     Applied,
     /// The wall-time limit was reached; PID 1 is stopping the payload.
     TimedOut,
+    /// A setup step starts (only when the plan asks for a trace).
+    Step(Stage),
 }
 
 /// Size of an encoded record.
@@ -175,6 +203,7 @@ const KIND_VIOLATION: u32 = 3;
 const KIND_APPLIED: u32 = 4;
 const KIND_CHANNEL_SOCKET: u32 = 5;
 const KIND_TIMED_OUT: u32 = 6;
+const KIND_STEP: u32 = 7;
 
 impl Record {
     /// Encodes without allocating.
@@ -186,12 +215,12 @@ impl Record {
             Record::Applied => (KIND_APPLIED, 0, 0, 0),
             Record::ChannelSocket => (KIND_CHANNEL_SOCKET, 0, 0, 0),
             Record::TimedOut => (KIND_TIMED_OUT, 0, 0, 0),
+            Record::Step(stage) => (KIND_STEP, stage as u32, 0, 0),
         };
         let mut out = [0u8; RECORD_LEN];
-        out[0..4].copy_from_slice(&kind.to_ne_bytes());
-        out[4..8].copy_from_slice(&a.to_ne_bytes());
-        out[8..12].copy_from_slice(&b.to_ne_bytes());
-        out[12..16].copy_from_slice(&c.to_ne_bytes());
+        for (chunk, word) in out.chunks_exact_mut(4).zip([kind, a, b, c as u32]) {
+            chunk.copy_from_slice(&word.to_ne_bytes());
+        }
         out
     }
 
@@ -200,24 +229,49 @@ impl Record {
         if buf.len() != RECORD_LEN {
             return None;
         }
-        let word = |i: usize| u32::from_ne_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]);
-        match word(0) {
+        let mut words = [0u32; 4];
+        for (w, chunk) in words.iter_mut().zip(buf.chunks_exact(4)) {
+            *w = u32::from_ne_bytes(chunk.try_into().ok()?);
+        }
+        let [kind, a, b, c] = words;
+        match kind {
             KIND_FAILED => Some(Record::Failed(Failure {
-                stage: Stage::from_u32(word(4))?,
-                index: word(8),
-                errno: OsError(word(12) as i32),
+                stage: Stage::from_u32(a)?,
+                index: b,
+                errno: OsError(c as i32),
             })),
-            KIND_STATUS => Some(Record::Status(word(12) as i32)),
+            KIND_STATUS => Some(Record::Status(c as i32)),
             KIND_VIOLATION => Some(Record::Violation {
-                nr: word(12) as i32,
-                arch: word(4),
+                nr: c as i32,
+                arch: a,
             }),
             KIND_APPLIED => Some(Record::Applied),
             KIND_CHANNEL_SOCKET => Some(Record::ChannelSocket),
             KIND_TIMED_OUT => Some(Record::TimedOut),
+            KIND_STEP => Some(Record::Step(Stage::from_u32(a)?)),
             _ => None,
         }
     }
+}
+
+/// Sends a record from the sandbox; failure to send is ignored (the
+/// launcher then reports the exit status alone).
+pub(crate) fn send_from_child(sock: BorrowedFd<'_>, r: Record) {
+    let _ = sys::write(sock, &r.encode());
+}
+
+/// Reports a failed setup step and ends the process.
+pub(crate) fn fail_from_child(sock: BorrowedFd<'_>, stage: Stage, index: u32, errno: Errno) -> ! {
+    let errno = OsError::of(errno);
+    send_from_child(
+        sock,
+        Record::Failed(Failure {
+            stage,
+            index,
+            errno,
+        }),
+    );
+    sys::exit(SETUP_FAILED)
 }
 
 #[cfg(test)]
@@ -239,7 +293,12 @@ mod tests {
             arch: 0xc000_003e,
         };
         assert_eq!(Record::decode(&v.encode()), Some(v));
-        for r in [Record::Applied, Record::ChannelSocket, Record::TimedOut] {
+        for r in [
+            Record::Applied,
+            Record::ChannelSocket,
+            Record::TimedOut,
+            Record::Step(Stage::Exec),
+        ] {
             assert_eq!(Record::decode(&r.encode()), Some(r));
         }
         assert_eq!(Record::decode(&[0u8; 16]), None);

@@ -7,12 +7,12 @@
 #![allow(unsafe_code)]
 
 use super::child;
-use crate::error::OsError;
+use crate::diag::OsError;
 use crate::plan::Plan;
 use crate::sys;
 use nix::errno::Errno;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 /// Errors while starting the sandbox.
 #[derive(Debug, thiserror::Error)]
@@ -56,18 +56,18 @@ fn hint_for_clone(e: OsError) -> &'static str {
 
 /// A started sandbox, as the launcher holds it.
 #[derive(Debug)]
-pub struct Spawned {
+pub(crate) struct Spawned {
     /// PID of the sandbox's init, in the launcher's PID namespace.
-    pub pid: libc::pid_t,
+    pub(crate) pid: libc::pid_t,
     /// pidfd of the init, for race-free signalling and waiting.
-    pub pidfd: OwnedFd,
+    pub(crate) pidfd: OwnedFd,
     /// Launcher end of the setup socket: failure and status records arrive here.
-    pub sock: OwnedFd,
+    pub(crate) sock: OwnedFd,
 }
 
 /// Starts the sandbox described by `plan`. On error nothing is left behind:
 /// a child that was already cloned is killed and reaped.
-pub fn spawn(plan: &Plan) -> Result<Spawned, SpawnError> {
+pub(crate) fn spawn(plan: &Plan) -> Result<Spawned, SpawnError> {
     let (parent_sock, child_sock) = socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,
@@ -75,20 +75,22 @@ pub fn spawn(plan: &Plan) -> Result<Spawned, SpawnError> {
         SockFlag::SOCK_CLOEXEC,
     )
     .map_err(|e| SpawnError::Socket(OsError::of(e)))?;
-    // Slots for the child's source fds, allocated here because the child
-    // may not allocate.
-    let mut fds = vec![-1; plan.sources.len() + plan.trees];
-    // SAFETY: the child runs `child::run`, which only reads the plan (its
-    // own copy), writes into `fds` (its own copy), calls async-signal-safe
-    // sys wrappers and ends in execve or _exit; it never returns here.
+    // Slots for the child's source and tree descriptors, allocated here
+    // because the child may not allocate.
+    let mut slots: Vec<Option<OwnedFd>> = Vec::new();
+    slots.resize_with(plan.sources.len() + plan.trees, || None);
+    // SAFETY: the child runs `child::run_from_child`, which only reads the
+    // plan (its own copy), fills `slots` (its own copy), calls
+    // async-signal-safe sys wrappers and ends in execve or _exit; it never
+    // returns here.
     let (pid, pidfd) = match unsafe { sys::clone_pidfd(plan.clone_flags) } {
-        Ok((0, _)) => child::run(
-            plan,
-            &mut fds,
-            child_sock.as_raw_fd(),
-            parent_sock.as_raw_fd(),
-        ),
-        Ok(r) => r,
+        Ok((0, _)) => child::run_from_child(plan, &mut slots, child_sock.as_fd(), parent_sock),
+        Ok((pid, Some(pidfd))) => (pid, pidfd),
+        Ok((_, None)) => {
+            return Err(SpawnError::Clone {
+                errno: OsError(libc::EBADF),
+            })
+        }
         Err(errno) => {
             return Err(SpawnError::Clone {
                 errno: OsError::of(errno),
@@ -96,15 +98,14 @@ pub fn spawn(plan: &Plan) -> Result<Spawned, SpawnError> {
         }
     };
     drop(child_sock);
-    let pidfd = sys::owned(pidfd);
     let spawned = Spawned {
         pid,
         pidfd,
         sock: parent_sock,
     };
     if let Err(e) = release(plan, &spawned) {
-        let _ = sys::pidfd_kill(spawned.pidfd.as_raw_fd(), libc::SIGKILL);
-        let _ = sys::wait_pidfd(spawned.pidfd.as_raw_fd(), false);
+        let _ = sys::pidfd_kill(spawned.pidfd.as_fd(), libc::SIGKILL);
+        let _ = sys::wait_pidfd(spawned.pidfd.as_fd(), false);
         return Err(e);
     }
     Ok(spawned)
@@ -124,7 +125,7 @@ fn release(plan: &Plan, s: &Spawned) -> Result<(), SpawnError> {
     }
     write("gid_map", &plan.gid_map)?;
     write("uid_map", &plan.uid_map)?;
-    sys::write(s.sock.as_raw_fd(), b"g")
+    sys::write(s.sock.as_fd(), b"g")
         .map(drop)
         .map_err(SpawnError::Release)
 }

@@ -3,25 +3,16 @@
 //! events and an outcome. What must happen whatever the launcher does (the
 //! seccomp kill, the time limit) happens inside the sandbox, in PID 1.
 
-use super::report::{Failure, Record, RECORD_LEN};
+use super::report::{Failure, Record, RECORD_LEN, WITHDRAWN};
 use super::Spawned;
 use crate::sys;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
-use std::io::IoSliceMut;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use nix::sys::socket::MsgFlags;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// The syscall number recorded for a violation whose notification a
-/// signal withdrew before the launcher could read it.
-pub const WITHDRAWN: i32 = -1;
-
-/// How long the payload has between SIGTERM and SIGKILL at the time limit
-/// (PID 1 keeps it).
-pub const KILL_GRACE: Duration = Duration::from_secs(2);
 
 /// How a sandbox run ended.
 ///
@@ -101,6 +92,8 @@ struct State {
     timed_out: bool,
     channel_socket: Option<OwnedFd>,
     sock_open: bool,
+    /// Setup steps reported and not yet returned as events.
+    steps: std::collections::VecDeque<super::Stage>,
 }
 
 /// Something the launcher learned about the sandbox, in order.
@@ -112,7 +105,10 @@ struct State {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
+    /// A setup step starts (only with [`Sandbox::trace_setup`](crate::sandbox::Sandbox::trace_setup)).
+    Step(super::Stage),
     /// Every layer is in place; the payload is about to exec.
     Applied,
     /// The run is over.
@@ -144,12 +140,12 @@ impl KillSwitch {
     /// is [`Outcome::Killed`].
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
-        let _ = sys::pidfd_kill(self.pidfd.as_raw_fd(), libc::SIGKILL);
+        let _ = sys::pidfd_kill(self.pidfd.as_fd(), libc::SIGKILL);
     }
 
     /// Sends `sig` to the sandbox's init, which forwards it to the payload.
     pub fn signal(&self, sig: i32) {
-        let _ = sys::pidfd_kill(self.pidfd.as_raw_fd(), sig);
+        let _ = sys::pidfd_kill(self.pidfd.as_fd(), sig);
     }
 
     /// The init's pidfd: readable once the sandbox is over.
@@ -191,7 +187,7 @@ impl Supervisor {
     /// [`Outcome::Killed`] unless the payload had already ended.
     pub fn kill(&mut self) {
         self.killed.store(true, Ordering::SeqCst);
-        let _ = sys::pidfd_kill(self.s.pidfd.as_raw_fd(), libc::SIGKILL);
+        let _ = sys::pidfd_kill(self.s.pidfd.as_fd(), libc::SIGKILL);
     }
 
     fn killed(&self) -> bool {
@@ -225,7 +221,7 @@ impl Supervisor {
                 Ok(_) => {}
                 Err(_) => return None,
             }
-            self.st.sock_open = read_record(self.s.sock.as_raw_fd(), &mut self.st) != Read::Closed;
+            self.st.sock_open = read_record(self.s.sock.as_fd(), &mut self.st) != Read::Closed;
         }
     }
 
@@ -238,6 +234,9 @@ impl Supervisor {
         // Even with no time to wait, look once at what is ready.
         let mut looked = false;
         loop {
+            if let Some(stage) = self.st.steps.pop_front() {
+                return Ok(Some(Event::Step(stage)));
+            }
             if self.st.applied && !self.applied_reported {
                 self.applied_reported = true;
                 return Ok(Some(Event::Applied));
@@ -255,7 +254,7 @@ impl Supervisor {
                 // Everything in the sandbox is gone once its init is
                 // reaped; collect what it sent.
                 while self.st.sock_open
-                    && read_record(self.s.sock.as_raw_fd(), &mut self.st) == Read::Record
+                    && read_record(self.s.sock.as_fd(), &mut self.st) == Read::Record
                 {
                 }
                 let st = &self.st;
@@ -293,10 +292,10 @@ impl Supervisor {
         let (init_ready, sock_ready) = (ready(0), ready(1));
         drop(fds);
         if sock_ready {
-            st.sock_open = read_record(self.s.sock.as_raw_fd(), st) != Read::Closed;
+            st.sock_open = read_record(self.s.sock.as_fd(), st) != Read::Closed;
         }
         if init_ready {
-            return sys::wait_pidfd(self.s.pidfd.as_raw_fd(), true).map_err(Into::into);
+            return sys::wait_pidfd(self.s.pidfd.as_fd(), true).map_err(Into::into);
         }
         Ok(None)
     }
@@ -311,32 +310,12 @@ enum Read {
 
 /// Reads one record (and a descriptor that comes with it) without blocking.
 /// Malformed records are ignored: the sandbox is not trusted.
-fn read_record(sock: RawFd, st: &mut State) -> Read {
+fn read_record(sock: BorrowedFd<'_>, st: &mut State) -> Read {
     let mut buf = [0u8; RECORD_LEN + 1];
-    let mut cmsg = nix::cmsg_space!([RawFd; 1]);
-    let (n, fds) = {
-        let mut iov = [IoSliceMut::new(&mut buf)];
-        match recvmsg::<()>(
-            sock,
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_CMSG_CLOEXEC,
-        ) {
-            Ok(msg) => {
-                let mut fds: Vec<OwnedFd> = Vec::new();
-                if let Ok(cmsgs) = msg.cmsgs() {
-                    for c in cmsgs {
-                        if let ControlMessageOwned::ScmRights(raw) = c {
-                            // Each received fd is new and ours alone.
-                            fds.extend(raw.into_iter().map(sys::owned));
-                        }
-                    }
-                }
-                (msg.bytes, fds)
-            }
-            Err(Errno::EAGAIN | Errno::EINTR) => return Read::Empty,
-            Err(_) => return Read::Closed,
-        }
+    let (n, fds) = match sys::recv_with_fds::<1>(sock, &mut buf, MsgFlags::MSG_DONTWAIT) {
+        Ok(m) => (m.len, m.fds),
+        Err(Errno::EAGAIN | Errno::EINTR) => return Read::Empty,
+        Err(_) => return Read::Closed,
     };
     if n == 0 {
         return Read::Closed;
@@ -355,6 +334,7 @@ fn read_record(sock: RawFd, st: &mut State) -> Read {
         Some(Record::ChannelSocket) if st.channel_socket.is_none() => {
             st.channel_socket = fds.into_iter().next();
         }
+        Some(Record::Step(stage)) => st.steps.push_back(stage),
         Some(Record::ChannelSocket) | None => {}
     }
     Read::Record

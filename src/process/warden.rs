@@ -24,8 +24,16 @@
 //! It shares PID 1's TLS and memory, so it only makes system calls through
 //! `sys::raw`, which never touch `errno`, and never allocates.
 
-use super::report::{Failure, Record, Stage};
-use super::supervise::WITHDRAWN;
+#![allow(unsafe_code)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
+use super::caps::LOCKED_SECUREBITS;
+use super::report::{Failure, Record, Stage, WITHDRAWN};
 use crate::sys::{self, raw, ThreadStack};
 use nix::errno::Errno;
 use std::os::fd::RawFd;
@@ -34,7 +42,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 /// The call the payload's setup makes right after installing its filter,
 /// before execve: a number no kernel assigns (so no allowlist can name
 /// it) with two fixed arguments. Only the first notification may be it.
-pub const HANDSHAKE: (libc::c_long, [u64; 2]) = (0x3ff0, [0x5354_4f43, 0x4b41_4445]);
+pub(super) const HANDSHAKE: (libc::c_long, [u64; 2]) = (0x3ff0, [0x5354_4f43, 0x4b41_4445]);
 
 static STACK: ThreadStack = ThreadStack::new();
 static LISTENER: AtomicI32 = AtomicI32::new(-1);
@@ -47,20 +55,23 @@ static ABANDON: AtomicBool = AtomicBool::new(false);
 /// at descriptor `listener` (PID 1 and the payload share the table until
 /// the payload's exec) and reports on `sock`. Called once, by PID 1,
 /// before it forks the payload.
-pub fn start(listener: RawFd, sock: RawFd, last_cap: u32) -> sys::SysResult<()> {
+pub(super) fn start_from_child(listener: RawFd, sock: RawFd, last_cap: u32) -> sys::SysResult<()> {
     LISTENER.store(listener, Ordering::SeqCst);
     SOCK.store(sock, Ordering::SeqCst);
     LAST_CAP.store(last_cap, Ordering::SeqCst);
     // The thread must never take a signal meant for PID 1's sigwait loop:
     // it is created with every signal blocked, and PID 1 restores its mask.
     let old = sys::block_all_signals()?;
-    let r = sys::start_thread(&STACK, run, 0);
+    // SAFETY: `start_from_child` runs once per sandbox child (PID 1 calls
+    // it once, before the fork), so STACK has no other thread; `run` makes
+    // raw system calls only.
+    let r = unsafe { sys::start_thread(&STACK, run, 0) };
     sys::set_signal_mask(&old)?;
     r.map(drop)
 }
 
 /// Tells a warden still waiting for the listener that none will come.
-pub fn abandon() {
+pub(super) fn abandon() {
     ABANDON.store(true, Ordering::SeqCst);
 }
 
@@ -73,7 +84,7 @@ extern "C" fn run(_: *mut libc::c_void) -> libc::c_int {
         let f = Failure {
             stage: Stage::Warden,
             index: 0,
-            errno: crate::error::OsError::of(errno),
+            errno: crate::diag::OsError::of(errno),
         };
         let _ = raw::write(sock, &Record::Failed(f).encode());
         let _ = raw::kill(-1, libc::SIGKILL);
@@ -82,7 +93,7 @@ extern "C" fn run(_: *mut libc::c_void) -> libc::c_int {
     // PID 1 sheds its privileges after the fork; this thread, created
     // before, sheds its own (capabilities are per thread).
     let last_cap = LAST_CAP.load(Ordering::SeqCst);
-    if let Err(e) = raw::drop_privileges(last_cap, super::child::LOCKED_SECUREBITS) {
+    if let Err(e) = raw::drop_privileges(last_cap, LOCKED_SECUREBITS) {
         fail(e);
     }
     let mut shaken = false;

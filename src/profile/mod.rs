@@ -9,7 +9,9 @@ mod resolve;
 
 pub use resolve::{base_of, resolve, Base, Host, Limit, Overrides};
 
-use model::{At, Loc, Profile};
+use crate::diag::Loc;
+pub use crate::diag::ProfileError;
+use model::{At, Profile};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -41,35 +43,6 @@ pub const BUILTINS: &[Builtin] = &[
 
 /// The profile `stockade run` uses when none is named.
 pub const DEFAULT_PROFILE: &str = "default";
-
-/// An error in a profile: where, what, and how to fix it.
-#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
-#[error("{}{loc}: {msg}{}", if loc.line == 0 { "" } else { "profile " }, hint.as_ref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
-pub struct ProfileError {
-    /// Where the problem is.
-    pub loc: Loc,
-    /// What is wrong.
-    pub msg: String,
-    /// How to fix it, when we can tell.
-    pub hint: Option<String>,
-}
-
-impl ProfileError {
-    /// An error at `loc`.
-    pub fn new(loc: &Loc, msg: impl Into<String>) -> ProfileError {
-        ProfileError {
-            loc: loc.clone(),
-            msg: msg.into(),
-            hint: None,
-        }
-    }
-
-    /// Adds how to fix it.
-    pub fn hint(mut self, hint: impl Into<String>) -> ProfileError {
-        self.hint = Some(hint.into());
-        self
-    }
-}
 
 /// One parsed profile file, with the directory its relative `extends` and
 /// paths are relative to.
@@ -146,28 +119,8 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
 fn did_you_mean(msg: &str) -> Option<String> {
     let got = msg.split('`').nth(1)?;
     let list = msg.split("expected one of ").nth(1)?;
-    let best = list
-        .split(',')
-        .map(|c| c.trim().trim_matches('`'))
-        .map(|c| (edit_distance(got, c), c))
-        .min()?;
-    (best.0 <= 2.max(got.len() / 3)).then(|| format!("did you mean '{}'?", best.1))
-}
-
-/// Levenshtein distance, for suggestions.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
+    let names = list.split(',').map(|c| c.trim().trim_matches('`'));
+    crate::diag::closest(got, names).map(|best| format!("did you mean '{best}'?"))
 }
 
 fn read_file(path: &Path, loc: &Loc) -> Result<String, ProfileError> {
@@ -186,7 +139,7 @@ fn read_file(path: &Path, loc: &Loc) -> Result<String, ProfileError> {
                 format!(
                     "cannot open profile {}: {}",
                     path.display(),
-                    resolve::io_reason(&e)
+                    crate::diag::io_reason(&e)
                 ),
             )
         })?;
@@ -305,7 +258,6 @@ mod tests {
         assert_eq!(e.hint.as_deref(), Some("did you mean 'net'?"));
         let e = parse("version: 1\nzzzzzzzz: x\n", "p.yaml").unwrap_err();
         assert_eq!(e.hint, None);
-        assert_eq!(edit_distance("opne", "open"), 2);
     }
 
     #[test]

@@ -2,44 +2,11 @@
 //! resolved. Every value that a later error may point at is wrapped in
 //! [`At`], which remembers the file, line and column it came from.
 
+pub(crate) use crate::diag::Loc;
 use serde::{Deserialize, Deserializer};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::sync::Arc;
-
-/// Where a value came from: a profile file with line and column, or the
-/// command line (line 0).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Loc {
-    /// File name as the user gave it, `built-in profile 'NAME'`, or `command line`.
-    pub file: Arc<str>,
-    /// 1-based line; 0 when the value has no position (command line).
-    pub line: usize,
-    /// 1-based column; 0 when the value has no position.
-    pub col: usize,
-}
-
-impl Loc {
-    /// A location with no line or column, for values given on the command line.
-    pub fn cli() -> Loc {
-        Loc {
-            file: Arc::from("command line"),
-            line: 0,
-            col: 0,
-        }
-    }
-}
-
-impl fmt::Display for Loc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}", self.file)
-        } else {
-            write!(f, "{}:{}:{}", self.file, self.line, self.col)
-        }
-    }
-}
 
 thread_local! {
     /// The file being parsed, read by `At::deserialize`. Set by `parse_with_origin`

@@ -727,11 +727,8 @@ fn resolve_landlock(
                             .into_iter()
                             .chain(ll::FS_RIGHTS.iter().map(|(n, _)| *n))
                             .collect();
-                        let best = all
-                            .iter()
-                            .min_by_key(|c| super::edit_distance(n, c))
-                            .copied()
-                            .unwrap_or("read");
+                        let best =
+                            crate::diag::nearest(n, all.iter().copied()).map_or("read", |(_, c)| c);
                         return Err(ProfileError::new(
                             &r.loc,
                             format!("unknown landlock right '{n}'"),

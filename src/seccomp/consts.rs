@@ -139,7 +139,7 @@ pub fn parse_value(text: &str) -> Result<u64, String> {
                 None => {
                     let best = CONSTANTS
                         .iter()
-                        .map(|(n, _)| (crate::profile::edit_distance(part, n), *n))
+                        .map(|(n, _)| (crate::diag::edit_distance(part, n), *n))
                         .min();
                     return Err(match best {
                         Some((d, n)) if d <= 3 => {

@@ -27,7 +27,7 @@ pub mod bpf;
 pub mod consts;
 pub mod groups;
 
-use crate::profile::model::Loc;
+use crate::diag::Loc;
 use seccompiler::{
     sock_filter, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
     SeccompRule, TargetArch,
@@ -369,7 +369,7 @@ fn expand_into(
         let g = groups::group(name).ok_or_else(|| {
             let best = groups::GROUPS
                 .iter()
-                .map(|g| (crate::profile::edit_distance(g_name, &g.name[1..]), g.name))
+                .map(|g| (crate::diag::edit_distance(g_name, &g.name[1..]), g.name))
                 .min()
                 .map(|(_, n)| n)
                 .unwrap_or("@default");
@@ -401,7 +401,7 @@ fn expand_into(
         let all = arch.all_names();
         let best = all
             .iter()
-            .map(|c| (crate::profile::edit_distance(name, c), *c))
+            .map(|c| (crate::diag::edit_distance(name, c), *c))
             .min()
             .filter(|(d, _)| *d <= 2.max(name.len() / 3));
         return Err(match best {

@@ -1,0 +1,85 @@
+//! Privileges of the calling thread: securebits, the capability sets,
+//! no_new_privs, dumpability. Each prctl option has its own function, so
+//! no caller can pass an option that writes through a pointer.
+
+use super::*;
+use libc::c_ulong;
+
+fn prctl(option: c_int, arg: c_ulong) -> SysResult<()> {
+    // SAFETY: the options passed by this module's functions take one
+    // integer argument and read or write no memory.
+    check_int(unsafe { libc::prctl(option, arg, 0 as c_ulong, 0 as c_ulong, 0 as c_ulong) })
+        .map(drop)
+}
+
+/// PR_SET_SECUREBITS.
+pub(crate) fn set_securebits(bits: u32) -> SysResult<()> {
+    prctl(libc::PR_SET_SECUREBITS, bits as c_ulong)
+}
+
+/// PR_CAPBSET_DROP of one capability from the bounding set.
+pub(crate) fn drop_bounding_cap(cap: u32) -> SysResult<()> {
+    prctl(libc::PR_CAPBSET_DROP, cap as c_ulong)
+}
+
+/// PR_CAP_AMBIENT_CLEAR_ALL.
+pub(crate) fn clear_ambient_caps() -> SysResult<()> {
+    // SAFETY: integer arguments only; the remaining ones must be 0.
+    check_int(unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as c_ulong,
+            0 as c_ulong,
+            0 as c_ulong,
+            0 as c_ulong,
+        )
+    })
+    .map(drop)
+}
+
+/// PR_SET_NO_NEW_PRIVS: exec can never grant privileges again.
+pub(crate) fn set_no_new_privs() -> SysResult<()> {
+    prctl(libc::PR_SET_NO_NEW_PRIVS, 1)
+}
+
+/// PR_SET_DUMPABLE 0: no ptrace, no core, /proc entries owned by root.
+pub(crate) fn set_undumpable() -> SysResult<()> {
+    prctl(libc::PR_SET_DUMPABLE, 0)
+}
+
+/// capset(2) clearing the effective, permitted and inheritable sets.
+pub(crate) fn capset_clear() -> SysResult<()> {
+    let (header, data) = cleared_caps();
+    // SAFETY: header and data are the v3 layout the kernel reads (two data
+    // elements for 64 capability bits); nothing is written back.
+    check(unsafe { libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr()) })
+        .map(drop)
+}
+
+#[repr(C)]
+pub(super) struct CapHeader {
+    version: u32,
+    pid: c_int,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(super) struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// capset(2) arguments that empty every set of the calling thread.
+pub(super) fn cleared_caps() -> (CapHeader, [CapData; 2]) {
+    let header = CapHeader {
+        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
+        pid: 0,
+    };
+    let none = CapData {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    };
+    (header, [none; 2])
+}

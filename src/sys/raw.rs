@@ -1,0 +1,225 @@
+//! System calls by inline assembly: no libc, no `errno` (the return value
+//! carries it), for a thread that shares its TLS with another.
+
+use super::SysResult;
+use libc::{c_int, c_long, pid_t};
+use nix::errno::Errno;
+use std::os::fd::RawFd;
+
+/// One system call by number.
+///
+/// # Safety
+/// Every argument the call `nr` reads or writes through must point to a
+/// live buffer of the size the kernel expects.
+#[cfg(target_arch = "x86_64")]
+unsafe fn syscall6(nr: c_long, a: [usize; 6]) -> isize {
+    let ret: isize;
+    // SAFETY: a bare `syscall` instruction with the x86_64 calling
+    // convention (it clobbers rcx and r11); pointers in `a` are valid by
+    // the caller's contract.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") a[0],
+            in("rsi") a[1],
+            in("rdx") a[2],
+            in("r10") a[3],
+            in("r8") a[4],
+            in("r9") a[5],
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack)
+        );
+    }
+    ret
+}
+
+/// One system call by number (see the x86_64 version).
+///
+/// # Safety
+/// As for the x86_64 version.
+#[cfg(target_arch = "aarch64")]
+unsafe fn syscall6(nr: c_long, a: [usize; 6]) -> isize {
+    let ret: isize;
+    // SAFETY: a bare `svc 0` with the aarch64 calling convention;
+    // pointers in `a` are valid by the caller's contract.
+    unsafe {
+        std::arch::asm!(
+            "svc 0",
+            in("x8") nr,
+            inlateout("x0") a[0] as isize => ret,
+            in("x1") a[1],
+            in("x2") a[2],
+            in("x3") a[3],
+            in("x4") a[4],
+            in("x5") a[5],
+            options(nostack)
+        );
+    }
+    ret
+}
+
+fn check(ret: isize) -> SysResult<usize> {
+    if (-4095..0).contains(&ret) {
+        Err(Errno::from_raw(-ret as i32))
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// A system call with three arguments.
+///
+/// # Safety
+/// As for `syscall6`.
+unsafe fn call(nr: c_long, a: usize, b: usize, c: usize) -> SysResult<usize> {
+    // SAFETY: the caller's contract.
+    check(unsafe { syscall6(nr, [a, b, c, 0, 0, 0]) })
+}
+
+/// One seccomp user notification: `(id, syscall nr, audit arch, first
+/// two arguments)`.
+pub(crate) fn seccomp_notif_recv(fd: RawFd) -> SysResult<(u64, i32, u32, [u64; 2])> {
+    let mut n = super::seccomp::SeccompNotif::default();
+    let p = &mut n as *mut super::seccomp::SeccompNotif as usize;
+    // SAFETY: NOTIF_RECV fills the zeroed seccomp_notif `p` points at,
+    // which lives on this stack for the call.
+    unsafe {
+        call(
+            libc::SYS_ioctl,
+            fd as usize,
+            super::seccomp::SECCOMP_IOCTL_NOTIF_RECV as usize,
+            p,
+        )
+    }?;
+    Ok((n.id, n.nr, n.arch, [n.args[0], n.args[1]]))
+}
+
+/// Asks the kernel to hand each new notification to the receiver on
+/// the notifying thread's CPU at once (Linux 6.6); older kernels
+/// refuse the request, which changes nothing but timing.
+pub(crate) fn seccomp_notif_sync_wake_up(fd: RawFd) -> SysResult<()> {
+    const SECCOMP_IOCTL_NOTIF_SET_FLAGS: usize = 0x4008_2104;
+    const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: usize = 1;
+    let flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+    // SAFETY: SET_FLAGS takes its flags as an integer, no pointer.
+    unsafe {
+        call(
+            libc::SYS_ioctl,
+            fd as usize,
+            SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+            flags,
+        )
+    }
+    .map(drop)
+}
+
+/// Lets notification `id`'s call return 0 without running it.
+pub(crate) fn seccomp_notif_answer(fd: RawFd, id: u64) -> SysResult<()> {
+    #[repr(C)]
+    struct Resp {
+        id: u64,
+        val: i64,
+        error: i32,
+        flags: u32,
+    }
+    const SECCOMP_IOCTL_NOTIF_SEND: usize = 0xc018_2101;
+    let r = Resp {
+        id,
+        val: 0,
+        error: 0,
+        flags: 0,
+    };
+    let p = &r as *const Resp as usize;
+    // SAFETY: NOTIF_SEND reads the seccomp_notif_resp `p` points at, alive
+    // on this stack for the call.
+    unsafe { call(libc::SYS_ioctl, fd as usize, SECCOMP_IOCTL_NOTIF_SEND, p) }.map(drop)
+}
+
+/// write(2).
+pub(crate) fn write(fd: RawFd, buf: &[u8]) -> SysResult<usize> {
+    // SAFETY: the pointer and length describe `buf`, only read.
+    unsafe {
+        call(
+            libc::SYS_write,
+            fd as usize,
+            buf.as_ptr() as usize,
+            buf.len(),
+        )
+    }
+}
+
+/// kill(2).
+pub(crate) fn kill(pid: pid_t, sig: c_int) -> SysResult<()> {
+    // SAFETY: integer arguments only.
+    unsafe { call(libc::SYS_kill, pid as usize, sig as usize, 0) }.map(drop)
+}
+
+/// ppoll(2) of one descriptor for `POLLIN`, or a sleep without one;
+/// returns the events seen.
+fn ppoll(fd: Option<RawFd>, ns: i64) -> SysResult<i16> {
+    let mut p = libc::pollfd {
+        fd: fd.unwrap_or(-1),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: ns as _,
+    };
+    let fds = if fd.is_some() {
+        &mut p as *mut libc::pollfd as usize
+    } else {
+        0
+    };
+    let t = &t as *const libc::timespec as usize;
+    // SAFETY: `fds` is null or points at the one pollfd `p`, and `t` at a
+    // timespec, both alive on this stack for the call; no signal mask.
+    check(unsafe { syscall6(libc::SYS_ppoll, [fds, fd.is_some() as usize, t, 0, 8, 0]) })?;
+    Ok(p.revents)
+}
+
+/// Whether `fd` reports a hang-up now.
+pub(crate) fn hung_up(fd: RawFd) -> bool {
+    matches!(ppoll(Some(fd), 0), Ok(ev) if ev & libc::POLLHUP != 0)
+}
+
+/// Sleeps for `ns` nanoseconds (under a second).
+pub(crate) fn nap(ns: i64) {
+    let _ = ppoll(None, ns);
+}
+
+/// Drops every capability of the calling thread: locks `securebits`,
+/// empties the bounding set, then the effective, permitted and
+/// inheritable sets (ambient ones follow), and sets no_new_privs.
+pub(crate) fn drop_privileges(last_cap: u32, securebits: u32) -> SysResult<()> {
+    let prctl = |option: c_int, arg: usize| {
+        // SAFETY: the options used here take one integer argument and read
+        // or write no memory.
+        unsafe { call(libc::SYS_prctl, option as usize, arg, 0) }
+    };
+    prctl(libc::PR_SET_SECUREBITS, securebits as usize)?;
+    for cap in 0..=last_cap {
+        match prctl(libc::PR_CAPBSET_DROP, cap as usize) {
+            Ok(_) | Err(Errno::EINVAL) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let (hdr, data) = super::caps::cleared_caps();
+    let (h, d) = (
+        &hdr as *const super::caps::CapHeader as usize,
+        data.as_ptr() as usize,
+    );
+    // SAFETY: `h` and `d` point at the v3 header and two data elements
+    // capset reads, alive on this stack for the call.
+    unsafe { call(libc::SYS_capset, h, d, 0) }?;
+    prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map(drop)
+}
+
+/// Ends the calling thread only (exit(2), not exit_group).
+pub(crate) fn exit_thread() -> ! {
+    loop {
+        // SAFETY: exit(2) takes an integer status and does not return.
+        unsafe { syscall6(libc::SYS_exit, [0; 6]) };
+    }
+}
