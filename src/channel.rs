@@ -20,12 +20,10 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-/// Environment variable naming the payload's channel descriptor.
-pub const ENV_FD: &str = "STOCKADE_CHANNEL_FD";
-/// Environment variable with the largest message size, in bytes.
-pub const ENV_MAX_MESSAGE: &str = "STOCKADE_CHANNEL_MAX_MESSAGE";
-/// Environment variable with the most descriptors per message.
-pub const ENV_MAX_FDS: &str = "STOCKADE_CHANNEL_MAX_FDS";
+pub use crate::policy::{
+    socket_path_in_view, ENV_FD, ENV_MAX_FDS, ENV_MAX_MESSAGE, ENV_SOCKET, SOCKET_DIR_IN_VIEW,
+    SOCKET_NAME,
+};
 /// Hard ceiling on descriptors per message.
 pub const FD_CEILING: usize = 64;
 
@@ -558,27 +556,6 @@ impl AsFd for Channel {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
-}
-
-/// Environment variable with the filesystem socket's path in the sandbox.
-pub const ENV_SOCKET: &str = "STOCKADE_CHANNEL_SOCKET";
-/// Where the socket directory appears inside the sandbox.
-pub const SOCKET_DIR_IN_VIEW: &str = "/run/stockade";
-/// The socket's name in that directory.
-pub const SOCKET_NAME: &str = "channel.sock";
-
-/// The channel socket's path inside the sandbox (also in the payload's
-/// [`ENV_SOCKET`]).
-///
-/// ```no_run
-/// # use stockade::channel::*;
-/// # use stockade::sandbox::Sandbox;
-/// # use std::time::Duration;
-/// assert_eq!(socket_path_in_view(), std::path::Path::new("/run/stockade/channel.sock"));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn socket_path_in_view() -> std::path::PathBuf {
-    std::path::Path::new(SOCKET_DIR_IN_VIEW).join(SOCKET_NAME)
 }
 
 /// The launcher's end of the channel socket. The sandbox's init binds the

@@ -17,7 +17,7 @@ pub const EXIT_LAUNCHER: i32 = 125;
 ///     Ok(child) => drop(child),
 ///     Err(e) => {
 ///         eprintln!("stockade: {e}");
-///         std::process::exit(e.exit_code());
+///         std::process::exit(stockade::error::EXIT_LAUNCHER);
 ///     }
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -50,11 +50,4 @@ pub enum Error {
         /// Why it failed.
         err: std::io::Error,
     },
-}
-
-impl Error {
-    /// The process exit code for this error.
-    pub fn exit_code(&self) -> i32 {
-        EXIT_LAUNCHER
-    }
 }

@@ -2,7 +2,8 @@
 //! corpus replay in `cargo test`, so every input ever found runs in CI
 //! without a nightly toolchain. Each must return normally for any input.
 
-use crate::profile::{self, Host, Overrides};
+use crate::profile;
+use crate::resolve::{Host, Overrides};
 use std::path::PathBuf;
 
 /// A fixed host, so results do not depend on the fuzzing machine's
@@ -34,7 +35,7 @@ pub fn profile_parse(data: &[u8]) {
     // A parent named by `extends` is not followed (no file access beyond
     // bind sources); the profile is resolved on its own.
     let layers = [profile::Layer { profile: p }];
-    let Ok(policy) = profile::resolve(&layers, &Overrides::default(), &host()) else {
+    let Ok(policy) = crate::resolve::resolve(&layers, &Overrides::default(), &host()) else {
         return;
     };
     for arch in [crate::seccomp::Arch::X86_64, crate::seccomp::Arch::Aarch64] {
@@ -134,7 +135,7 @@ pub fn profile_roundtrip(data: &[u8]) {
         profile: profile::parse(&yaml, "roundtrip.yaml")
             .unwrap_or_else(|e| panic!("generated profile does not parse: {e}\n{yaml}")),
     }];
-    let policy = profile::resolve(&layers, &Overrides::default(), &host())
+    let policy = crate::resolve::resolve(&layers, &Overrides::default(), &host())
         .unwrap_or_else(|e| panic!("generated profile does not resolve: {e}\n{yaml}"));
     assert_eq!(policy.hostname.as_deref(), Some(hostname));
     let got: Vec<(String, u64, u32)> = policy

@@ -132,7 +132,7 @@ pub fn default_scopes() -> u64 {
 
 /// What the running kernel will enforce.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Prepared {
+pub struct LandlockReport {
     /// ABI used (the kernel's, capped at what this build knows).
     pub abi: i32,
     /// Handled filesystem rights.
@@ -149,7 +149,7 @@ pub struct Prepared {
     pub dropped: Vec<String>,
 }
 
-impl Prepared {
+impl LandlockReport {
     /// Lets the payload connect to Unix sockets beneath `dir` (the
     /// sandbox's own channel socket, which PID 1 binds outside the
     /// payload's Landlock domain). Only where the kernel handles
@@ -180,7 +180,7 @@ impl Prepared {
     }
 }
 
-impl fmt::Display for Prepared {
+impl fmt::Display for LandlockReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "landlock ABI {}: {}", self.abi, self.status())?;
         if !self.dropped.is_empty() {
@@ -222,7 +222,7 @@ pub fn kernel_abi() -> i32 {
 
 /// Compiles the policy for a kernel with Landlock ABI `kernel_abi` (0 when
 /// Landlock is unavailable).
-pub fn prepare(p: &LandlockPolicy, kernel_abi: i32) -> Result<Prepared, LandlockError> {
+pub fn prepare(p: &LandlockPolicy, kernel_abi: i32) -> Result<LandlockReport, LandlockError> {
     let abi = ABI::from(kernel_abi);
     let abi_num = abi as i32;
     let mut dropped = Vec::new();
@@ -295,7 +295,7 @@ pub fn prepare(p: &LandlockPolicy, kernel_abi: i32) -> Result<Prepared, Landlock
         let implicit = p.scopes == default_scopes();
         check("scopes abstract-unix-socket/signal".into(), 6, implicit)?;
     }
-    Ok(Prepared {
+    Ok(LandlockReport {
         abi: abi_num,
         handled_fs,
         handled_net,
@@ -407,7 +407,7 @@ mod tests {
             ..LandlockPolicy::default()
         };
         let right = AccessFs::ResolveUnix as u64;
-        let granted = |r: &Prepared| r.fs_rules.iter().filter(|x| x.1 & right != 0).count();
+        let granted = |r: &LandlockReport| r.fs_rules.iter().filter(|x| x.1 & right != 0).count();
         let mut r9 = prepare(&p, 9).unwrap();
         assert_ne!(r9.handled_fs & right, 0);
         assert_eq!(granted(&r9), 0);

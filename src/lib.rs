@@ -26,7 +26,6 @@
 //! `error` is internal; `app` and `cli` are the command line's own.
 #![deny(unsafe_code)]
 
-mod app;
 pub mod channel;
 mod cli;
 mod diag;
@@ -39,9 +38,9 @@ mod plan;
 pub mod policy;
 mod process;
 mod profile;
+mod resolve;
 pub mod sandbox;
 mod seccomp;
-mod status;
 mod sys;
 mod watch;
 
@@ -51,4 +50,4 @@ pub use sandbox::{Child, Outcome, Sandbox};
 
 /// The `stockade` command's entry point (for `src/main.rs`).
 #[doc(hidden)]
-pub use app::main as command_main;
+pub use cli::main as command_main;

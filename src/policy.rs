@@ -2,10 +2,11 @@
 //! defaults filled in and cross-field rules checked. Pure data; the library
 //! and the CLI share this one type, and `check` prints it.
 
-use crate::profile::model::{Loc, Namespace};
+use crate::diag::Loc;
+use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The fully resolved sandbox policy.
@@ -135,6 +136,33 @@ impl std::fmt::Display for Warning {
     }
 }
 
+/// Environment variable naming the payload's channel descriptor.
+pub const ENV_FD: &str = "STOCKADE_CHANNEL_FD";
+/// Environment variable with the largest message size, in bytes.
+pub const ENV_MAX_MESSAGE: &str = "STOCKADE_CHANNEL_MAX_MESSAGE";
+/// Environment variable with the most descriptors per message.
+pub const ENV_MAX_FDS: &str = "STOCKADE_CHANNEL_MAX_FDS";
+/// Environment variable with the filesystem socket's path in the sandbox.
+pub const ENV_SOCKET: &str = "STOCKADE_CHANNEL_SOCKET";
+/// Where the socket directory appears inside the sandbox.
+pub const SOCKET_DIR_IN_VIEW: &str = "/run/stockade";
+/// The socket's name in that directory.
+pub const SOCKET_NAME: &str = "channel.sock";
+
+/// The channel socket's path inside the sandbox (also in the payload's
+/// [`ENV_SOCKET`]).
+///
+/// ```no_run
+/// # use stockade::channel::*;
+/// # use stockade::sandbox::Sandbox;
+/// # use std::time::Duration;
+/// assert_eq!(socket_path_in_view(), std::path::Path::new("/run/stockade/channel.sock"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn socket_path_in_view() -> std::path::PathBuf {
+    std::path::Path::new(SOCKET_DIR_IN_VIEW).join(SOCKET_NAME)
+}
+
 /// Limits of the launcher–payload channel.
 ///
 /// ```no_run
@@ -151,6 +179,22 @@ pub struct ChannelLimits {
     pub max_fds: usize,
     /// Also listen on a filesystem socket inside the sandbox.
     pub socket: bool,
+}
+
+impl Policy {
+    /// The payload's descriptor number for the channel, when the policy
+    /// has one: the lowest number from 3 up that no mapping targets.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// let s = Sandbox::from_profile("strict")?.channel(None);
+    /// assert_eq!(s.policy()?.channel_fd(), Some(3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn channel_fd(&self) -> Option<i32> {
+        self.channel?;
+        (3..).find(|n| !self.fds.iter().any(|p| p.1 == *n))
+    }
 }
 
 impl Default for ChannelLimits {
@@ -391,4 +435,89 @@ impl std::fmt::Display for Policy {
             self.landlock.scopes, self.landlock.compat
         )
     }
+}
+
+/// A Linux namespace stockade can create.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Namespace {
+    /// User namespace (always created).
+    User,
+    /// PID namespace (always created; stockade's init is PID 1 in it).
+    Pid,
+    /// Mount namespace (always created; holds the private filesystem view).
+    Mount,
+    /// Network namespace: only a loopback interface.
+    Net,
+    /// System V IPC and POSIX message queues.
+    Ipc,
+    /// Hostname and domain name.
+    Uts,
+    /// Cgroup namespace.
+    Cgroup,
+}
+
+impl Namespace {
+    /// The name used in profiles.
+    pub fn name(self) -> &'static str {
+        match self {
+            Namespace::User => "user",
+            Namespace::Pid => "pid",
+            Namespace::Mount => "mount",
+            Namespace::Net => "net",
+            Namespace::Ipc => "ipc",
+            Namespace::Uts => "uts",
+            Namespace::Cgroup => "cgroup",
+        }
+    }
+}
+
+/// What lies under a path in the view when an operation runs: the deepest
+/// earlier mount whose destination contains it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Base<'a> {
+    /// stockade's own root tmpfs.
+    Root,
+    /// A fresh filesystem (tmpfs, dev) made by the operation at this
+    /// index: what lies below its destination may be created.
+    Fresh(usize),
+    /// A host bind at this index: nothing may be created there.
+    Host(usize, &'a Path, &'a Path),
+    /// A procfs: nothing may be created there.
+    Proc(usize),
+}
+
+/// Finds what `dest` lies on when operation `upto` runs.
+pub(crate) fn base_of<'a>(mounts: &'a [Mount], upto: usize, dest: &Path) -> Base<'a> {
+    let mut best: (usize, Base<'a>) = (0, Base::Root);
+    for (i, m) in mounts[..upto].iter().enumerate() {
+        let d = m.op.dest();
+        if !dest.starts_with(d) {
+            continue;
+        }
+        let depth = d.components().count();
+        let b = match &m.op {
+            MountOp::Bind { src, dest, .. } => Base::Host(i, src, dest),
+            MountOp::Tmpfs { .. } | MountOp::Dev { .. } => Base::Fresh(i),
+            MountOp::Proc { .. } => Base::Proc(i),
+            MountOp::Dir { .. } | MountOp::Symlink { .. } => continue,
+        };
+        if depth >= best.0 {
+            best = (depth, b);
+        }
+    }
+    best.1
+}
+
+/// Whether `p` is part of the view the mounts build.
+pub(crate) fn in_view(p: &Path, mounts: &[Mount]) -> bool {
+    p == Path::new("/")
+        || mounts.iter().any(|m| {
+            let d = m.op.dest();
+            match &m.op {
+                MountOp::Symlink { .. } => false,
+                MountOp::Dir { .. } => d.starts_with(p),
+                _ => p.starts_with(d) || d.starts_with(p),
+            }
+        })
 }

@@ -22,14 +22,15 @@
 
 use crate::channel::{self, Channel, SocketServer};
 use crate::error::Error;
-pub use crate::landlock::{kernel_abi as landlock_abi, Prepared as LandlockReport};
+pub use crate::landlock::{kernel_abi as landlock_abi, LandlockReport};
 use crate::plan::{self, Plan};
 use crate::policy::{ChannelLimits, Policy, Warning};
 use crate::process::{self, KillSwitch, Supervisor};
 pub use crate::process::{Event, Failure, Outcome, Stage};
-pub use crate::profile::Limit;
+use crate::profile;
 pub use crate::profile::ProfileError;
-use crate::profile::{self, Host, Overrides};
+pub use crate::resolve::Limit;
+use crate::resolve::{ChannelSetting, Host, Overrides};
 use crate::watch::Board;
 use nix::errno::Errno;
 use std::ffi::OsString;
@@ -76,11 +77,8 @@ pub struct Sandbox {
     settings: Overrides,
     /// The resolved policy, computed at most once per set of settings.
     resolved: std::sync::OnceLock<Result<Policy, ProfileError>>,
-    env: Vec<(OsString, OsString)>,
-    channel: Option<ChannelLimits>,
     argv: Vec<OsString>,
     stdio: [Stdio; 3],
-    fds: Vec<(RawFd, i32)>,
     trace: bool,
 }
 
@@ -153,7 +151,7 @@ pub struct Child {
     pub stderr: Option<File>,
     channel: Option<Channel>,
     socket: Option<std::sync::Arc<SocketServer>>,
-    landlock: crate::landlock::Prepared,
+    landlock: crate::landlock::LandlockReport,
 }
 
 /// Shared by a [`Child`] and its channels.
@@ -187,11 +185,8 @@ impl Sandbox {
             source,
             settings: Overrides::from("Sandbox builder"),
             resolved: std::sync::OnceLock::new(),
-            env: Vec::new(),
-            channel: None,
             argv: Vec::new(),
             stdio: [Stdio::Inherit; 3],
-            fds: Vec::new(),
             trace: false,
         }
     }
@@ -267,10 +262,12 @@ impl Sandbox {
     /// ```
     pub fn policy(&self) -> Result<&Policy, ProfileError> {
         let r = self.resolved.get_or_init(|| match &self.source {
-            Source::Layers(layers, host) => profile::resolve(layers, &self.settings, host),
-            Source::Policy(p) if self.settings.profile_is_empty() => Ok(Policy::clone(p)),
+            Source::Layers(layers, host) => crate::resolve::resolve(layers, &self.settings, host),
+            Source::Policy(p) if self.settings.profile_is_empty() => {
+                crate::resolve::finish(Policy::clone(p), &self.settings.launch)
+            }
             Source::Policy(_) => Err(ProfileError::new(
-                &profile::model::Loc::cli(),
+                &crate::diag::Loc::cli(),
                 "a Sandbox made with_policy has no profile to apply builder settings to; \
                  use Sandbox::from_profile or Sandbox::from_yaml",
             )),
@@ -489,11 +486,9 @@ impl Sandbox {
     /// let s = Sandbox::from_profile("strict")?.env("MODE", "fast");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Sandbox {
-        let key = key.into();
-        self.env.retain(|(k, _)| *k != key);
-        self.env.push((key, value.into()));
-        self
+    pub fn env(self, key: impl Into<OsString>, value: impl Into<OsString>) -> Sandbox {
+        let (key, value) = (key.into(), value.into());
+        self.setting(|s, _| s.set_env_literal(key, value))
     }
 
     /// Connects the payload's stdin.
@@ -551,9 +546,8 @@ impl Sandbox {
     ///     .spawn()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn pass_fd(mut self, fd: RawFd, target: i32) -> Sandbox {
-        self.fds.push((fd, target));
-        self
+    pub fn pass_fd(self, fd: RawFd, target: i32) -> Sandbox {
+        self.setting(|s, _| s.pass_fd(fd, target))
     }
 
     /// Enables the channel (with `limits`, or the defaults).
@@ -565,9 +559,9 @@ impl Sandbox {
     /// child.channel().unwrap().send(b"hello", &[])?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn channel(mut self, limits: Option<ChannelLimits>) -> Sandbox {
-        self.channel = Some(limits.unwrap_or_default());
-        self
+    pub fn channel(self, limits: Option<ChannelLimits>) -> Sandbox {
+        let setting = ChannelSetting::Limits(limits.unwrap_or_default());
+        self.setting(|s, _| s.channel(setting))
     }
 
     /// Reports each setup step as it starts, as [`Event::Step`] (before
@@ -644,14 +638,7 @@ impl Sandbox {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn spawn(&self) -> Result<Child, Error> {
-        let mut policy = self.policy()?.clone();
-        for (k, v) in &self.env {
-            policy.env.retain(|(n, _)| n != k);
-            policy.env.push((k.clone(), v.clone()));
-        }
-        if self.channel.is_some() {
-            policy.channel = self.channel;
-        }
+        let policy = self.policy()?;
         let mut keep_alive: Vec<OwnedFd> = Vec::new();
         let mut host_ends: [Option<File>; 3] = [None, None, None];
         // The policy's map (stdio and profile fds), with stdio replaced as asked.
@@ -693,37 +680,22 @@ impl Sandbox {
             }
         }
         map.extend(policy.fds.iter().filter(|p| p.1 > 2).copied());
-        map.extend(self.fds.iter().copied());
-        let channel = match policy.channel {
-            None => None,
-            Some(limits) => {
+        // The payload's end of the channel, at the number the policy's
+        // environment names.
+        let channel = match (policy.channel, policy.channel_fd()) {
+            (Some(limits), Some(target)) => {
                 let (host, payload) = Channel::pair(limits).map_err(|e| Error::Io {
                     what: "cannot create the channel",
                     err: std::io::Error::other(e.to_string()),
                 })?;
-                let target = (3..).find(|n| !map.iter().any(|p| p.1 == *n)).unwrap_or(3);
                 map.push((payload.as_raw_fd(), target));
                 keep_alive.push(payload);
-                let mut vars = vec![
-                    (channel::ENV_FD, target.to_string()),
-                    (channel::ENV_MAX_MESSAGE, limits.max_message.to_string()),
-                    (channel::ENV_MAX_FDS, limits.max_fds.to_string()),
-                ];
-                if limits.socket {
-                    let path = channel::socket_path_in_view().display().to_string();
-                    vars.push((channel::ENV_SOCKET, path));
-                }
-                for (k, v) in vars {
-                    policy.env.retain(|(n, _)| n != k);
-                    policy.env.push((k.into(), v.into()));
-                }
                 Some(host)
             }
+            _ => None,
         };
-        let mut plan = plan::build(&policy, &self.argv, &map).map_err(|e| match e {
-            plan::PlanError::Seccomp(e) => {
-                seccomp_error(&policy, e, crate::seccomp::Arch::native())
-            }
+        let mut plan = plan::build(policy, &self.argv, &map).map_err(|e| match e {
+            plan::PlanError::Seccomp(e) => seccomp_error(policy, e, crate::seccomp::Arch::native()),
             e => e.into(),
         })?;
         plan.trace = self.trace;
@@ -1072,16 +1044,7 @@ impl Child {
     }
 
     /// The outcome, once known.
-    ///
-    /// ```no_run
-    /// # use stockade::sandbox::*;
-    /// # use std::time::Duration;
-    /// let mut child = Sandbox::from_profile("strict")?.args(["true"]).spawn()?;
-    /// child.wait()?;
-    /// assert_eq!(child.outcome(), Some(Outcome::Exited(0)));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn outcome(&self) -> Option<Outcome> {
+    fn outcome(&self) -> Option<Outcome> {
         self.shared.board.lock().outcome
     }
 
@@ -1094,7 +1057,7 @@ impl Child {
     /// println!("{}", child.landlock_report());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn landlock_report(&self) -> &crate::landlock::Prepared {
+    pub fn landlock_report(&self) -> &crate::landlock::LandlockReport {
         &self.landlock
     }
 

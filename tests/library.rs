@@ -276,7 +276,7 @@ fn typed_outcomes_and_try_wait() {
         .unwrap();
     assert_eq!(child.try_wait().unwrap(), None);
     assert_eq!(child.wait().unwrap(), Outcome::Exited(0));
-    assert_eq!(child.outcome(), Some(Outcome::Exited(0)));
+    assert_eq!(child.try_wait().unwrap(), Some(Outcome::Exited(0)));
     let mut child = Sandbox::from_profile("strict")
         .unwrap()
         .args(["sh", "-c", "kill -TERM $$"])

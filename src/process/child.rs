@@ -17,33 +17,14 @@
     clippy::expect_used
 )]
 
-use super::report::{fail_from_child, send_from_child, Failure, Record, Stage, SETUP_FAILED};
+use super::report::SETUP_FAILED;
+use super::report::{at, enter, fail_from_child, send_from_child, Record, Setup, Stage};
 use super::signals::INIT_SIGNALS;
 use super::{init, payload, view, warden};
-use crate::diag::OsError;
 use crate::plan::Plan;
 use crate::sys::{self, SigSet, CWD};
 use nix::errno::Errno;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-
-/// A setup step's result: a failure names its stage and item.
-pub(super) type Setup<T> = Result<T, Failure>;
-
-/// Tags a system call's error with the stage and item it belongs to.
-pub(super) fn at<T>(stage: Stage, index: usize, r: sys::SysResult<T>) -> Setup<T> {
-    r.map_err(|errno| Failure {
-        stage,
-        index: index as u32,
-        errno: OsError::of(errno),
-    })
-}
-
-/// Starts `stage`: with the plan's trace on, tells the launcher first.
-pub(super) fn enter(plan: &Plan, sock: BorrowedFd<'_>, stage: Stage) {
-    if plan.trace {
-        send_from_child(sock, Record::Step(stage));
-    }
-}
 
 /// Aborts the process if dropped during an unwind: a panic in the child
 /// must never unwind into the frames of the host it was cloned from.

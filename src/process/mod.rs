@@ -21,8 +21,8 @@ mod warden;
 pub(crate) use report::WITHDRAWN;
 pub use report::{Failure, Stage};
 pub(crate) use signals::FORWARDED_SIGNALS;
+pub(crate) use spawn::spawn;
 pub use spawn::SpawnError;
-pub(crate) use spawn::{spawn, Spawned};
 pub use supervise::{Event, Outcome};
 pub(crate) use supervise::{KillSwitch, Supervisor};
 

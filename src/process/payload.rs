@@ -13,8 +13,7 @@
 )]
 
 use super::caps::drop_privileges_from_child;
-use super::child::enter;
-use super::report::{fail_from_child, send_from_child, Record, Stage};
+use super::report::{enter, fail_from_child, send_from_child, Record, Stage};
 use super::warden;
 use crate::plan::{Plan, MAX_FDS};
 use crate::sys::{self, SigSet};

@@ -274,6 +274,25 @@ pub(crate) fn fail_from_child(sock: BorrowedFd<'_>, stage: Stage, index: u32, er
     sys::exit(SETUP_FAILED)
 }
 
+/// A setup step's result: a failure names its stage and item.
+pub(super) type Setup<T> = Result<T, Failure>;
+
+/// Tags a system call's error with the stage and item it belongs to.
+pub(super) fn at<T>(stage: Stage, index: usize, r: sys::SysResult<T>) -> Setup<T> {
+    r.map_err(|errno| Failure {
+        stage,
+        index: index as u32,
+        errno: OsError::of(errno),
+    })
+}
+
+/// Starts `stage`: with the plan's trace on, tells the launcher first.
+pub(super) fn enter(plan: &crate::plan::Plan, sock: BorrowedFd<'_>, stage: Stage) {
+    if plan.trace {
+        send_from_child(sock, Record::Step(stage));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

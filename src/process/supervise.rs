@@ -3,8 +3,8 @@
 //! events and an outcome. What must happen whatever the launcher does (the
 //! seccomp kill, the time limit) happens inside the sandbox, in PID 1.
 
-use super::report::{Failure, Record, RECORD_LEN, WITHDRAWN};
-use super::Spawned;
+use super::report::{Failure, Record, Stage, RECORD_LEN, WITHDRAWN};
+use super::spawn::Spawned;
 use crate::sys;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -60,7 +60,7 @@ impl Outcome {
             Outcome::TimedOut => 124,
             // As if the kernel had killed it with SIGSYS.
             Outcome::SeccompViolation { .. } => 128 + libc::SIGSYS,
-            Outcome::SetupFailed(f) if f.stage == super::Stage::Exec => {
+            Outcome::SetupFailed(f) if f.stage == Stage::Exec => {
                 if f.errno.0 == libc::ENOENT {
                     127
                 } else {
@@ -93,7 +93,7 @@ struct State {
     channel_socket: Option<OwnedFd>,
     sock_open: bool,
     /// Setup steps reported and not yet returned as events.
-    steps: std::collections::VecDeque<super::Stage>,
+    steps: std::collections::VecDeque<Stage>,
 }
 
 /// Something the launcher learned about the sandbox, in order.
@@ -108,7 +108,7 @@ struct State {
 #[non_exhaustive]
 pub enum Event {
     /// A setup step starts (only with [`Sandbox::trace_setup`](crate::sandbox::Sandbox::trace_setup)).
-    Step(super::Stage),
+    Step(Stage),
     /// Every layer is in place; the payload is about to exec.
     Applied,
     /// The run is over.

@@ -1,13 +1,9 @@
-//! Profiles: load YAML (files or built-ins), follow `extends`, and resolve
-//! the layers into a [`Policy`](crate::policy::Policy).
+//! Profiles: load YAML (files or built-ins), follow `extends`, and return
+//! the layers, root ancestor first; `resolve` turns them into a policy.
 //!
-//! `load` reads and parses; it has no other side effects. `resolve` turns
-//! the layers into a policy, consulting the host only through [`Host`].
+//! `load` reads and parses; it has no other side effects.
 
 pub mod model;
-mod resolve;
-
-pub use resolve::{base_of, resolve, Base, Host, Limit, Overrides};
 
 use crate::diag::Loc;
 pub use crate::diag::ProfileError;

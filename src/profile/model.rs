@@ -3,6 +3,7 @@
 //! [`At`], which remembers the file, line and column it came from.
 
 pub(crate) use crate::diag::Loc;
+pub(crate) use crate::policy::Namespace;
 use serde::{Deserialize, Deserializer};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -247,41 +248,6 @@ pub struct LandlockNet {
     pub bind: Option<Vec<u16>>,
     /// Ports the payload may connect to with TCP.
     pub connect: Option<Vec<u16>>,
-}
-
-/// A Linux namespace stockade can create.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Namespace {
-    /// User namespace (always created).
-    User,
-    /// PID namespace (always created; stockade's init is PID 1 in it).
-    Pid,
-    /// Mount namespace (always created; holds the private filesystem view).
-    Mount,
-    /// Network namespace: only a loopback interface.
-    Net,
-    /// System V IPC and POSIX message queues.
-    Ipc,
-    /// Hostname and domain name.
-    Uts,
-    /// Cgroup namespace.
-    Cgroup,
-}
-
-impl Namespace {
-    /// The name used in profiles.
-    pub fn name(self) -> &'static str {
-        match self {
-            Namespace::User => "user",
-            Namespace::Pid => "pid",
-            Namespace::Mount => "mount",
-            Namespace::Net => "net",
-            Namespace::Ipc => "ipc",
-            Namespace::Uts => "uts",
-            Namespace::Cgroup => "cgroup",
-        }
-    }
 }
 
 /// `user: root` or `user: {uid: N, gid: N}`.

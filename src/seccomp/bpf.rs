@@ -1,7 +1,7 @@
 //! Hand-written classic BPF: the architecture check every sandbox gets,
 //! and a disassembler for `stockade explain --bpf`.
 
-use super::Arch;
+use super::arch::Arch;
 use seccompiler::sock_filter;
 
 // Opcodes (linux/filter.h, linux/bpf_common.h).

@@ -2,7 +2,7 @@
 //! no_new_privs, dumpability. Each prctl option has its own function, so
 //! no caller can pass an option that writes through a pointer.
 
-use super::*;
+use super::check::*;
 use libc::c_ulong;
 
 fn prctl(option: c_int, arg: c_ulong) -> SysResult<()> {

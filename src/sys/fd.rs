@@ -1,7 +1,7 @@
 //! Descriptors: duplicate, place, close, read and write, poll for a
 //! hang-up.
 
-use super::*;
+use super::check::*;
 use libc::c_uint;
 use std::os::fd::AsRawFd;
 

@@ -1,6 +1,6 @@
 //! Landlock: the ABI version, rulesets, rules, enforcement.
 
-use super::*;
+use super::check::*;
 use libc::c_uint;
 use std::os::fd::AsRawFd;
 

@@ -1,7 +1,7 @@
 //! Mounts and paths: the mount API (open_tree, fsopen, move_mount,
 //! mount_setattr), pivot_root, and the `*at` calls the view is built with.
 
-use super::*;
+use super::check::*;
 use libc::c_uint;
 use std::os::fd::{AsFd, AsRawFd};
 
@@ -53,7 +53,7 @@ pub(crate) fn write_file(path: &CStr, value: &[u8]) -> SysResult<()> {
         libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
         0,
     )?;
-    match write(fd.as_fd(), value) {
+    match super::fd::write(fd.as_fd(), value) {
         Ok(n) if n == value.len() => Ok(()),
         Ok(_) => Err(Errno::EIO),
         Err(e) => Err(e),

@@ -1,7 +1,7 @@
 //! Processes: clone and fork, exec, wait and signal, identity, the
 //! namespace's hostname and loopback, limits.
 
-use super::*;
+use super::check::*;
 use libc::pid_t;
 use std::ffi::CString;
 use std::os::fd::AsRawFd;

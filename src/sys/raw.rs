@@ -1,7 +1,7 @@
 //! System calls by inline assembly: no libc, no `errno` (the return value
 //! carries it), for a thread that shares its TLS with another.
 
-use super::SysResult;
+use super::check::SysResult;
 use libc::{c_int, c_long, pid_t};
 use nix::errno::Errno;
 use std::os::fd::RawFd;

@@ -1,7 +1,7 @@
 //! seccomp: installing a filter (the notification calls are the warden's,
 //! in `raw`).
 
-use super::*;
+use super::check::*;
 use libc::c_uint;
 
 /// Installs a seccomp filter on the calling thread (with `tsync`, on every

@@ -1,6 +1,6 @@
 //! Signals and the clock: masks, sigtimedwait, dispositions.
 
-use super::*;
+use super::check::*;
 
 /// A signal set, built without allocation.
 #[derive(Clone, Copy)]

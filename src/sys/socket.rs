@@ -1,7 +1,7 @@
 //! Unix sockets: descriptor passing, the channel socket's listener, the
 //! peer's pidfd.
 
-use super::*;
+use super::check::*;
 use std::os::fd::AsRawFd;
 
 /// Sends `bytes` with the descriptor `fd` attached (SCM_RIGHTS), from a
@@ -154,7 +154,7 @@ pub(crate) fn recv_with_fds<const N: usize>(
             if let ControlMessageOwned::ScmRights(raw) = c {
                 // SAFETY: SCM_RIGHTS descriptors are installed by the
                 // kernel for this call; nothing else knows their numbers.
-                fds.extend(raw.into_iter().map(|fd| unsafe { adopt(fd) }));
+                fds.extend(raw.into_iter().map(|fd| unsafe { super::fd::adopt(fd) }));
             }
         }
     }

@@ -1,7 +1,7 @@
 //! A raw thread on a static stack, for the sandbox's PID 1 (which may
 //! not allocate or use pthreads after clone).
 
-use super::*;
+use super::check::*;
 use libc::pid_t;
 
 /// Memory for a thread started with [`start_thread`]: a fixed stack that

@@ -1,7 +1,7 @@
 //! The host terminal: attributes and line discipline, kept or put back
 //! by the command line.
 
-use super::*;
+use super::check::*;
 use std::os::fd::AsRawFd;
 
 /// The terminal attributes of `fd` (tcgetattr); ENOTTY when it is no

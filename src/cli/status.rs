@@ -10,6 +10,10 @@
 //! `outcome` is one of `exited` (`code`), `signaled` (`signal`), `timeout`,
 //! `seccomp-violation` (`syscall`, `nr`), `setup-error` (`message`). Every
 //! line also has `exit_code`, stockade's own exit status for the outcome.
+//!
+//! One writer: every clone of a [`Stream`] shares one descriptor behind a
+//! lock, and each line goes out in a single write, so lines from the
+//! main loop and the channel socket's thread never interleave.
 
 use crate::policy::Policy;
 use crate::process::{Outcome, Stage};
@@ -20,9 +24,9 @@ use std::io::Write;
 pub const VERSION: u32 = 1;
 
 /// A status stream on a descriptor the caller passed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Stream {
-    out: std::fs::File,
+    out: std::sync::Arc<std::sync::Mutex<std::fs::File>>,
 }
 
 impl Stream {
@@ -40,14 +44,16 @@ impl Stream {
         }
         let dup = crate::sys::dup_above(fd, 3).map_err(std::io::Error::from)?;
         Ok(Stream {
-            out: std::fs::File::from(dup),
+            out: std::sync::Arc::new(std::sync::Mutex::new(std::fs::File::from(dup))),
         })
     }
 
     fn emit(&mut self, mut v: Value) {
         v["v"] = json!(VERSION);
+        let line = format!("{v}\n");
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         // A reader that went away must not stop the sandbox.
-        let _ = writeln!(self.out, "{v}");
+        let _ = out.write_all(line.as_bytes());
     }
 
     /// The sandbox exists; `socket` is the channel socket's path inside it.
@@ -66,7 +72,7 @@ impl Stream {
     }
 
     /// Every layer is in place; `ll` is what the plan enforces.
-    pub fn applied(&mut self, policy: &Policy, ll: &crate::landlock::Prepared) {
+    pub fn applied(&mut self, policy: &Policy, ll: &crate::landlock::LandlockReport) {
         let landlock = json!({"abi": ll.abi, "status": ll.status(), "dropped": ll.dropped});
         let seccomp = match &policy.seccomp {
             None => json!({"mode": "side-doors-only"}),
@@ -128,4 +134,45 @@ pub fn outcome_json(o: Outcome, message: Option<&str>) -> Value {
         v["message"] = json!(m);
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn lines_from_two_threads_never_interleave() {
+        let (r, w) = nix::unistd::pipe().unwrap();
+        let stream = Stream::open(w.as_raw_fd()).unwrap();
+        drop(w);
+        let reader = std::thread::spawn(move || {
+            let mut all = String::new();
+            std::io::Read::read_to_string(&mut std::fs::File::from(r), &mut all).unwrap();
+            all
+        });
+        let big = "x".repeat(3000);
+        let writers: Vec<_> = (0..2)
+            .map(|t| {
+                let mut s = stream.clone();
+                let big = big.clone();
+                std::thread::spawn(move || {
+                    for i in 0..500 {
+                        s.note("message", json!({"thread": t, "i": i, "data": big}));
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        drop(stream);
+        let all = reader.join().unwrap();
+        let lines: Vec<&str> = all.lines().collect();
+        assert_eq!(lines.len(), 1000);
+        for l in lines {
+            let v: Value = serde_json::from_str(l).expect("a whole JSON line");
+            assert_eq!(v["data"].as_str().map(str::len), Some(3000));
+        }
+    }
 }

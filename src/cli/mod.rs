@@ -1,0 +1,60 @@
+//! The top level of the CLI: load → resolve → plan → spawn → supervise,
+//! and turning the outcome into messages and an exit code.
+
+mod args;
+mod check;
+mod explain;
+mod flags;
+mod run;
+mod say;
+mod status;
+
+use crate::error::Error;
+use crate::profile;
+use crate::sys;
+use args::{Cli, Command};
+use clap::Parser;
+use say::say;
+use std::process::ExitCode;
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Run(args) => run::run_sandbox(*args),
+        Command::Check(args) => check::check(args),
+        Command::Explain(args) => explain::explain(args),
+        Command::Profiles => {
+            for b in profile::BUILTINS {
+                let desc = profile::parse(b.yaml, b.name)
+                    .ok()
+                    .and_then(|p| p.description)
+                    .unwrap_or_default();
+                println!("{:<10} {desc}", b.name);
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// The `stockade` command: parses the command line, runs it, and maps
+/// the result to the process exit code.
+pub fn main() -> ExitCode {
+    // Rust ignores SIGPIPE; a command-line tool whose reader went away
+    // (`stockade explain | head`) should end quietly instead.
+    let _ = sys::signal_default(libc::SIGPIPE);
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are successes; usage errors are launcher errors.
+            return ExitCode::from(if e.use_stderr() { 125 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(125)),
+        Err(e) => {
+            say(&e.to_string());
+            ExitCode::from(125)
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! `stockade run`: one sandbox from the command line, with signals
+//! forwarded, the terminals put back, the channel socket served and the
+//! status stream written.
+
+use super::args::RunArgs;
+use super::flags::{host, overrides};
+use super::say::say;
+use super::status::Stream;
+use crate::error::Error;
+use crate::process::{self, Event};
+use crate::profile;
+use crate::sandbox::Sandbox;
+use crate::sys;
+use nix::errno::Errno;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+/// Blocks the forwarded signals in this launcher (before its first spawn
+/// starts stockade's supervisor thread, which blocks every signal anyway)
+/// and returns a signalfd that delivers them to the wait loop.
+fn forwarded_signals() -> Result<SignalFd, Error> {
+    let mut set = SigSet::empty();
+    for s in process::FORWARDED_SIGNALS {
+        if let Ok(sig) = Signal::try_from(s) {
+            set.add(sig);
+        }
+    }
+    let io = |err: Errno| Error::Io {
+        what: "cannot set up signal forwarding",
+        err: err.into(),
+    };
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).map_err(io)?;
+    SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(io)
+}
+
+pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
+    if sys::started_privileged() {
+        return Err(Error::Privileged);
+    }
+    let host = host()?;
+    let layers = profile::load(&args.profile)?;
+    let policy = crate::resolve::resolve(&layers, &overrides(&args, &host)?, &host)?;
+    for w in &policy.warnings {
+        say(&format!("warning: {w}"));
+    }
+    if args.verbose {
+        say(&format!("profile {}", args.profile));
+        for line in policy.to_string().lines() {
+            say(&format!("  {line}"));
+        }
+    }
+    let mut status = match args.status_fd {
+        None => None,
+        Some(fd) => Some(Stream::open(fd).map_err(|err| Error::Io {
+            what: "cannot open --status-fd",
+            err,
+        })?),
+    };
+    let signals = forwarded_signals()?;
+    // Put back on every way out of this function (the sandbox is gone by
+    // then): normal end, error, forwarded signal, time limit.
+    let terminals = Terminals::save();
+    let mut sandbox = Sandbox::with_policy(policy.clone()).args(args.command.iter().cloned());
+    if args.trace_setup {
+        sandbox = sandbox.trace_setup();
+    }
+    let mut child = match sandbox.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            if let Some(s) = &mut status {
+                s.setup_error(&e.to_string());
+            }
+            return Err(e);
+        }
+    };
+    if args.verbose {
+        // What the plan enforces (computed once, when the plan was built).
+        say(&child.landlock_report().to_string());
+    }
+    if let Some(s) = &mut status {
+        s.started(child.pid(), child.socket().map(|s| s.path_in_sandbox()));
+    }
+    // The acceptor ends when `stop_tx` is dropped (its end of the pipe
+    // hangs up).
+    let (stop_rx, stop_tx) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::Io {
+            what: "cannot create a pipe",
+            err: e.into(),
+        })?;
+    let acceptor = child.socket().map(|server| {
+        let mut log = status.clone();
+        std::thread::spawn(move || serve_socket(&server, &stop_rx, log.as_mut()))
+    });
+    let outcome = loop {
+        match child.next_event_with(&signals) {
+            Ok(Event::Applied) => {
+                if let Some(s) = &mut status {
+                    s.applied(&policy, child.landlock_report());
+                }
+            }
+            Ok(Event::Ended(o)) => break o,
+            Ok(Event::Step(stage)) => {
+                say(&format!("setup step {}: {}", stage as u32, stage.name()))
+            }
+            Err(err) => {
+                return Err(Error::Io {
+                    what: "waiting for the sandbox",
+                    err,
+                })
+            }
+        }
+    };
+    drop(stop_tx);
+    if let Some(t) = acceptor {
+        let _ = t.join();
+    }
+    // The terminals first, so the last message reaches a working one.
+    drop(terminals);
+    // The status event first: it is what a supervising program reads, and
+    // stderr may be slow (see `say`).
+    let message = child.describe(outcome);
+    if let Some(s) = &mut status {
+        s.exited(outcome, message.as_deref());
+    }
+    if let Some(m) = &message {
+        say(m);
+    }
+    Ok(outcome.exit_code())
+}
+
+/// The state of the terminals the payload inherits (stdin, stdout, stderr
+/// when they are terminals), put back when the run ends however it ends:
+/// the payload shares them and may change their modes or line discipline
+/// (N_NULL leaves a dead terminal behind).
+struct Terminals {
+    /// Stream index (0–2), attributes, line discipline.
+    saved: Vec<(usize, libc::termios, libc::c_int)>,
+}
+
+/// Runs `f` on each standard stream of the launcher with its index.
+fn each_std_stream(mut f: impl FnMut(usize, std::os::fd::BorrowedFd<'_>)) {
+    use std::os::fd::AsFd;
+    let (i, o, e) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+    for (n, fd) in [i.as_fd(), o.as_fd(), e.as_fd()].into_iter().enumerate() {
+        f(n, fd);
+    }
+}
+
+impl Terminals {
+    fn save() -> Terminals {
+        let mut saved = Vec::new();
+        each_std_stream(|n, fd| {
+            let Ok(attrs) = crate::sys::tcgetattr(fd) else {
+                return;
+            };
+            if let Ok(ld) = crate::sys::line_discipline(fd) {
+                saved.push((n, attrs, ld));
+            }
+        });
+        Terminals { saved }
+    }
+}
+
+impl Drop for Terminals {
+    fn drop(&mut self) {
+        each_std_stream(|n, fd| {
+            let Some((_, attrs, ld)) = self.saved.iter().find(|s| s.0 == n) else {
+                return;
+            };
+            // Only what changed is set back: a launcher in a background
+            // job that touched the terminal would be stopped by SIGTTOU.
+            if crate::sys::line_discipline(fd).is_ok_and(|now| now != *ld) {
+                let _ = crate::sys::set_line_discipline(fd, *ld);
+            }
+            let changed = crate::sys::tcgetattr(fd).is_ok_and(|now| {
+                (now.c_iflag, now.c_oflag, now.c_cflag, now.c_lflag, now.c_cc)
+                    != (
+                        attrs.c_iflag,
+                        attrs.c_oflag,
+                        attrs.c_cflag,
+                        attrs.c_lflag,
+                        attrs.c_cc,
+                    )
+            });
+            if changed {
+                let _ = crate::sys::tcsetattr_now(fd, attrs);
+            }
+        });
+    }
+}
+
+/// Most channel-socket connections the CLI serves at once; more are
+/// closed as they arrive, so a payload cannot make the launcher hold
+/// descriptors or spend CPU without bound.
+const MAX_CONNECTIONS: usize = 16;
+
+/// Accepts connections on the channel socket until `stop` hangs up,
+/// reporting each connection and message in the status stream. It sleeps
+/// in one poll over everything it serves: no busy loop.
+fn serve_socket(
+    server: &crate::channel::SocketServer,
+    stop: &std::os::fd::OwnedFd,
+    mut log: Option<&mut Stream>,
+) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use serde_json::json;
+    use std::os::fd::AsFd;
+    let mut conns: Vec<crate::channel::Channel> = Vec::new();
+    let mut refused: u64 = 0;
+    loop {
+        let mut fds = vec![
+            PollFd::new(stop.as_fd(), PollFlags::POLLIN),
+            PollFd::new(server.as_fd(), PollFlags::POLLIN),
+        ];
+        fds.extend(
+            conns
+                .iter()
+                .map(|c| PollFd::new(c.as_fd(), PollFlags::POLLIN)),
+        );
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(_) => return,
+        }
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+        if ready[0] {
+            return;
+        }
+        // Connections polled this round (an accepted one joins the next).
+        let polled = conns.len();
+        if ready[1] {
+            match server.accept_ready() {
+                Ok(Some(c)) if conns.len() < MAX_CONNECTIONS => {
+                    if let Some(l) = log.as_deref_mut() {
+                        l.note("connection", json!({"accepted": true}));
+                    }
+                    conns.push(c);
+                }
+                Ok(Some(_)) => {
+                    // Closed on drop. Reported at 1, 2, 4, 8, ... refusals.
+                    refused += 1;
+                    if let (Some(l), true) = (log.as_deref_mut(), refused.is_power_of_two()) {
+                        l.note(
+                            "connection",
+                            json!({"accepted": false, "error": format!("more than {MAX_CONNECTIONS} connections"), "refused": refused}),
+                        );
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    if let Some(l) = log.as_deref_mut() {
+                        l.note(
+                            "connection",
+                            json!({"accepted": false, "error": e.to_string()}),
+                        );
+                    }
+                }
+            }
+        }
+        for i in (0..polled).rev() {
+            if !ready[i + 2] {
+                continue;
+            }
+            let open = loop {
+                match conns[i].try_recv() {
+                    Ok(Some(m)) => {
+                        if let Some(l) = log.as_deref_mut() {
+                            l.note(
+                                "message",
+                                json!({"bytes": m.data.len(), "fds": m.fds.len()}),
+                            );
+                        }
+                    }
+                    Ok(None) => break true,
+                    Err(crate::channel::ChannelError::Closed) => break false,
+                    Err(e) => {
+                        if let Some(l) = log.as_deref_mut() {
+                            l.note("message", json!({"error": e.to_string()}));
+                        }
+                        break false;
+                    }
+                }
+            };
+            if !open {
+                conns.swap_remove(i);
+            }
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Policy → Plan: everything the sandbox child will do, precomputed in the
+//! parent. Building the Plan is where all allocation and fallible work
+//! happens; the child only reads it (see `process::child`).
+
+mod error;
+mod exec;
+mod fds;
+mod landlock;
+mod view;
+
+use error::cstring;
+pub use error::PlanError;
+pub(crate) use exec::Exec;
+pub(crate) use fds::MAX_FDS;
+pub(crate) use landlock::Ruleset;
+use landlock::*;
+use view::*;
+pub(crate) use view::{Dest, Leaf, Step};
+
+use crate::policy::Namespace;
+use crate::policy::Policy;
+use std::ffi::{CStr, CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::time::Duration;
+
+/// Everything the sandbox child needs, built before clone.
+#[derive(Debug)]
+pub struct Plan {
+    /// `CLONE_NEW*` flags.
+    pub clone_flags: u64,
+    /// Written by the parent to /proc/PID/uid_map.
+    pub uid_map: String,
+    /// Written by the parent to /proc/PID/gid_map.
+    pub gid_map: String,
+    /// Write "deny" to /proc/PID/setgroups first (required rootless).
+    pub deny_setgroups: bool,
+    /// uid inside the sandbox.
+    pub uid: u32,
+    /// gid inside the sandbox.
+    pub gid: u32,
+    /// Drop supplementary groups (possible when setgroups is allowed).
+    pub clear_groups: bool,
+    /// Host paths the child opens before it changes identity.
+    pub sources: Vec<CString>,
+    /// Number of bind steps: each gets its own tree, cloned from its source
+    /// before anything is mounted, so no clone can contain the view itself.
+    pub trees: usize,
+    /// Filesystem steps in order.
+    pub steps: Vec<Step>,
+    /// A readable description of each step, for error messages.
+    pub descriptions: Vec<String>,
+    /// Hostname to set.
+    pub hostname: Option<CString>,
+    /// Bring the loopback interface up (new network namespace).
+    pub loopback: bool,
+    /// Working directory of the payload.
+    pub cwd: CString,
+    /// The payload command.
+    pub exec: Exec,
+    /// Highest capability number of the running kernel.
+    pub last_cap: u32,
+    /// Wall-clock limit.
+    pub wall_time: Option<Duration>,
+    /// `(RLIMIT_*, value)` pairs set in the payload.
+    pub rlimits: Vec<(i32, u64)>,
+    /// Landlock ruleset, when the kernel enforces anything the policy asks.
+    pub landlock: Option<Ruleset>,
+    /// Landlock report (also when nothing is enforced).
+    pub landlock_report: crate::landlock::LandlockReport,
+    /// Seccomp filters, installed in order just before exec.
+    pub seccomp: Vec<crate::seccomp::Filter>,
+    /// The sandbox init's own filter (installed once it has forked the
+    /// payload, so the payload does not inherit it).
+    pub init_filter: Vec<seccompiler::sock_filter>,
+    /// Descriptors the payload receives.
+    pub fds: crate::fds::FdMap,
+    /// Sysctls of the sandbox's own namespaces (path, value, required),
+    /// written by the child: quotas charged to the launching user,
+    /// memfd_noexec.
+    pub namespace_sysctls: &'static [(&'static CStr, &'static CStr, bool)],
+    /// This process's argv and environ string areas, which the sandbox's
+    /// init overwrites: `/proc/1/cmdline` would otherwise show the
+    /// launcher's (or the host application's) command line to the payload.
+    pub process_strings: Option<crate::sys::ProcessStrings>,
+    /// Where PID 1 binds the channel's listening socket, on a private tmpfs
+    /// in the view, before handing it to the launcher.
+    pub channel_socket: Option<crate::sys::UnixPath>,
+    /// Report each setup step to the launcher as it starts.
+    pub trace: bool,
+}
+
+impl Plan {
+    /// The bind steps' `(source index, tree index, attributes)`, in order.
+    pub(crate) fn binds(&self) -> impl Iterator<Item = (usize, usize, u64)> + '_ {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Bind {
+                source,
+                tree,
+                attrs,
+                ..
+            } => Some((*source, *tree, *attrs)),
+            _ => None,
+        })
+    }
+
+    /// Whether a filter reports kills through a listener fd.
+    pub fn has_listener(&self) -> bool {
+        self.seccomp.iter().any(|f| f.listener)
+    }
+}
+
+/// Sysctls of the sandbox's own namespaces, written by its init (as the
+/// namespaces' owner) before capabilities go; files an older kernel lacks
+/// are skipped.
+///
+/// `/proc/sys/user`: the kernel charges inotify and fanotify objects to the
+/// user namespace's owner at every level up the tree (the launching user
+/// on the host): without these, one sandbox could take all of that user's
+/// instances. No nested user namespace either (the filter already refuses
+/// them; this is the kernel saying it too).
+///
+/// `vm.memfd_noexec=2` (per PID namespace, Linux 6.3): a fresh memfd is
+/// never executable and `MFD_EXEC` is refused, so code written to memory
+/// cannot be executed with fexecve.
+const NAMESPACE_SYSCTLS: &[(&CStr, &CStr, bool)] = &[
+    (c"/proc/sys/user/max_inotify_instances", c"16", true),
+    (c"/proc/sys/user/max_inotify_watches", c"8192", true),
+    (c"/proc/sys/user/max_fanotify_groups", c"8", true),
+    (c"/proc/sys/user/max_fanotify_marks", c"8192", true),
+    (c"/proc/sys/user/max_user_namespaces", c"0", true),
+    // Writable by global root only: applied when root launches.
+    (c"/proc/sys/vm/memfd_noexec", c"2", false),
+];
+
+fn clone_flags(policy: &Policy) -> u64 {
+    let mut flags = 0;
+    for ns in &policy.namespaces {
+        flags |= match ns {
+            Namespace::User => libc::CLONE_NEWUSER,
+            Namespace::Pid => libc::CLONE_NEWPID,
+            Namespace::Mount => libc::CLONE_NEWNS,
+            Namespace::Net => libc::CLONE_NEWNET,
+            Namespace::Ipc => libc::CLONE_NEWIPC,
+            Namespace::Uts => libc::CLONE_NEWUTS,
+            Namespace::Cgroup => libc::CLONE_NEWCGROUP,
+        } as u64;
+    }
+    flags
+}
+
+fn last_cap() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(63)
+}
+
+/// Compiles a policy and a command line into a plan. `fds` maps launcher
+/// descriptors onto the payload's (stdio included: what is not listed is
+/// closed).
+pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<Plan, PlanError> {
+    let fd_map = fds::probe(fds)?;
+    let cmd = argv.first().ok_or(PlanError::NoCommand)?;
+    let mut b = Builder::default();
+    for i in 0..policy.mounts.len() {
+        add_mount(&mut b, &policy.mounts, i)?;
+    }
+    let channel_socket = match policy.channel {
+        Some(c) if c.socket => Some(add_channel_socket(&mut b, &policy.mounts)?),
+        _ => None,
+    };
+    let exec = exec::exec(policy, cmd, argv)?;
+    let id = &policy.identity;
+    let mut landlock_report =
+        crate::landlock::prepare(&policy.landlock, crate::sys::landlock_abi())?;
+    if channel_socket.is_some() {
+        landlock_report.allow_unix_sockets_beneath(Path::new(crate::policy::SOCKET_DIR_IN_VIEW));
+    }
+    let landlock = landlock_plan(&landlock_report)?;
+    Ok(Plan {
+        clone_flags: clone_flags(policy),
+        uid_map: format!("{} {} 1\n", id.uid, id.host_uid),
+        gid_map: format!("{} {} 1\n", id.gid, id.host_gid),
+        deny_setgroups: !id.launcher_is_root,
+        uid: id.uid,
+        gid: id.gid,
+        clear_groups: id.launcher_is_root,
+        sources: b.sources,
+        trees: b.trees,
+        steps: b.steps,
+        descriptions: b.descriptions,
+        hostname: policy
+            .hostname
+            .as_deref()
+            .map(|h| cstring(h.as_bytes(), "hostname"))
+            .transpose()?,
+        loopback: policy.namespaces.contains(&Namespace::Net),
+        cwd: cstring(policy.cwd.as_os_str().as_bytes(), "cwd")?,
+        exec,
+        last_cap: last_cap(),
+        wall_time: policy.wall_time,
+        rlimits: policy
+            .rlimits
+            .iter()
+            .map(|r| (r.resource, r.value))
+            .collect(),
+        landlock,
+        landlock_report,
+        seccomp: crate::seccomp::compile(policy.seccomp.as_ref(), crate::seccomp::Arch::native())?,
+        init_filter: init_filter()?,
+        fds: fd_map,
+        channel_socket,
+        process_strings: process_strings(),
+        namespace_sysctls: NAMESPACE_SYSCTLS,
+        trace: false,
+    })
+}
+
+/// The init's filter is the same for every sandbox: compiled once.
+fn init_filter() -> Result<Vec<seccompiler::sock_filter>, PlanError> {
+    static PROG: std::sync::OnceLock<Vec<seccompiler::sock_filter>> = std::sync::OnceLock::new();
+    if let Some(p) = PROG.get() {
+        return Ok(p.clone());
+    }
+    let p = crate::seccomp::init_filter(crate::seccomp::Arch::native())?;
+    Ok(PROG.get_or_init(|| p).clone())
+}
+
+/// This process's argv/environ areas do not move: read once.
+fn process_strings() -> Option<crate::sys::ProcessStrings> {
+    static AREAS: std::sync::OnceLock<Option<crate::sys::ProcessStrings>> =
+        std::sync::OnceLock::new();
+    *AREAS.get_or_init(crate::sys::ProcessStrings::of_self)
+}

@@ -1,0 +1,163 @@
+//! Facts about the launching host and every look at its filesystem that
+//! resolution makes: the one place host state enters a policy.
+
+use crate::policy::{Identity, Mount, MountOp};
+use std::ffi::OsString;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// Facts about the invoking process that resolution depends on. Injected so
+/// that resolution is testable without touching the real environment.
+#[derive(Clone, Debug)]
+pub struct Host {
+    /// Real uid of the launcher.
+    pub uid: u32,
+    /// Real gid of the launcher.
+    pub gid: u32,
+    /// `${HOME}`.
+    pub home: Option<String>,
+    /// `${CWD}`: the launcher's working directory.
+    pub cwd: PathBuf,
+    /// `${USER}`.
+    pub user: String,
+    /// `${TMPDIR}` (`/tmp` when unset).
+    pub tmpdir: String,
+    /// The launcher's environment, for `env.keep`.
+    pub env: Vec<(OsString, OsString)>,
+}
+
+impl Host {
+    /// Facts of the running process.
+    pub fn current() -> std::io::Result<Host> {
+        let uid = nix::unistd::getuid().as_raw();
+        let user = std::env::var("USER").ok().unwrap_or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+                .unwrap_or_else(|| uid.to_string())
+        });
+        Ok(Host {
+            uid,
+            gid: nix::unistd::getgid().as_raw(),
+            home: std::env::var("HOME").ok(),
+            cwd: std::env::current_dir()?,
+            user,
+            tmpdir: std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".into()),
+            env: std::env::vars_os().collect(),
+        })
+    }
+}
+
+/// Host directories that other programs share, with their sockets (tmux,
+/// ssh-agent, X11, D-Bus, systemd): a working directory may not expose
+/// them by accident.
+pub(super) fn shared_directories(host: &Host) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = [
+        "/", "/tmp", "/var/tmp", "/dev/shm", "/run", "/var/run", "/home",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    dirs.extend(host.home.as_ref().map(PathBuf::from));
+    dirs.iter()
+        .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
+        .collect()
+}
+
+/// A bind whose host source is itself a symlink (`/bin -> usr/bin` on a
+/// merged-/usr system) becomes the same symlink in the view when its target
+/// is already bound there; otherwise it binds what the link points at. This
+/// keeps the view identical to the host's layout with one mount for /usr.
+pub(super) fn canonicalize_binds(mounts: &mut [Mount]) {
+    let identity_binds: Vec<(PathBuf, bool)> = mounts
+        .iter()
+        .filter_map(|m| match &m.op {
+            MountOp::Bind {
+                src,
+                dest,
+                writable,
+                ..
+            } if src == dest => Some((std::fs::canonicalize(src).ok()?, *writable)),
+            _ => None,
+        })
+        .collect();
+    for m in mounts.iter_mut() {
+        let MountOp::Bind {
+            src,
+            dest,
+            writable,
+            is_dir,
+        } = &m.op
+        else {
+            continue;
+        };
+        let Ok(canon) = std::fs::canonicalize(src) else {
+            continue;
+        };
+        if &canon == src {
+            continue;
+        }
+        let link = std::fs::read_link(src).ok();
+        let covered = src == dest
+            && identity_binds
+                .iter()
+                .any(|(b, w)| b != src && canon.starts_with(b) && w == writable);
+        m.op = match link {
+            Some(target) if covered => MountOp::Symlink {
+                dest: dest.clone(),
+                target,
+            },
+            _ => MountOp::Bind {
+                src: canon,
+                dest: dest.clone(),
+                writable: *writable,
+                is_dir: *is_dir,
+            },
+        };
+    }
+}
+
+/// Would the sandbox user be able to write `path` on the host?
+pub(super) fn sandbox_can_write(path: &Path, id: &Identity) -> bool {
+    if !id.launcher_is_root {
+        // Rootless the sandbox user is the invoking user, groups included.
+        return nix::unistd::access(path, nix::unistd::AccessFlags::W_OK).is_ok();
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) => mode_allows_write(
+            meta.mode(),
+            meta.uid(),
+            meta.gid(),
+            id.host_uid,
+            id.host_gid,
+        ),
+        Err(_) => false,
+    }
+}
+
+/// The write permission check of a file's mode bits for a process with no
+/// supplementary groups and no capabilities on the host (uid 0 aside).
+pub fn mode_allows_write(mode: u32, owner: u32, group: u32, uid: u32, gid: u32) -> bool {
+    if uid == 0 {
+        return true;
+    }
+    let bit = if uid == owner {
+        0o200
+    } else if gid == group {
+        0o020
+    } else {
+        0o002
+    };
+    mode & bit != 0
+}
+
+/// The metadata of the host path `p`, following symlinks (a bind source).
+pub(super) fn stat(p: &Path) -> std::io::Result<std::fs::Metadata> {
+    std::fs::metadata(p)
+}
+
+/// Whether anything, a dangling symlink included, exists at host path `p`.
+pub(super) fn exists_nofollow(p: &Path) -> bool {
+    p.symlink_metadata().is_ok()
+}

@@ -1,0 +1,256 @@
+//! Profile layers → Policy: merge the `extends` layers and the last layer
+//! of command-line or builder settings, expand variables, fill in
+//! defaults, check cross-field rules. One file per section; the host is
+//! consulted only through `host`.
+//!
+//! Merge rules: scalars (`hostname`, `cwd`, `user`, `limits.*`) and the
+//! `namespaces` list are replaced by the later layer; `filesystem` operations
+//! are appended after the parent's; `env.keep` is a union and `env.set` is
+//! merged key by key, the later layer winning.
+
+mod env;
+mod filesystem;
+mod host;
+mod identity;
+mod landlock;
+mod limits;
+mod merge;
+mod overrides;
+mod seccomp;
+mod values;
+
+use env::*;
+use filesystem::*;
+pub(crate) use host::Host;
+use host::*;
+use identity::*;
+use landlock::*;
+use limits::*;
+use merge::Merged;
+pub use overrides::Limit;
+pub(crate) use overrides::{ChannelSetting, Overrides};
+use seccomp::*;
+use values::*;
+
+use crate::diag::{Loc, ProfileError};
+use crate::policy::{in_view, Namespace};
+use crate::policy::{Mount, MountOp, Policy, Warning};
+use crate::profile::model::{ChannelSpec, FdSpec};
+use crate::profile::Layer;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+const DEFAULT_HOSTNAME: &str = "sandbox";
+
+/// Resolves profile layers (root ancestor first) plus overrides into a policy.
+pub(crate) fn resolve(
+    layers: &[Layer],
+    ov: &Overrides,
+    host: &Host,
+) -> Result<Policy, ProfileError> {
+    let mut m = Merged::default();
+    for l in layers {
+        m.add(&l.profile);
+    }
+    m.add(&ov.profile);
+    m.grants = &ov.landlock_grants;
+
+    let namespaces = resolve_namespaces(m.namespaces, ov.new_net)?;
+    let hostname = match (namespaces.contains(&Namespace::Uts), m.hostname) {
+        (true, None) => Some(DEFAULT_HOSTNAME.to_string()),
+        (true, Some(h)) => Some(check_hostname(h)?),
+        (false, Some(h)) => {
+            return Err(
+                ProfileError::new(&h.loc, "hostname requires the uts namespace")
+                    .hint("add 'uts' to namespaces, or remove hostname"),
+            )
+        }
+        (false, None) => None,
+    };
+    let mut warnings = Vec::new();
+    let identity = resolve_identity(m.user, host, &mut warnings)?;
+    let mut mounts = Vec::new();
+    let mut workdir_binds = Vec::new();
+    for e in &m.fs {
+        let workdir = is_workdir_bind(e);
+        // The working directory "/" would be the whole host: never bound.
+        if workdir && host.cwd == Path::new("/") {
+            warnings.push(workdir_warning(&host.cwd, SHARED_WHY));
+            continue;
+        }
+        if let Some(op) = fs_op(e, host)? {
+            if workdir {
+                workdir_binds.push(mounts.len());
+            }
+            mounts.push(Mount {
+                op,
+                loc: e.loc.clone(),
+            });
+        }
+    }
+    canonicalize_binds(&mut mounts);
+    keep_shared_directories_private(&mut mounts, &workdir_binds, host, &mut warnings);
+    check_creations(&mounts)?;
+    let cwd = match m.cwd {
+        None => PathBuf::from("/"),
+        Some(c) => {
+            let p = view_path(&expand(&c.value, &c.loc, host)?, &c.loc, "cwd")?;
+            if !in_view(&p, &mounts) {
+                return Err(ProfileError::new(
+                    &c.loc,
+                    format!("cwd {} is not part of the sandbox's view", p.display()),
+                )
+                .hint("bind or create that directory, or choose another with --chdir"));
+            }
+            p
+        }
+    };
+    let env = resolve_env(&m, host)?;
+    let wall_time = m
+        .limits
+        .wall_time
+        .as_ref()
+        .map(|w| duration(w, "wall_time"))
+        .transpose()?;
+    let rlimits = resolve_rlimits(&m.limits)?;
+    let landlock = resolve_landlock(&m, &mounts, host)?;
+    let seccomp = resolve_seccomp(&m, &mut warnings)?;
+    let fds = match m.fds {
+        None => vec![(0, 0), (1, 1), (2, 2)],
+        Some(list) => {
+            let mut out = Vec::new();
+            for f in list {
+                let pair = match &f.value {
+                    FdSpec::Same(n) => Some((*n, *n)),
+                    FdSpec::Map(s) => crate::fds::parse_spec(s),
+                };
+                match pair {
+                    Some((a, b)) if a >= 0 && b >= 0 => out.push((a, b)),
+                    _ => {
+                        return Err(ProfileError::new(
+                            &f.loc,
+                            "invalid fd: use N or \"HOST:SANDBOX\"",
+                        ))
+                    }
+                }
+            }
+            out
+        }
+    };
+    let channel = match m.channel.map(|c| &c.value) {
+        None | Some(ChannelSpec::On(false)) => None,
+        Some(ChannelSpec::On(true)) => Some(crate::policy::ChannelLimits::default()),
+        Some(ChannelSpec::Limits(l)) => {
+            let d = crate::policy::ChannelLimits::default();
+            let loc = &m.channel.map(|c| c.loc.clone()).unwrap_or_else(Loc::cli);
+            Some(crate::policy::ChannelLimits {
+                max_message: match &l.max_message {
+                    Some(s) => parse_size(s, loc)? as usize,
+                    None => d.max_message,
+                },
+                max_fds: l.max_fds.map_or(d.max_fds, |n| n as usize),
+                socket: l.socket.unwrap_or(false),
+            })
+        }
+    };
+    for m in &mounts {
+        if let MountOp::Bind {
+            src,
+            writable: true,
+            ..
+        } = &m.op
+        {
+            if !sandbox_can_write(src, &identity) {
+                warnings.push(Warning::BindNotWritable {
+                    path: src.clone(),
+                    host_uid: identity.host_uid,
+                });
+            }
+        }
+    }
+    let policy = Policy {
+        namespaces,
+        hostname,
+        identity,
+        cwd,
+        mounts,
+        env,
+        wall_time,
+        rlimits,
+        landlock,
+        seccomp,
+        fds,
+        channel,
+        warnings,
+    };
+    finish(policy, &ov.launch)
+}
+
+/// Applies a launch's additions (passed descriptors, literal environment
+/// variables, the channel and the variables that describe it) to a
+/// resolved policy, checking each as a profile entry is checked. The same
+/// for a policy resolved here and for one a host built itself; applying
+/// it twice changes nothing more.
+pub(crate) fn finish(
+    mut policy: Policy,
+    launch: &overrides::Launch,
+) -> Result<Policy, ProfileError> {
+    for f in &launch.fds {
+        let (src, dst) = f.value;
+        if src < 0 || dst < 0 {
+            return Err(ProfileError::new(
+                &f.loc,
+                format!("invalid fd {src}:{dst}: descriptor numbers are not negative"),
+            ));
+        }
+        policy.fds.retain(|p| p.1 != dst);
+        policy.fds.push((src, dst));
+    }
+    let mut set = |name: &OsStr, value: OsString| {
+        policy.env.retain(|(n, _)| n != name);
+        policy.env.push((name.to_owned(), value));
+    };
+    for e in &launch.env {
+        let (name, value) = &e.value;
+        if !name.to_str().is_some_and(valid_env_name) {
+            return Err(ProfileError::new(
+                &e.loc,
+                format!("invalid environment variable name {name:?}"),
+            ));
+        }
+        set(name, value.clone());
+    }
+    match launch.channel {
+        None => {}
+        Some(ChannelSetting::Limits(l)) => policy.channel = Some(l),
+        Some(ChannelSetting::On { socket }) => {
+            let c = policy.channel.get_or_insert_with(Default::default);
+            c.socket |= socket;
+        }
+    }
+    if let (Some(limits), Some(fd)) = (policy.channel, policy.channel_fd()) {
+        let mut vars = vec![
+            (crate::policy::ENV_FD, fd.to_string()),
+            (
+                crate::policy::ENV_MAX_MESSAGE,
+                limits.max_message.to_string(),
+            ),
+            (crate::policy::ENV_MAX_FDS, limits.max_fds.to_string()),
+        ];
+        if limits.socket {
+            let path = crate::policy::socket_path_in_view();
+            vars.push((crate::policy::ENV_SOCKET, path.display().to_string()));
+        }
+        let mut set = |name: &str, value: String| {
+            policy.env.retain(|(n, _)| n != name);
+            policy.env.push((name.into(), value.into()));
+        };
+        for (k, v) in vars {
+            set(k, v);
+        }
+    }
+    Ok(policy)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,110 @@
+//! The `seccomp` section → [`SeccompPolicy`].
+
+use super::merge::*;
+use crate::diag::{Loc, ProfileError};
+use crate::policy::Warning;
+use crate::profile::model::*;
+use crate::seccomp;
+use crate::seccomp::{Action, Arch, Cond, Op, SeccompPolicy};
+
+pub(super) fn value(v: &ValueRepr) -> Result<u64, String> {
+    match v {
+        ValueRepr::Num(n) => Ok(*n),
+        ValueRepr::Text(t) => seccomp::consts::parse_value(t),
+    }
+}
+
+pub(super) fn conds(name: &str, args: &[ArgSpec]) -> Result<Vec<Cond>, String> {
+    args.iter()
+        .map(|a| {
+            if a.arg > 5 {
+                return Err(format!(
+                    "argument index {} is impossible: syscalls have arguments 0 to 5",
+                    a.arg
+                ));
+            }
+            Cond::new(name, a.arg, Op::parse(&a.op)?, value(&a.value)?)
+        })
+        .collect()
+}
+
+/// Syscalls stockade itself makes after the filter is in place: execve of
+/// the payload, and write + exit_group to report an exec failure.
+pub(super) const NEEDED_AFTER_FILTER: [&str; 3] = ["execve", "write", "exit_group"];
+
+pub(super) fn resolve_seccomp(
+    m: &Merged<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<SeccompPolicy>, ProfileError> {
+    if !m.sc_present {
+        return Ok(None);
+    }
+    let arch = Arch::native();
+    let default_action = match m.sc_default {
+        None => Action::KillProcess,
+        Some(a) => Action::parse(&a.value).map_err(|e| ProfileError::new(&a.loc, e))?,
+    };
+    let mut allow = Vec::new();
+    for a in &m.sc_allow {
+        let (name, c) = match &a.value {
+            SyscallSpec::Name(n) => (n.as_str(), Vec::new()),
+            SyscallSpec::Rule(r) => (
+                r.syscall.as_str(),
+                conds(&r.syscall, &r.args).map_err(|e| ProfileError::new(&a.loc, e))?,
+            ),
+        };
+        let entries = seccomp::expand(name, arch, &a.loc, &c)
+            .map_err(|e| ProfileError::new(&a.loc, format!("seccomp.allow: {e}")))?;
+        for e in &entries {
+            if seccomp::groups::DANGEROUS.contains(&e.name.as_str()) {
+                warnings.push(Warning::DangerousSyscall {
+                    at: a.loc.to_string(),
+                    name: e.name.clone(),
+                    via: e.via.clone(),
+                });
+            }
+        }
+        allow.extend(entries);
+    }
+    let mut deny = Vec::new();
+    for d in &m.sc_deny {
+        let errno = match &d.value.errno {
+            ValueRepr::Num(n) => seccomp::parse_errno(&n.to_string()),
+            ValueRepr::Text(t) => seccomp::parse_errno(t),
+        }
+        .map_err(|e| ProfileError::new(&d.loc, e))?;
+        let c = conds(&d.value.syscall, &d.value.args).map_err(|e| ProfileError::new(&d.loc, e))?;
+        let entries = seccomp::expand(&d.value.syscall, arch, &d.loc, &c)
+            .map_err(|e| ProfileError::new(&d.loc, format!("seccomp.deny: {e}")))?;
+        deny.extend(entries.into_iter().map(|e| (e, errno)));
+    }
+    if let Some(r) = m.sc_restrict_suid.filter(|r| r.value) {
+        deny.extend(seccomp::restrict_suid_sgid(&r.loc));
+    }
+    let at = m.sc_default.map(|a| a.loc.clone()).unwrap_or_else(|| {
+        m.sc_allow
+            .first()
+            .map(|a| a.loc.clone())
+            .unwrap_or_else(Loc::cli)
+    });
+    if allow.is_empty() {
+        return Err(ProfileError::new(&at, "the seccomp allowlist is empty")
+            .hint("allow at least @default; every program needs some syscalls"));
+    }
+    if !matches!(default_action, Action::Log) {
+        for need in NEEDED_AFTER_FILTER {
+            if !allow.iter().any(|e| e.name == need && e.conds.is_empty()) {
+                return Err(ProfileError::new(
+                    &at,
+                    format!("the seccomp allowlist lacks {need}, which stockade needs after the filter is in place"),
+                )
+                .hint(format!("add {need} (or @default) to seccomp.allow")));
+            }
+        }
+    }
+    Ok(Some(SeccompPolicy {
+        default_action,
+        allow,
+        deny,
+    }))
+}

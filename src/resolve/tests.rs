@@ -1,0 +1,356 @@
+//! Resolution, without privileges or a real host.
+
+use super::*;
+use crate::profile::parse;
+
+fn host() -> Host {
+    Host {
+        uid: 1000,
+        gid: 1000,
+        home: Some("/home/u".into()),
+        cwd: PathBuf::from("/usr/share"),
+        user: "u".into(),
+        tmpdir: "/tmp".into(),
+        env: vec![
+            ("TERM".into(), "xterm".into()),
+            ("SECRET".into(), "s".into()),
+        ],
+    }
+}
+
+fn resolve_text(text: &str, h: &Host) -> Result<Policy, ProfileError> {
+    let layer = Layer {
+        profile: parse(text, "t.yaml")?,
+    };
+    resolve(&[layer], &Overrides::default(), h)
+}
+
+#[test]
+fn shipped_profiles_deny_host_unix_sockets_where_landlock_can() {
+    use ::landlock::{AccessFs, ABI};
+    let right = AccessFs::ResolveUnix as u64;
+    for name in ["default", "strict"] {
+        let layers = crate::profile::load(name).unwrap();
+        let policy = resolve(&layers, &Overrides::default(), &host()).unwrap();
+        assert!(
+            policy.landlock.fs.iter().all(|r| r.access & right == 0),
+            "{name}"
+        );
+        for abi in [ABI::V9 as i32, ABI::V10 as i32] {
+            let r = crate::landlock::prepare(&policy.landlock, abi).unwrap();
+            assert_ne!(r.handled_fs & right, 0, "{name} on ABI {abi}");
+            assert!(r.fs_rules.iter().all(|x| x.1 & right == 0), "{name}");
+        }
+    }
+}
+
+#[test]
+fn the_working_directory_never_covers_a_shared_directory() {
+    let yaml = "version: 1\ncwd: ${CWD}\nfilesystem:\n  - {bind: /usr}\n  \
+                - {tmpfs: /tmp}\n  - {bind: \"${CWD}\", writable: true}\n";
+    let binds = |p: &Policy| -> Vec<PathBuf> {
+        p.mounts
+            .iter()
+            .filter_map(|m| match &m.op {
+                MountOp::Bind { src, .. } => Some(src.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let tmpfs_at = |p: &Policy, d: &str| {
+        p.mounts
+            .iter()
+            .any(|m| matches!(&m.op, MountOp::Tmpfs { dest, .. } if dest == Path::new(d)))
+    };
+    // A project directory is bound as it is.
+    let p = resolve_text(yaml, &host()).unwrap();
+    assert_eq!(
+        binds(&p),
+        [PathBuf::from("/usr"), PathBuf::from("/usr/share")]
+    );
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    // /tmp: the profile's private /tmp stands; the payload starts there.
+    let h = Host {
+        cwd: "/tmp".into(),
+        ..host()
+    };
+    let p = resolve_text(yaml, &h).unwrap();
+    assert_eq!(binds(&p), [PathBuf::from("/usr")]);
+    assert_eq!(p.cwd, Path::new("/tmp"));
+    assert!(
+        p.warnings[0].to_string().contains("private /tmp"),
+        "{:?}",
+        p.warnings
+    );
+    // The root: nothing bound, no error.
+    let h = Host {
+        cwd: "/".into(),
+        ..host()
+    };
+    let p = resolve_text(yaml, &h).unwrap();
+    assert_eq!(binds(&p), [PathBuf::from("/usr")]);
+    // An ancestor of a shared directory (/var holds /var/tmp): an empty
+    // private directory instead.
+    let h = Host {
+        cwd: "/var".into(),
+        ..host()
+    };
+    let p = resolve_text(yaml, &h).unwrap();
+    assert_eq!(binds(&p), [PathBuf::from("/usr")]);
+    assert!(tmpfs_at(&p, "/var"));
+    assert!(
+        p.warnings[0]
+            .to_string()
+            .contains("other programs share it"),
+        "{:?}",
+        p.warnings
+    );
+    // An explicit bind of a shared directory stands, with a warning.
+    let p = resolve_text(
+        "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {bind: /var, writable: true}\n",
+        &host(),
+    )
+    .unwrap();
+    assert_eq!(binds(&p), [PathBuf::from("/usr"), PathBuf::from("/var")]);
+    assert!(
+        p.warnings[0].to_string().contains("sockets in it"),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn variables_expand_and_unknown_ones_fail() {
+    let h = host();
+    let loc = Loc::cli();
+    assert_eq!(
+        expand("${HOME}/x:${UID}", &loc, &h).unwrap(),
+        "/home/u/x:1000"
+    );
+    assert_eq!(expand("a$b", &loc, &h).unwrap(), "a$b");
+    assert!(expand("${NOPE}", &loc, &h).unwrap_err().hint.is_some());
+    assert!(expand("${HOME", &loc, &h).is_err());
+}
+
+#[test]
+fn defaults_are_secure() {
+    let p = resolve_text("version: 1\n", &host()).unwrap();
+    let ns: Vec<_> = p.namespaces.iter().map(|n| n.name()).collect();
+    assert_eq!(ns, ["user", "pid", "mount", "net", "ipc", "uts"]);
+    assert_eq!(p.hostname.as_deref(), Some("sandbox"));
+    assert!(p.env.is_empty(), "env must be empty unless named");
+    assert_eq!(p.cwd, PathBuf::from("/"));
+}
+
+#[test]
+fn root_launcher_maps_payload_to_nobody() {
+    let mut h = host();
+    h.uid = 0;
+    h.gid = 0;
+    let p = resolve_text("version: 1\n", &h).unwrap();
+    assert_eq!((p.identity.uid, p.identity.host_uid), (NOBODY, NOBODY));
+    let p = resolve_text("version: 1\nuser: root\n", &h).unwrap();
+    assert_eq!((p.identity.uid, p.identity.host_uid), (0, 0));
+    assert!(p.warnings.contains(&Warning::HostRoot));
+    let p = resolve_text("version: 1\nuser: root\n", &host()).unwrap();
+    assert_eq!((p.identity.uid, p.identity.host_uid), (0, 1000));
+    assert!(p.warnings.is_empty());
+}
+
+#[test]
+fn env_is_only_what_is_named() {
+    let p = resolve_text(
+        "version: 1\nenv:\n  keep: [TERM, MISSING]\n  set: {HOME: \"${HOME}\"}\n",
+        &host(),
+    )
+    .unwrap();
+    assert_eq!(
+        p.env,
+        vec![
+            ("HOME".into(), "/home/u".into()),
+            ("TERM".into(), "xterm".into())
+        ]
+    );
+}
+
+#[test]
+fn namespaces_must_keep_the_essentials() {
+    let e = resolve_text("version: 1\nnamespaces: [user, mount, net]\n", &host()).unwrap_err();
+    assert!(e.msg.contains("'pid'"), "{e}");
+    assert_eq!(e.loc.line, 2);
+    let e = resolve_text(
+        "version: 1\nnamespaces: [user, pid, mount]\nhostname: x\n",
+        &host(),
+    )
+    .unwrap_err();
+    assert!(e.msg.contains("requires the uts namespace"), "{e}");
+}
+
+#[test]
+fn filesystem_entries_are_checked() {
+    let h = host();
+    let e = resolve_text("version: 1\nfilesystem:\n  - {tmpfs: /t, bind: /usr}\n", &h).unwrap_err();
+    assert!(e.msg.contains("several operations"), "{e}");
+    assert_eq!((e.loc.line, e.loc.col), (3, 5));
+    let e = resolve_text("version: 1\nfilesystem:\n  - {bind: usr}\n", &h).unwrap_err();
+    assert!(e.msg.contains("not an absolute path"), "{e}");
+    let e = resolve_text("version: 1\nfilesystem:\n  - {bind: /nonexistent-x}\n", &h).unwrap_err();
+    assert!(e.msg.contains("No such file"), "{e}");
+    let p = resolve_text(
+        "version: 1\nfilesystem:\n  - {bind: /nonexistent-x, optional: true}\n",
+        &h,
+    )
+    .unwrap();
+    assert!(p.mounts.is_empty());
+    let e = resolve_text(
+        "version: 1\nfilesystem:\n  - {tmpfs: /t, writable: true}\n",
+        &h,
+    )
+    .unwrap_err();
+    assert!(e.msg.contains("'writable' does not apply"), "{e}");
+    let e = resolve_text("version: 1\nfilesystem:\n  - {dir: /a/../b}\n", &h).unwrap_err();
+    assert!(e.msg.contains("'..'"), "{e}");
+    let p = resolve_text(
+        "version: 1\nfilesystem:\n  - {tmpfs: /t, size: 1M, mode: \"0700\"}\n  - {tmpfs: /u, mode: 1777}\n",
+        &h,
+    )
+    .unwrap();
+    assert_eq!(
+        p.mounts[0].op,
+        MountOp::Tmpfs {
+            dest: "/t".into(),
+            size: 1 << 20,
+            mode: 0o700
+        }
+    );
+    assert!(matches!(
+        p.mounts[1].op,
+        MountOp::Tmpfs { mode: 0o1777, .. }
+    ));
+}
+
+#[test]
+fn nothing_is_created_inside_a_host_bind() {
+    let h = host();
+    let e = resolve_text(
+        "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {tmpfs: /usr/no-such-dir-here}\n",
+        &h,
+    )
+    .unwrap_err();
+    assert!(e.msg.contains("inside the host bind"), "{e}");
+    assert_eq!(e.loc.line, 4);
+    // An existing directory inside a bind may be covered.
+    resolve_text(
+        "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {tmpfs: /usr/share}\n",
+        &h,
+    )
+    .unwrap();
+    let e = resolve_text(
+        "version: 1\nfilesystem:\n  - {proc: /proc}\n  - {tmpfs: /proc/x}\n",
+        &h,
+    )
+    .unwrap_err();
+    assert!(e.msg.contains("inside the proc mount"), "{e}");
+}
+
+#[test]
+fn cwd_must_be_in_the_view() {
+    let e = resolve_text("version: 1\ncwd: /srv/x\n", &host()).unwrap_err();
+    assert!(e.msg.contains("not part of the sandbox's view"), "{e}");
+    let p = resolve_text(
+        "version: 1\ncwd: ${CWD}\nfilesystem:\n  - {bind: /usr}\n",
+        &host(),
+    )
+    .unwrap();
+    assert_eq!(p.cwd, PathBuf::from("/usr/share"));
+}
+
+#[test]
+fn wall_time_parses_human_units() {
+    let p = resolve_text("version: 1\nlimits: {wall_time: 1m 30s}\n", &host()).unwrap();
+    assert_eq!(p.wall_time, Some(std::time::Duration::from_secs(90)));
+    let e = resolve_text("version: 1\nlimits: {wall_time: soon}\n", &host()).unwrap_err();
+    assert_eq!(e.loc.line, 2);
+}
+
+#[test]
+fn later_layers_override_and_extend() {
+    let h = host();
+    let a = Layer {
+        profile: parse(
+            "version: 1\nhostname: a\nenv: {keep: [TERM], set: {A: '1', B: '1'}}\nfilesystem: [{tmpfs: /a}]\n",
+            "a",
+        )
+        .unwrap(),
+    };
+    let b = Layer {
+        profile: parse(
+            "version: 1\nhostname: b\nenv: {set: {B: '2'}}\nfilesystem: [{tmpfs: /b}]\n",
+            "b",
+        )
+        .unwrap(),
+    };
+    let p = resolve(&[a, b], &Overrides::default(), &h).unwrap();
+    assert_eq!(p.hostname.as_deref(), Some("b"));
+    let dests: Vec<_> = p.mounts.iter().map(|m| m.op.dest().to_path_buf()).collect();
+    assert_eq!(dests, [PathBuf::from("/a"), PathBuf::from("/b")]);
+    let env: Vec<_> = p
+        .env
+        .iter()
+        .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+        .collect();
+    assert_eq!(env, ["A=1", "B=2", "TERM=xterm"]);
+}
+
+#[test]
+fn write_permission_from_mode_bits() {
+    assert!(mode_allows_write(0o755, 5, 5, 5, 9));
+    assert!(!mode_allows_write(0o755, 0, 0, 65534, 65534));
+    assert!(mode_allows_write(0o777, 0, 0, 65534, 65534));
+    assert!(mode_allows_write(0o775, 0, 7, 65534, 7));
+    assert!(!mode_allows_write(0o757, 0, 7, 65534, 7));
+    assert!(mode_allows_write(0o000, 0, 0, 0, 0));
+}
+
+#[test]
+fn launch_additions_are_checked_and_applying_them_twice_changes_nothing() {
+    let h = host();
+    let mut ov = Overrides::from("test");
+    ov.pass_fd(5, 3);
+    ov.pass_fd(1, 1);
+    ov.set_env_literal("MODE".into(), "${NOT_EXPANDED}".into());
+    ov.channel(ChannelSetting::On { socket: true });
+    let layers = vec![Layer {
+        profile: parse("version: 1\nextends: strict\n", "t.yaml").unwrap(),
+    }];
+    let layers = [crate::profile::load("strict").unwrap(), layers].concat();
+    let p = resolve(&layers, &ov, &h).unwrap();
+    // --fd 1 replaced the profile's stdout; 3 is taken, so the channel is 4.
+    assert!(p.fds.contains(&(5, 3)) && p.fds.contains(&(1, 1)));
+    assert_eq!(p.fds.iter().filter(|f| f.1 == 1).count(), 1);
+    assert_eq!(p.channel_fd(), Some(4));
+    let env = |p: &Policy, k: &str| {
+        p.env
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.to_string_lossy().into_owned())
+    };
+    assert_eq!(env(&p, "MODE").as_deref(), Some("${NOT_EXPANDED}"));
+    assert_eq!(env(&p, "STOCKADE_CHANNEL_FD").as_deref(), Some("4"));
+    assert_eq!(
+        env(&p, "STOCKADE_CHANNEL_SOCKET").as_deref(),
+        Some("/run/stockade/channel.sock")
+    );
+    let again = finish(p.clone(), &ov.launch).unwrap();
+    assert_eq!(again.env, p.env);
+    assert_eq!(again.fds, p.fds);
+    // What a profile entry could not be, a launch addition cannot be either.
+    let mut bad = Overrides::from("test");
+    bad.pass_fd(-1, 3);
+    let e = finish(p.clone(), &bad.launch).unwrap_err();
+    assert!(e.msg.contains("invalid fd"), "{e}");
+    let mut bad = Overrides::from("test");
+    bad.set_env_literal("A=B".into(), "x".into());
+    let e = finish(p, &bad.launch).unwrap_err();
+    assert!(e.msg.contains("invalid environment variable name"), "{e}");
+}
