@@ -694,11 +694,10 @@ impl Sandbox {
             }
             _ => None,
         };
-        let mut plan = plan::build(policy, &self.argv, &map).map_err(|e| match e {
+        let plan = plan::build(policy, &self.argv, &map, self.trace).map_err(|e| match e {
             plan::PlanError::Seccomp(e) => seccomp_error(policy, e, crate::seccomp::Arch::native()),
             e => e.into(),
         })?;
-        plan.trace = self.trace;
         let spawned = process::spawn(&plan)?;
         drop(keep_alive);
         let pid = spawned.pid;

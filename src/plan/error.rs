@@ -11,6 +11,9 @@ pub enum PlanError {
         /// Which value.
         what: String,
     },
+    /// A plan the child could not carry out (a bug in `build`).
+    #[error("internal error: inconsistent plan: {0}")]
+    Inconsistent(&'static str),
     /// No command was given.
     #[error("no command given")]
     NoCommand,

@@ -24,73 +24,88 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
 
-/// Everything the sandbox child needs, built before clone.
+/// Everything the sandbox child needs, built before clone. Read-only once
+/// built: its contents are reached through `Deref` (there is no
+/// `DerefMut`), and only `build` makes one, after checking what the child
+/// relies on (`Contents::check`).
 #[derive(Debug)]
-pub struct Plan {
+pub struct Plan(Contents);
+
+impl std::ops::Deref for Plan {
+    type Target = Contents;
+
+    fn deref(&self) -> &Contents {
+        &self.0
+    }
+}
+
+/// What a [`Plan`] holds.
+#[derive(Debug)]
+pub struct Contents {
     /// `CLONE_NEW*` flags.
-    pub clone_flags: u64,
+    pub(crate) clone_flags: u64,
     /// Written by the parent to /proc/PID/uid_map.
-    pub uid_map: String,
+    pub(crate) uid_map: String,
     /// Written by the parent to /proc/PID/gid_map.
-    pub gid_map: String,
+    pub(crate) gid_map: String,
     /// Write "deny" to /proc/PID/setgroups first (required rootless).
-    pub deny_setgroups: bool,
+    pub(crate) deny_setgroups: bool,
     /// uid inside the sandbox.
-    pub uid: u32,
+    pub(crate) uid: u32,
     /// gid inside the sandbox.
-    pub gid: u32,
+    pub(crate) gid: u32,
     /// Drop supplementary groups (possible when setgroups is allowed).
-    pub clear_groups: bool,
+    pub(crate) clear_groups: bool,
     /// Host paths the child opens before it changes identity.
-    pub sources: Vec<CString>,
+    pub(crate) sources: Vec<CString>,
     /// Number of bind steps: each gets its own tree, cloned from its source
     /// before anything is mounted, so no clone can contain the view itself.
-    pub trees: usize,
+    pub(crate) trees: usize,
     /// Filesystem steps in order.
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
     /// A readable description of each step, for error messages.
-    pub descriptions: Vec<String>,
+    pub(crate) descriptions: Vec<String>,
     /// Hostname to set.
-    pub hostname: Option<CString>,
+    pub(crate) hostname: Option<CString>,
     /// Bring the loopback interface up (new network namespace).
-    pub loopback: bool,
+    pub(crate) loopback: bool,
     /// Working directory of the payload.
-    pub cwd: CString,
+    pub(crate) cwd: CString,
     /// The payload command.
-    pub exec: Exec,
+    pub(crate) exec: Exec,
     /// Highest capability number of the running kernel.
-    pub last_cap: u32,
+    pub(crate) last_cap: u32,
     /// Wall-clock limit.
-    pub wall_time: Option<Duration>,
+    pub(crate) wall_time: Option<Duration>,
     /// `(RLIMIT_*, value)` pairs set in the payload.
-    pub rlimits: Vec<(i32, u64)>,
+    pub(crate) rlimits: Vec<(i32, u64)>,
     /// Landlock ruleset, when the kernel enforces anything the policy asks.
-    pub landlock: Option<Ruleset>,
+    pub(crate) landlock: Option<Ruleset>,
     /// Landlock report (also when nothing is enforced).
-    pub landlock_report: crate::landlock::LandlockReport,
+    pub(crate) landlock_report: crate::landlock::LandlockReport,
     /// Seccomp filters, installed in order just before exec.
-    pub seccomp: Vec<crate::seccomp::Filter>,
+    pub(crate) seccomp: Vec<crate::seccomp::Filter>,
     /// The sandbox init's own filter (installed once it has forked the
     /// payload, so the payload does not inherit it).
-    pub init_filter: Vec<seccompiler::sock_filter>,
+    pub(crate) init_filter: Vec<seccompiler::sock_filter>,
     /// Descriptors the payload receives.
-    pub fds: crate::fds::FdMap,
+    pub(crate) fds: crate::fds::FdMap,
     /// Sysctls of the sandbox's own namespaces (path, value, required),
     /// written by the child: quotas charged to the launching user,
     /// memfd_noexec.
-    pub namespace_sysctls: &'static [(&'static CStr, &'static CStr, bool)],
+    pub(crate) namespace_sysctls: &'static [(&'static CStr, &'static CStr, bool)],
     /// This process's argv and environ string areas, which the sandbox's
     /// init overwrites: `/proc/1/cmdline` would otherwise show the
     /// launcher's (or the host application's) command line to the payload.
-    pub process_strings: Option<crate::sys::ProcessStrings>,
+    pub(crate) process_strings: Option<crate::sys::ProcessStrings>,
     /// Where PID 1 binds the channel's listening socket, on a private tmpfs
     /// in the view, before handing it to the launcher.
-    pub channel_socket: Option<crate::sys::UnixPath>,
+    pub(crate) channel_socket: Option<crate::sys::UnixPath>,
     /// Report each setup step to the launcher as it starts.
-    pub trace: bool,
+    pub(crate) trace: bool,
 }
 
-impl Plan {
+impl Contents {
     /// The bind steps' `(source index, tree index, attributes)`, in order.
     pub(crate) fn binds(&self) -> impl Iterator<Item = (usize, usize, u64)> + '_ {
         self.steps.iter().filter_map(|s| match s {
@@ -102,6 +117,35 @@ impl Plan {
             } => Some((*source, *tree, *attrs)),
             _ => None,
         })
+    }
+
+    /// What the child relies on and cannot check without failing a step:
+    /// every bind names a source and a tree that exist, each tree once;
+    /// every destination has a component; the descriptor map fits the
+    /// child's stack array; there is a command to try.
+    fn check(&self) -> Result<(), PlanError> {
+        let mut trees = vec![false; self.trees];
+        for (source, tree, _) in self.binds() {
+            let fresh = trees.get_mut(tree).map(|t| !std::mem::replace(t, true));
+            if source >= self.sources.len() || fresh != Some(true) {
+                return Err(PlanError::Inconsistent(
+                    "a bind names a missing source or tree",
+                ));
+            }
+        }
+        if trees.contains(&false) {
+            return Err(PlanError::Inconsistent("a cloned tree is never attached"));
+        }
+        if self.steps.iter().any(|s| s.dest().comps.is_empty()) {
+            return Err(PlanError::Inconsistent("a step has an empty destination"));
+        }
+        if self.fds.pairs.len() > MAX_FDS {
+            return Err(PlanError::TooManyFds(MAX_FDS));
+        }
+        if self.exec.candidates.is_empty() || self.exec.argv.strings().is_empty() {
+            return Err(PlanError::NoCommand);
+        }
+        Ok(())
     }
 
     /// Whether a filter reports kills through a listener fd.
@@ -159,7 +203,12 @@ fn last_cap() -> u32 {
 /// Compiles a policy and a command line into a plan. `fds` maps launcher
 /// descriptors onto the payload's (stdio included: what is not listed is
 /// closed).
-pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<Plan, PlanError> {
+pub fn build(
+    policy: &Policy,
+    argv: &[OsString],
+    fds: &[(i32, i32)],
+    trace: bool,
+) -> Result<Plan, PlanError> {
     let fd_map = fds::probe(fds)?;
     let cmd = argv.first().ok_or(PlanError::NoCommand)?;
     let mut b = Builder::default();
@@ -178,7 +227,7 @@ pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<P
         landlock_report.allow_unix_sockets_beneath(Path::new(crate::policy::SOCKET_DIR_IN_VIEW));
     }
     let landlock = landlock_plan(&landlock_report)?;
-    Ok(Plan {
+    let contents = Contents {
         clone_flags: clone_flags(policy),
         uid_map: format!("{} {} 1\n", id.uid, id.host_uid),
         gid_map: format!("{} {} 1\n", id.gid, id.host_gid),
@@ -213,8 +262,10 @@ pub fn build(policy: &Policy, argv: &[OsString], fds: &[(i32, i32)]) -> Result<P
         channel_socket,
         process_strings: process_strings(),
         namespace_sysctls: NAMESPACE_SYSCTLS,
-        trace: false,
-    })
+        trace,
+    };
+    contents.check()?;
+    Ok(Plan(contents))
 }
 
 /// The init's filter is the same for every sandbox: compiled once.

@@ -88,6 +88,20 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// Where the step acts.
+    pub(crate) fn dest(&self) -> &Dest {
+        match self {
+            Step::Bind { dest, .. }
+            | Step::Fresh { dest, .. }
+            | Step::ReadOnly { dest }
+            | Step::Seal { dest }
+            | Step::Dir { dest, .. }
+            | Step::Symlink { dest, .. } => dest,
+        }
+    }
+}
+
 pub(super) const FORWARD_ATTRS: u64 = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 /// Files in /proc that reveal or control the host kernel and are masked.
 pub(super) const PROC_MASKED_FILES: &[&str] = &[

@@ -337,39 +337,95 @@ pub struct EnvSection {
     pub set: Option<BTreeMap<String, At<String>>>,
 }
 
-/// `limits:` section. Each field replaces a parent profile's.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Limits {
-    /// Wall-clock limit (`30s`, `5m`, `1h 30m`). The payload gets SIGTERM,
-    /// then after a 2 s grace period the whole sandbox is killed; exit code 124.
-    pub wall_time: Option<At<String>>,
+/// A resource limit's value as the profile wrote it.
+#[derive(Clone, Copy, Debug)]
+pub enum LimitValue<'a> {
+    /// A duration (`10s`): whole seconds.
+    Duration(&'a At<String>),
+    /// A size in bytes or with a unit.
+    Size(&'a At<SizeRepr>),
+    /// A count.
+    Count(&'a At<u64>),
+}
+
+impl<'a> From<&'a At<String>> for LimitValue<'a> {
+    fn from(v: &'a At<String>) -> Self {
+        LimitValue::Duration(v)
+    }
+}
+
+impl<'a> From<&'a At<SizeRepr>> for LimitValue<'a> {
+    fn from(v: &'a At<SizeRepr>) -> Self {
+        LimitValue::Size(v)
+    }
+}
+
+impl<'a> From<&'a At<u64>> for LimitValue<'a> {
+    fn from(v: &'a At<u64>) -> Self {
+        LimitValue::Count(v)
+    }
+}
+
+/// Declares the `limits:` section from one list: each resource limit is
+/// one line (field, value type, `RLIMIT_*`), which gives the field, its
+/// merging and its resolution.
+macro_rules! limits_section {
+    ($( $(#[$doc:meta])* $field:ident: $ty:ty => $res:ident, )*) => {
+        /// `limits:` section. Each field replaces a parent profile's.
+        #[derive(Clone, Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Limits {
+            /// Wall-clock limit (`30s`, `5m`, `1h 30m`). The payload gets
+            /// SIGTERM, then after a 2 s grace period the whole sandbox is
+            /// killed; exit code 124.
+            pub wall_time: Option<At<String>>,
+            $( $(#[$doc])* pub $field: Option<At<$ty>>, )*
+        }
+
+        impl Limits {
+            /// Takes every field `src` sets (a later layer wins).
+            pub(crate) fn merge(&mut self, src: &Limits) {
+                if src.wall_time.is_some() {
+                    self.wall_time = src.wall_time.clone();
+                }
+                $( if src.$field.is_some() { self.$field = src.$field.clone(); } )*
+            }
+
+            /// Every resource limit: its name, `RLIMIT_*` and value if set.
+            pub(crate) fn rlimits(&self) -> Vec<(&'static str, i32, Option<LimitValue<'_>>)> {
+                vec![$( (stringify!($field), libc::$res as i32, self.$field.as_ref().map(LimitValue::from)), )*]
+            }
+        }
+    };
+}
+
+limits_section! {
     /// RLIMIT_CPU: CPU time (`10s`); SIGXCPU, then SIGKILL.
-    pub cpu_time: Option<At<String>>,
+    cpu_time: String => RLIMIT_CPU,
     /// RLIMIT_AS: address space (`1G`).
-    pub address_space: Option<At<SizeRepr>>,
+    address_space: SizeRepr => RLIMIT_AS,
     /// RLIMIT_DATA: data segment and heap.
-    pub data: Option<At<SizeRepr>>,
+    data: SizeRepr => RLIMIT_DATA,
     /// RLIMIT_FSIZE: largest file the payload may write (SIGXFSZ/EFBIG).
-    pub file_size: Option<At<SizeRepr>>,
+    file_size: SizeRepr => RLIMIT_FSIZE,
     /// RLIMIT_NOFILE: open file descriptors.
-    pub open_files: Option<At<u64>>,
+    open_files: u64 => RLIMIT_NOFILE,
     /// RLIMIT_NPROC: processes (counted per user namespace: the sandbox only).
-    pub processes: Option<At<u64>>,
+    processes: u64 => RLIMIT_NPROC,
     /// RLIMIT_CORE: core dump size. Default 0.
-    pub core: Option<At<SizeRepr>>,
+    core: SizeRepr => RLIMIT_CORE,
     /// RLIMIT_STACK.
-    pub stack: Option<At<SizeRepr>>,
+    stack: SizeRepr => RLIMIT_STACK,
     /// RLIMIT_LOCKS: file locks.
-    pub locks: Option<At<u64>>,
+    locks: u64 => RLIMIT_LOCKS,
     /// RLIMIT_MEMLOCK: locked memory.
-    pub memlock: Option<At<SizeRepr>>,
+    memlock: SizeRepr => RLIMIT_MEMLOCK,
     /// RLIMIT_MSGQUEUE: bytes in POSIX message queues.
-    pub msgqueue: Option<At<SizeRepr>>,
+    msgqueue: SizeRepr => RLIMIT_MSGQUEUE,
     /// RLIMIT_SIGPENDING: queued signals.
-    pub sigpending: Option<At<u64>>,
+    sigpending: u64 => RLIMIT_SIGPENDING,
     /// RLIMIT_NICE: ceiling of the nice value, as 20 - nice (0..40).
-    pub nice: Option<At<u64>>,
-    /// RLIMIT_RTPRIO: real-time priority ceiling. Default 0.
-    pub rtprio: Option<At<u64>>,
+    nice: u64 => RLIMIT_NICE,
+    /// RLIMIT_RTPRIO: real-time priority ceiling.
+    rtprio: u64 => RLIMIT_RTPRIO,
 }

@@ -37,34 +37,6 @@ pub(super) struct Merged<'a> {
     pub(super) channel: Option<&'a At<ChannelSpec>>,
 }
 
-/// Later layers replace earlier ones field by field.
-pub(super) fn merge_limits(dst: &mut Limits, src: &Limits) {
-    macro_rules! take {
-        ($($f:ident),*) => {$(
-            if src.$f.is_some() {
-                dst.$f = src.$f.clone();
-            }
-        )*};
-    }
-    take!(
-        wall_time,
-        cpu_time,
-        address_space,
-        data,
-        file_size,
-        open_files,
-        processes,
-        core,
-        stack,
-        locks,
-        memlock,
-        msgqueue,
-        sigpending,
-        nice,
-        rtprio
-    );
-}
-
 pub(super) fn append_ports(dst: &mut Option<Vec<u16>>, src: &Option<Vec<u16>>) {
     if let Some(ports) = src {
         dst.get_or_insert_with(Vec::new).extend(ports);
@@ -85,7 +57,7 @@ impl<'a> Merged<'a> {
             }
         }
         if let Some(l) = &p.limits {
-            merge_limits(&mut self.limits, l);
+            self.limits.merge(l);
         }
         if let Some(l) = &p.landlock {
             self.ll_read.extend(l.read.iter().flatten());

@@ -354,3 +354,48 @@ fn launch_additions_are_checked_and_applying_them_twice_changes_nothing() {
     let e = finish(p, &bad.launch).unwrap_err();
     assert!(e.msg.contains("invalid environment variable name"), "{e}");
 }
+
+#[test]
+fn every_limit_of_the_section_becomes_its_rlimit() {
+    let yaml = "version: 1\nlimits:\n  cpu_time: 90s\n  address_space: 1G\n  data: 2M\n  \
+                file_size: 3K\n  open_files: 4\n  processes: 5\n  core: 6\n  stack: 7M\n  \
+                locks: 8\n  memlock: 9\n  msgqueue: 10\n  sigpending: 11\n  nice: 12\n  \
+                rtprio: 13\n";
+    let p = resolve_text(yaml, &host()).unwrap();
+    let got: Vec<(&str, i32, u64)> = p
+        .rlimits
+        .iter()
+        .map(|r| (r.name, r.resource, r.value))
+        .collect();
+    let r = |x: libc::__rlimit_resource_t| x as i32;
+    assert_eq!(
+        got,
+        [
+            ("cpu_time", r(libc::RLIMIT_CPU), 90),
+            ("address_space", r(libc::RLIMIT_AS), 1 << 30),
+            ("data", r(libc::RLIMIT_DATA), 2 << 20),
+            ("file_size", r(libc::RLIMIT_FSIZE), 3 << 10),
+            ("open_files", r(libc::RLIMIT_NOFILE), 4),
+            ("processes", r(libc::RLIMIT_NPROC), 5),
+            ("core", r(libc::RLIMIT_CORE), 6),
+            ("stack", r(libc::RLIMIT_STACK), 7 << 20),
+            ("locks", r(libc::RLIMIT_LOCKS), 8),
+            ("memlock", r(libc::RLIMIT_MEMLOCK), 9),
+            ("msgqueue", r(libc::RLIMIT_MSGQUEUE), 10),
+            ("sigpending", r(libc::RLIMIT_SIGPENDING), 11),
+            ("nice", r(libc::RLIMIT_NICE), 12),
+            ("rtprio", r(libc::RLIMIT_RTPRIO), 13),
+        ]
+    );
+    // Unset, core is 0; the others are left as they are.
+    let p = resolve_text("version: 1\n", &host()).unwrap();
+    assert_eq!(
+        p.rlimits
+            .iter()
+            .map(|r| (r.name, r.value))
+            .collect::<Vec<_>>(),
+        [("core", 0)]
+    );
+    let e = resolve_text("version: 1\nlimits: {nice: 41}\n", &host()).unwrap_err();
+    assert!(e.msg.contains("nice must be 0..40"), "{e}");
+}
