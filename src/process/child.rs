@@ -1,6 +1,7 @@
-//! The cloned child, from the clone to the payload's fork: it builds the
-//! view from the Plan (steps 1–17 of [`Stage`]), then becomes PID 1
-//! (`init`) and forks the payload (`payload`).
+//! The cloned child, PID 1 of its new PID namespace, from the clone to
+//! the payload's fork: it builds the view from the Plan and prepares the
+//! fork (steps 1–17 of [`Stage`]), then forks the payload (`payload`) and
+//! runs init's loop (`init`).
 //!
 //! Everything here runs after clone in a process that may have been cloned
 //! from a multi-threaded host: it only reads the Plan, calls `sys`
