@@ -66,6 +66,18 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
+#[test]
+fn every_test_here_also_holds_rootless() {
+    if !is_root() || std::env::var("STOCKADE_CHILD_ALLOC_INNER").is_ok() || !all_modes_work() {
+        return;
+    }
+    // The same test binary as uid 65534: the rootless setup path (setgroups
+    // denied, no bind sources opened as root) allocates nothing either.
+    let skip = ["--skip", "every_test_here_also_holds_rootless"];
+    let out = rerun_rootless("child-alloc-test", "STOCKADE_CHILD_ALLOC_INNER", &skip);
+    assert!(out.contains("test result: ok. 2 passed"), "{out}");
+}
+
 fn arm() {
     HOST_PID.store(std::process::id() as i32, Ordering::Relaxed);
 }
@@ -106,7 +118,7 @@ fn the_sandbox_child_never_allocates_from_clone_to_exec() {
     // scopes), a seccomp filter that kills (so the warden thread runs),
     // rlimits, the wall-time limit, a passed descriptor, the channel and
     // its socket, and the setup trace.
-    let dir = scratch_root().join("child-alloc");
+    let dir = scratch_root().join(format!("child-alloc-{}", nix::unistd::getuid()));
     std::fs::create_dir_all(&dir).unwrap();
     let yaml = "version: 1\nextends: strict\nhostname: noalloc\n\
                 channel: {socket: true}\n\
