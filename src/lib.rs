@@ -26,23 +26,62 @@
 //! `error` is internal; `app` and `cli` are the command line's own.
 #![deny(unsafe_code)]
 
-pub mod channel;
-mod cli;
+/// Declares modules whose code runs after clone (or that it calls): they
+/// must not panic, so indexing, `panic!`, `unwrap` and `expect` are
+/// refused there at build time.
+macro_rules! after_clone {
+    ($($vis:vis mod $name:ident;)*) => {
+        $(
+            #[deny(
+                clippy::indexing_slicing,
+                clippy::panic,
+                clippy::unwrap_used,
+                clippy::expect_used
+            )]
+            $vis mod $name;
+        )*
+    };
+}
+
+// The modules in layer order, bottom first: each imports only modules
+// listed before it (ARCHITECTURE.md, checked by tests/architecture.rs).
+
+// Diagnostics and the system-call layer.
 mod diag;
-pub mod error;
+after_clone! {
+    mod sys;
+}
+
+// Pure rules: descriptors, Landlock, seccomp.
 mod fds;
+mod landlock;
+mod seccomp;
+
+// YAML → Profile → Policy.
+pub mod policy;
+
+mod profile;
+
+mod resolve;
+
+// Policy → Plan → processes.
+mod plan;
+
+mod process;
+
+// Supervision and the host's API.
+mod watch;
+
+pub mod channel;
+
+pub mod error;
+
+pub mod sandbox;
+
+// The command line; the fuzz targets' entry points.
+mod cli;
 #[doc(hidden)]
 pub mod fuzzing;
-mod landlock;
-mod plan;
-pub mod policy;
-mod process;
-mod profile;
-mod resolve;
-pub mod sandbox;
-mod seccomp;
-mod sys;
-mod watch;
 
 pub use error::Error;
 pub use policy::Policy;

@@ -6,17 +6,11 @@
 //! Everything here runs after clone in a process that may have been cloned
 //! from a multi-threaded host: it only reads the Plan, calls `sys`
 //! wrappers, writes fixed-size records and ends in execve or `_exit`. No
-//! allocation, no locks, no formatting, no panics: the lints below refuse
-//! indexing, unwrap and panic, every lookup into the Plan reports a
+//! allocation, no locks, no formatting, no panics: `after_clone!` (in
+//! lib.rs) refuses indexing, unwrap and panic here at build time, every lookup into the Plan reports a
 //! failure record instead, and [`run_from_child`] aborts rather than
 //! unwind should anything panic anyway.
 #![allow(unsafe_code)]
-#![deny(
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::unwrap_used,
-    clippy::expect_used
-)]
 
 use super::report::SETUP_FAILED;
 use super::report::{at, enter, fail_from_child, send_from_child, Record, Setup, Stage};

@@ -7,16 +7,18 @@
 //! drop) and `report` (the records both sides speak) serve both.
 //! Functions that run after clone end in `_from_child`.
 
-mod caps;
-mod child;
-mod init;
-mod payload;
-mod report;
+after_clone! {
+    mod caps;
+    mod child;
+    mod init;
+    mod payload;
+    mod report;
+    mod view;
+    mod warden;
+}
 mod signals;
 mod spawn;
 mod supervise;
-mod view;
-mod warden;
 
 pub(crate) use report::WITHDRAWN;
 pub use report::{Failure, Stage};

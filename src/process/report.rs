@@ -2,12 +2,6 @@
 //! records (a setup failure `{stage, index, errno}`, the payload's wait
 //! status, a violation, ...), encoded by hand into 16 bytes so the child
 //! never allocates, and the helpers the child sends them with.
-#![deny(
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::unwrap_used,
-    clippy::expect_used
-)]
 
 use crate::diag::OsError;
 use crate::sys;

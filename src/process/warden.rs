@@ -25,12 +25,6 @@
 //! `sys::raw`, which never touch `errno`, and never allocates.
 
 #![allow(unsafe_code)]
-#![deny(
-    clippy::indexing_slicing,
-    clippy::panic,
-    clippy::unwrap_used,
-    clippy::expect_used
-)]
 
 use super::caps::LOCKED_SECUREBITS;
 use super::report::{Failure, Record, Stage, WITHDRAWN};
