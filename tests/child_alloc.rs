@@ -66,40 +66,49 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
+/// The rootless setup path (setgroups denied, sources opened as the
+/// user) allocates nothing either.
 #[test]
 fn every_test_here_also_holds_rootless() {
-    if !is_root() || std::env::var("STOCKADE_CHILD_ALLOC_INNER").is_ok() || !all_modes_work() {
-        return;
-    }
-    // The same test binary as uid 65534: the rootless setup path (setgroups
-    // denied, no bind sources opened as root) allocates nothing either.
-    let skip = ["--skip", "every_test_here_also_holds_rootless"];
-    let out = rerun_rootless("child-alloc-test", "STOCKADE_CHILD_ALLOC_INNER", &skip);
-    assert!(out.contains("test result: ok. 2 passed"), "{out}");
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    every_other_test_rootless(
+        "every_test_here_also_holds_rootless",
+        "STOCKADE_CHILD_ALLOC_INNER",
+    );
 }
 
-fn arm() {
+/// Runs `f` with the detector armed. One test at a time: while armed, a
+/// process another test forks (to run a command) would count too.
+fn armed<T>(f: impl FnOnce() -> T) -> T {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     HOST_PID.store(std::process::id() as i32, Ordering::Relaxed);
+    let r = f();
+    HOST_PID.store(0, Ordering::Relaxed);
+    r
 }
+
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn the_detector_catches_an_allocation_in_a_forked_child() {
-    arm();
     // Control: a plain fork that allocates is caught and ends with the
     // detector's status.
-    // SAFETY: the child only allocates (which the allocator turns into
-    // exit_group) and never returns into the test harness.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        let v: Vec<u8> = Vec::with_capacity(64);
-        std::hint::black_box(&v);
-        // SAFETY: ends the child without running the harness.
-        unsafe { libc::_exit(0) };
-    }
-    let mut status = 0;
-    // SAFETY: status is a valid out-pointer.
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    let status = armed(|| {
+        // SAFETY: the child only allocates (which the allocator turns into
+        // exit_group) and never returns into the test harness.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            let v: Vec<u8> = Vec::with_capacity(64);
+            std::hint::black_box(&v);
+            // SAFETY: ends the child without running the harness.
+            unsafe { libc::_exit(0) };
+        }
+        let mut status = 0;
+        // SAFETY: status is a valid out-pointer.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        status
+    });
     assert!(libc::WIFEXITED(status), "status {status:#x}");
     assert_eq!(libc::WEXITSTATUS(status), ALLOCATED);
 }
@@ -112,7 +121,6 @@ fn the_sandbox_child_never_allocates_from_clone_to_exec() {
     ) {
         return;
     }
-    arm();
     // Every setup step a profile can ask for: binds (read-only and
     // writable), tmpfs, proc, dev, hostname, loopback, Landlock (paths and
     // scopes), a seccomp filter that kills (so the warden thread runs),
@@ -138,6 +146,15 @@ fn the_sandbox_child_never_allocates_from_clone_to_exec() {
             "-c",
             "import os; os.write(7, b'x'); print('ran', os.environ['STOCKADE_CHANNEL_FD'])",
         ]);
+    armed(|| run_twenty(&sandbox));
+    drop(w);
+    let mut got = Vec::new();
+    std::io::Read::read_to_end(&mut std::fs::File::from(r), &mut got).unwrap();
+    assert_eq!(got, vec![b'x'; 20]);
+}
+
+/// Spawns `sandbox` twenty times; each must run its payload to the end.
+fn run_twenty(sandbox: &Sandbox) {
     for _ in 0..20 {
         let mut child = sandbox.spawn().unwrap();
         let mut steps = 0;
@@ -161,10 +178,6 @@ fn the_sandbox_child_never_allocates_from_clone_to_exec() {
         // Every step but the ones this profile cannot have ran.
         assert!(steps >= 25, "only {steps} setup steps were traced");
     }
-    drop(w);
-    let mut got = Vec::new();
-    std::io::Read::read_to_end(&mut std::fs::File::from(r), &mut got).unwrap();
-    assert_eq!(got, vec![b'x'; 20]);
 }
 
 fn child_describe(o: Outcome) -> String {

@@ -18,26 +18,9 @@ use stockade::sandbox::{Limit, Network, Sandbox, Stdio};
 
 #[test]
 fn every_test_here_also_holds_rootless() {
-    if !is_root() || std::env::var("STOCKADE_HOSTS_INNER").is_ok() || !all_modes_work() {
-        return;
-    }
-    // The same test binary as uid 65534.
-    let skip = ["--skip", "every_test_here_also_holds_rootless"];
-    let out = rerun_rootless("hosts-test", "STOCKADE_HOSTS_INNER", &skip);
-    // Every other test of this file ran (and none was skipped: the
-    // must-work setting is inherited).
-    let listed = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--list", "--skip", "every_test_here_also_holds_rootless"])
-        .output()
-        .unwrap();
-    let n = stdout(&listed)
-        .lines()
-        .filter(|l| l.ends_with(": test"))
-        .count();
-    assert!(n >= 7, "{}", stdout(&listed));
-    assert!(
-        out.contains(&format!("test result: ok. {n} passed")),
-        "{out}"
+    every_other_test_rootless(
+        "every_test_here_also_holds_rootless",
+        "STOCKADE_HOSTS_INNER",
     );
 }
 

@@ -321,3 +321,31 @@ pub fn rerun_rootless(name: &str, inner: &str, args: &[&str]) -> String {
     );
     stdout(&out)
 }
+
+/// The body of a test named `wrapper` that reruns every other test of
+/// this binary as uid 65534 (when the tests run as root and both modes
+/// work) and checks that each of them passed there; `inner` marks the
+/// rerun, which skips this wrapper.
+pub fn every_other_test_rootless(wrapper: &str, inner: &str) {
+    if !is_root() || std::env::var(inner).is_ok() || !all_modes_work() {
+        return;
+    }
+    let skip = ["--skip", wrapper];
+    let name = format!("{}-rootless", wrapper.replace('_', "-"));
+    let out = rerun_rootless(&name, inner, &skip);
+    // Every other test of this binary ran there (and none was skipped:
+    // the must-work setting is inherited).
+    let listed = Command::new(std::env::current_exe().unwrap())
+        .args(["--list", "--skip", wrapper])
+        .output()
+        .unwrap();
+    let n = stdout(&listed)
+        .lines()
+        .filter(|l| l.ends_with(": test"))
+        .count();
+    assert!(n >= 1, "{}", stdout(&listed));
+    assert!(
+        out.contains(&format!("test result: ok. {n} passed")),
+        "{out}"
+    );
+}
