@@ -52,6 +52,44 @@ fn real_programs_run_under_default() {
             "git init -q repo && cd repo && echo x > f && git status --short",
         );
         assert_eq!(stdout(&out), "?? f\n", "{}", stderr(&out));
+        // Within default's bomb limits (1,024 processes, 1 GiB of data per
+        // process): a python process pool, make -j2 with gcc, a JVM with a
+        // 160 MiB heap and 16 threads, node with 200 MiB of buffers.
+        if have("/usr/bin/python3", "python3 is one of the real programs") {
+            let pool = "python3 -c 'import multiprocessing as m\nif __name__ == \"__main__\":\n                          with m.Pool(4) as p: print(sum(p.map(abs, range(-1000, 0))))'";
+            let out = run_sh(mode, &dir, &[], pool);
+            assert_eq!(stdout(&out), "500500\n", "{}", stderr(&out));
+        }
+        if have("/usr/bin/make", "make -j2 is one of the real programs") {
+            std::fs::write(
+                dir.join("Makefile"),
+                "all: a.o b.o\na.o:\n\tgcc -O2 -c -o a.o hello.c\nb.o:\n\tgcc -O2 -c -o b.o hello.c\n",
+            )
+            .unwrap();
+            give_to_sandbox(&dir.join("Makefile"));
+            let out = run_sh(mode, &dir, &[], "make -s -j2 -B && echo made");
+            assert_eq!(stdout(&out), "made\n", "{}", stderr(&out));
+        }
+        if have("/usr/bin/java", "java is one of the real programs") {
+            std::fs::write(
+                dir.join("M.java"),
+                "public class M { public static void main(String[] a) throws Exception { \
+                 java.util.List<byte[]> l = new java.util.ArrayList<>(); \
+                 for (int i = 0; i < 40; i++) l.add(new byte[4 << 20]); \
+                 Thread[] t = new Thread[16]; \
+                 for (int i = 0; i < 16; i++) { t[i] = new Thread(() -> {}); t[i].start(); } \
+                 for (Thread x : t) x.join(); System.out.println(\"java \" + l.size()); } }\n",
+            )
+            .unwrap();
+            give_to_sandbox(&dir.join("M.java"));
+            let out = run_sh(mode, &dir, &[], "java M.java");
+            assert_eq!(stdout(&out), "java 40\n", "{}", stderr(&out));
+        }
+        if have("/usr/bin/node", "node is one of the real programs") {
+            let js = "node -e 'const a = []; for (let i = 0; i < 50; i++) a.push(Buffer.alloc(4 << 20, 1)); console.log(\"node\", a.length)'";
+            let out = run_sh(mode, &dir, &[], js);
+            assert_eq!(stdout(&out), "node 50\n", "{}", stderr(&out));
+        }
     });
 }
 
