@@ -879,3 +879,21 @@ fn eight_threads_of_misbehaving_plugins_never_hang_the_host_or_leak() {
         own_children()
     );
 }
+
+/// The library's `output()` reads stdout and stderr together: 100 MiB and
+/// 20 MiB written at once by eight processes arrive whole.
+#[test]
+fn output_collects_a_hundred_megabytes_from_both_streams_at_once() {
+    if !all_modes_work() {
+        return;
+    }
+    let script = "for i in 1 2 3 4; do head -c 26214400 /dev/zero & head -c 5242880 /dev/zero >&2 & done; wait";
+    let out = Sandbox::from_profile("default")
+        .unwrap()
+        .args(["sh", "-c", script])
+        .output()
+        .unwrap();
+    assert_eq!(out.outcome, Outcome::Exited(0));
+    assert_eq!(out.stdout.len(), 100 << 20);
+    assert_eq!(out.stderr.len(), 20 << 20);
+}

@@ -657,3 +657,26 @@ fn the_terminal_is_given_back_as_it_was() {
         );
     });
 }
+
+/// 100 MiB to stdout and 20 MiB to stderr at once, from eight processes
+/// inside, through pipes: the launcher never stands between them and the
+/// reader, so nothing can stall.
+#[test]
+fn a_hundred_megabytes_of_output_from_several_processes_never_stall() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "bulk-output");
+        let script = "for i in 1 2 3 4; do head -c 26214400 /dev/zero & head -c 5242880 /dev/zero >&2 & done; wait";
+        let out = stockade(mode, &dir)
+            .args(["run", "--", "sh", "-c", script])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            stderr(&out).chars().take(300).collect::<String>()
+        );
+        assert_eq!(out.stdout.len(), 100 << 20);
+        assert_eq!(out.stderr.len(), 20 << 20);
+    });
+}
