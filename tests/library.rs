@@ -884,6 +884,7 @@ fn eight_threads_of_misbehaving_plugins_never_hang_the_host_or_leak() {
 /// 20 MiB written at once by eight processes arrive whole.
 #[test]
 fn output_collects_a_hundred_megabytes_from_both_streams_at_once() {
+    let _serial = serial();
     if !all_modes_work() {
         return;
     }
