@@ -36,6 +36,8 @@ pub struct Policy {
     pub wall_time: Option<Duration>,
     /// Resource limits (soft = hard), set in the payload before exec.
     pub rlimits: Vec<Rlimit>,
+    /// Limits of the whole sandbox that need a cgroup v2.
+    pub cgroup: CgroupLimits,
     /// Landlock rules.
     pub landlock: crate::landlock::LandlockPolicy,
     /// `(launcher fd, payload fd)` pairs; everything else is closed.
@@ -226,6 +228,40 @@ pub struct Rlimit {
     pub value: u64,
 }
 
+/// Limits of the whole sandbox, enforced by a cgroup v2 of its own where
+/// the launcher can create one (as root, or under a delegated
+/// `parent`), with fallbacks otherwise (see README, "Resource limits").
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let s = Sandbox::from_profile("strict")?.limit(Limit::Memory(512 << 20));
+/// assert_eq!(s.policy()?.cgroup.memory, Some(512 << 20));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CgroupLimits {
+    /// memory.max of the whole sandbox, in bytes (swap 0).
+    pub memory: Option<u64>,
+    /// cpu.max as a number of CPUs (0.5: half of one).
+    pub cpu: Option<f64>,
+    /// pids.max: the profile's `processes`.
+    pub pids: Option<u64>,
+    /// Fail (exit 125) rather than fall back when no cgroup can be made.
+    pub required: bool,
+    /// The cgroup (a path under the cgroup v2 mount, or relative to it)
+    /// under which each sandbox gets its own; it must be delegated to the
+    /// launcher. Default: `stockade` at the top, as root.
+    pub parent: Option<PathBuf>,
+}
+
+impl CgroupLimits {
+    /// Whether a cgroup is wanted at all: only `memory` and `cpu` need
+    /// one (`processes` is also bounded by RLIMIT_NPROC, per sandbox).
+    pub fn wanted(&self) -> bool {
+        self.memory.is_some() || self.cpu.is_some() || self.required
+    }
+}
+
 /// The payload's identity and the id mapping that produces it.
 ///
 /// ```no_run
@@ -413,6 +449,15 @@ impl std::fmt::Display for Policy {
         }
         for r in &self.rlimits {
             writeln!(f, "limit {}: {}", r.name, r.value)?;
+        }
+        if let Some(m) = self.cgroup.memory {
+            writeln!(f, "limit memory: {m} (cgroup memory.max, else RLIMIT_DATA)")?;
+        }
+        if let Some(c) = self.cgroup.cpu {
+            writeln!(f, "limit cpu: {c} (cgroup cpu.max)")?;
+        }
+        if self.cgroup.required {
+            writeln!(f, "limit require_cgroup: true")?;
         }
         writeln!(f, "landlock:")?;
         for r in &self.landlock.fs {

@@ -152,6 +152,7 @@ pub struct Child {
     channel: Option<Channel>,
     socket: Option<std::sync::Arc<SocketServer>>,
     landlock: crate::landlock::LandlockReport,
+    enforcement: Enforcement,
 }
 
 /// Shared by a [`Child`] and its channels.
@@ -564,6 +565,35 @@ impl Sandbox {
         self.setting(|s, _| s.channel(setting))
     }
 
+    /// Puts each sandbox's cgroup under `parent` (a cgroup v2 delegated to
+    /// this process's user, as a path under the cgroup mount or relative
+    /// to it); as root the default is `stockade` at the top. Only
+    /// `memory` and `cpu` limits make a cgroup.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// let s = Sandbox::from_profile("strict")?
+    ///     .cgroup_parent("/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice")
+    ///     .limit(Limit::Memory(256 << 20));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cgroup_parent(self, parent: impl Into<std::path::PathBuf>) -> Sandbox {
+        let parent = parent.into();
+        self.setting(|s, _| s.cgroup_parent = Some(parent))
+    }
+
+    /// The CPUs the whole sandbox may use (0.5: half of one), through its
+    /// cgroup's cpu.max; not enforced where no cgroup can be made.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// let s = Sandbox::from_profile("strict")?.cpus(0.5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cpus(self, cpus: f64) -> Sandbox {
+        self.setting(|s, _| s.cpus(cpus))
+    }
+
     /// Reports each setup step as it starts, as [`Event::Step`] (before
     /// [`Event::Applied`]): to see how far a sandbox that fails or hangs
     /// in its setup got. `stockade run --trace-setup` prints them.
@@ -694,11 +724,29 @@ impl Sandbox {
             }
             _ => None,
         };
-        let plan = plan::build(policy, &self.argv, &map, self.trace).map_err(|e| match e {
-            plan::PlanError::Seccomp(e) => seccomp_error(policy, e, crate::seccomp::Arch::native()),
-            e => e.into(),
-        })?;
-        let spawned = process::spawn(&plan)?;
+        // The sandbox's own cgroup, before the plan: without one, `memory`
+        // falls back to RLIMIT_DATA, which the plan then sets.
+        let (cgroup, unavailable) = if policy.cgroup.wanted() {
+            match process::cgroup::create(&policy.cgroup) {
+                Ok(c) => (Some(c), None),
+                Err(why) if policy.cgroup.required => {
+                    return Err(process::SpawnError::Cgroup(why.0).into())
+                }
+                Err(why) => (None, Some(why.0)),
+            }
+        } else {
+            (None, None)
+        };
+        let enforcement = Enforcement::of(policy, cgroup.as_ref(), unavailable);
+        let by_cgroup = cgroup.is_some();
+        let plan =
+            plan::build(policy, &self.argv, &map, self.trace, by_cgroup).map_err(|e| match e {
+                plan::PlanError::Seccomp(e) => {
+                    seccomp_error(policy, e, crate::seccomp::Arch::native())
+                }
+                e => e.into(),
+            })?;
+        let spawned = process::spawn(&plan, cgroup)?;
         drop(keep_alive);
         let pid = spawned.pid;
         let mut sup = Supervisor::new(spawned);
@@ -732,7 +780,8 @@ impl Sandbox {
                 })?,
             _ => None,
         };
-        if let Err((mut sup, err)) = crate::watch::watch(sup, board, ready) {
+        if let Err(failed) = crate::watch::watch(sup, board, ready) {
+            let (mut sup, err) = *failed;
             // Nobody would reap it: end it here.
             sup.kill();
             while !matches!(sup.poll(None), Ok(Some(Event::Ended(_))) | Err(_)) {}
@@ -742,7 +791,8 @@ impl Sandbox {
         Ok(Child {
             shared,
             pid,
-            diagnostics: Diagnostics::from(&plan),
+            diagnostics: Diagnostics::from(&plan).with_memory(policy.cgroup.memory),
+            enforcement,
             stdin,
             stdout,
             stderr,
@@ -1047,6 +1097,19 @@ impl Child {
         self.shared.board.lock().outcome
     }
 
+    /// How this sandbox's `memory`, `cpu` and `processes` limits are
+    /// enforced (its cgroup, or the rlimit fallbacks).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// let child = Sandbox::from_profile("strict")?.args(["true"]).spawn()?;
+    /// println!("{:?}", child.enforcement().cgroup);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn enforcement(&self) -> &Enforcement {
+        &self.enforcement
+    }
+
     /// What Landlock enforces in this sandbox (ABI, status, dropped rights).
     ///
     /// ```no_run
@@ -1115,9 +1178,84 @@ impl Drop for Child {
     }
 }
 
+/// `512M` for 512 MiB: the largest binary unit that divides the size.
+fn human_size(n: u64) -> String {
+    for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
+        if n >= 1 << shift && n % (1 << shift) == 0 {
+            return format!("{}{unit}", n >> shift);
+        }
+    }
+    n.to_string()
+}
+
+/// How a sandbox's limits of the whole sandbox (`memory`, `cpu`,
+/// `processes`) are enforced: by its own cgroup v2, or by the rlimit
+/// fallbacks when none could be made.
+///
+/// ```no_run
+/// # use stockade::sandbox::*;
+/// let child = Sandbox::from_profile("strict")?.limit(Limit::Memory(256 << 20)).args(["true"]).spawn()?;
+/// for line in &child.enforcement().lines {
+///     println!("{line}"); // memory 256M: cgroup memory.max (/sys/fs/cgroup/stockade/...)
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Enforcement {
+    /// The sandbox's own cgroup, when one was made.
+    pub cgroup: Option<std::path::PathBuf>,
+    /// Why none was made although the policy wanted one.
+    pub unavailable: Option<String>,
+    /// One line per limit and what enforces it.
+    pub lines: Vec<String>,
+}
+
+impl Enforcement {
+    fn of(
+        policy: &Policy,
+        cgroup: Option<&process::cgroup::SandboxCgroup>,
+        unavailable: Option<String>,
+    ) -> Enforcement {
+        let c = &policy.cgroup;
+        let mut lines = Vec::new();
+        let path = cgroup.map(|g| g.path.clone());
+        let at = path
+            .as_ref()
+            .map(|p| format!(" ({})", p.display()))
+            .unwrap_or_default();
+        if let Some(m) = c.memory {
+            lines.push(match cgroup {
+                Some(_) => format!("memory {}: cgroup memory.max{at}", human_size(m)),
+                None => format!(
+                    "memory {}: RLIMIT_DATA per process (no cgroup)",
+                    human_size(m)
+                ),
+            });
+        }
+        if let Some(cpus) = c.cpu {
+            lines.push(match cgroup {
+                Some(_) => format!("cpu {cpus}: cgroup cpu.max{at}"),
+                None => format!("cpu {cpus}: not enforced (no cgroup)"),
+            });
+        }
+        if let Some(p) = c.pids {
+            lines.push(match cgroup {
+                Some(_) => format!("processes {p}: RLIMIT_NPROC and cgroup pids.max{at}"),
+                None => format!("processes {p}: RLIMIT_NPROC (per user namespace: the sandbox)"),
+            });
+        }
+        Enforcement {
+            cgroup: path,
+            unavailable,
+            lines,
+        }
+    }
+}
+
 /// What is needed to explain a failure after the plan is gone.
 #[derive(Debug, Clone)]
 pub(crate) struct Diagnostics {
+    memory_max: Option<u64>,
     cmd: String,
     candidates: Vec<String>,
     sources: Vec<String>,
@@ -1142,11 +1280,17 @@ impl From<&Plan> for Diagnostics {
                 .unwrap_or_default(),
             cwd: s(&p.cwd),
             wall_time: p.wall_time,
+            memory_max: None,
         }
     }
 }
 
 impl Diagnostics {
+    fn with_memory(mut self, memory_max: Option<u64>) -> Diagnostics {
+        self.memory_max = memory_max;
+        self
+    }
+
     /// The line stockade prints for `o`, if any.
     pub fn describe(&self, o: Outcome) -> Option<String> {
         match o {
@@ -1163,6 +1307,13 @@ impl Diagnostics {
                 describe_syscall(nr, arch)
             )),
             Outcome::Killed => Some("the sandbox was killed by its host".to_string()),
+            Outcome::OutOfMemory => Some(match self.memory_max {
+                Some(m) => format!(
+                    "payload killed: out of memory (memory.max={})",
+                    human_size(m)
+                ),
+                None => "payload killed: out of memory".to_string(),
+            }),
             Outcome::Exited(_) | Outcome::Signaled(_) => None,
         }
     }

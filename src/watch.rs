@@ -199,24 +199,24 @@ pub(crate) fn watch(
     sup: Supervisor,
     board: Arc<Board>,
     ready: OwnedFd,
-) -> Result<(), (Supervisor, std::io::Error)> {
+) -> Result<(), Box<(Supervisor, std::io::Error)>> {
     let w = match watcher() {
         Ok(w) => w,
-        Err(e) => return Err((sup, e)),
+        Err(e) => return Err(Box::new((sup, e))),
     };
     let token = w.next.fetch_add(1, Ordering::Relaxed);
     let mut watched = w.lock();
     let (pidfd, sock) = sup.fds();
     let add = |fd: BorrowedFd<'_>| w.epoll.add(fd, EpollEvent::new(EpollFlags::EPOLLIN, token));
     if let Err(e) = add(pidfd) {
-        return Err((sup, e.into()));
+        return Err(Box::new((sup, e.into())));
     }
     let sock = match sock {
         Some(fd) => match add(fd) {
             Ok(()) => true,
             Err(e) => {
                 let _ = w.epoll.delete(pidfd);
-                return Err((sup, e.into()));
+                return Err(Box::new((sup, e.into())));
             }
         },
         None => false,

@@ -85,6 +85,22 @@ pub struct RunArgs {
     /// SIGKILL 2 s later; exit status 124.
     #[arg(long = "timeout", value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Memory of the whole sandbox (e.g. 512M): cgroup v2 memory.max when
+    /// a cgroup can be made (root, or --cgroup-parent), else RLIMIT_DATA
+    /// per process.
+    #[arg(long = "memory", value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Processes and threads of the whole sandbox (RLIMIT_NPROC, and
+    /// pids.max in the sandbox's cgroup).
+    #[arg(long = "pids", value_name = "N")]
+    pub pids: Option<u64>,
+    /// CPUs the sandbox may use (e.g. 0.5): cgroup v2 cpu.max.
+    #[arg(long = "cpus", value_name = "N")]
+    pub cpus: Option<f64>,
+    /// Put each sandbox's cgroup under this cgroup v2 (one delegated to
+    /// you; default as root: `stockade` at the top).
+    #[arg(long = "cgroup-parent", value_name = "PATH")]
+    pub cgroup_parent: Option<std::path::PathBuf>,
     /// Identity inside the sandbox: `root`, or `UID[:GID]`.
     #[arg(long = "user", value_name = "root|UID[:GID]")]
     pub user: Option<String>,

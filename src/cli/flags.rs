@@ -63,6 +63,18 @@ pub(super) fn overrides(args: &RunArgs, host: &Host) -> Result<Overrides, Error>
     if let Some(d) = &args.chdir {
         ov.cwd(d);
     }
+    if let Some(m) = &args.memory {
+        ov.memory(m);
+    }
+    if let Some(n) = args.pids {
+        ov.limit(crate::resolve::Limit::Processes(n));
+    }
+    if let Some(c) = args.cpus {
+        ov.cpus(c);
+    }
+    if let Some(p) = &args.cgroup_parent {
+        ov.cgroup_parent = Some(p.clone());
+    }
     if let Some(t) = &args.timeout {
         ov.wall_time(t);
     }

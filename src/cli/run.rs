@@ -76,6 +76,12 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     if args.verbose {
         // What the plan enforces (computed once, when the plan was built).
         say(&child.landlock_report().to_string());
+        for line in &child.enforcement().lines {
+            say(&format!("limit {line}"));
+        }
+    }
+    if let Some(why) = &child.enforcement().unavailable {
+        say(&format!("warning: no cgroup for the sandbox ({why}); memory is bounded per process by RLIMIT_DATA and cpu not at all"));
     }
     if let Some(s) = &mut status {
         s.started(child.pid(), child.socket().map(|s| s.path_in_sandbox()));
@@ -95,7 +101,7 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         match child.next_event_with(&signals) {
             Ok(Event::Applied) => {
                 if let Some(s) = &mut status {
-                    s.applied(&policy, child.landlock_report());
+                    s.applied(&policy, child.landlock_report(), child.enforcement());
                 }
             }
             Ok(Event::Ended(o)) => break o,

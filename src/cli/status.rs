@@ -72,7 +72,12 @@ impl Stream {
     }
 
     /// Every layer is in place; `ll` is what the plan enforces.
-    pub fn applied(&mut self, policy: &Policy, ll: &crate::landlock::LandlockReport) {
+    pub fn applied(
+        &mut self,
+        policy: &Policy,
+        ll: &crate::landlock::LandlockReport,
+        limits: &crate::sandbox::Enforcement,
+    ) {
         let landlock = json!({"abi": ll.abi, "status": ll.status(), "dropped": ll.dropped});
         let seccomp = match &policy.seccomp {
             None => json!({"mode": "side-doors-only"}),
@@ -91,6 +96,11 @@ impl Stream {
             "seccomp": seccomp,
             "no_new_privs": true,
             "capabilities": [],
+            "limits": {
+                "cgroup": limits.cgroup,
+                "cgroup_unavailable": limits.unavailable,
+                "enforced": limits.lines,
+            },
         }));
     }
 
@@ -114,6 +124,7 @@ pub fn outcome_json(o: Outcome, message: Option<&str>) -> Value {
         Outcome::Signaled(s) => json!({"outcome": "signaled", "signal": s}),
         Outcome::TimedOut => json!({"outcome": "timeout"}),
         Outcome::Killed => json!({"outcome": "killed"}),
+        Outcome::OutOfMemory => json!({"outcome": "oom"}),
         Outcome::SeccompViolation { nr, arch } => {
             let name = crate::seccomp::Arch::native()
                 .syscall_name(i64::from(nr))

@@ -208,6 +208,7 @@ pub fn build(
     argv: &[OsString],
     fds: &[(i32, i32)],
     trace: bool,
+    memory_by_cgroup: bool,
 ) -> Result<Plan, PlanError> {
     let fd_map = fds::probe(fds)?;
     let cmd = argv.first().ok_or(PlanError::NoCommand)?;
@@ -249,11 +250,7 @@ pub fn build(
         exec,
         last_cap: last_cap(),
         wall_time: policy.wall_time,
-        rlimits: policy
-            .rlimits
-            .iter()
-            .map(|r| (r.resource, r.value))
-            .collect(),
+        rlimits: rlimits(policy, memory_by_cgroup),
         landlock,
         landlock_report,
         seccomp: crate::seccomp::compile(policy.seccomp.as_ref(), crate::seccomp::Arch::native())?,
@@ -266,6 +263,24 @@ pub fn build(
     };
     contents.check()?;
     Ok(Plan(contents))
+}
+
+/// The payload's rlimits: the policy's, with `memory` as RLIMIT_DATA (the
+/// lower of it and `data`) when no cgroup enforces it.
+fn rlimits(policy: &Policy, memory_by_cgroup: bool) -> Vec<(i32, u64)> {
+    let mut out: Vec<(i32, u64)> = policy
+        .rlimits
+        .iter()
+        .map(|r| (r.resource, r.value))
+        .collect();
+    let data = libc::RLIMIT_DATA as i32;
+    if let (Some(m), false) = (policy.cgroup.memory, memory_by_cgroup) {
+        match out.iter_mut().find(|r| r.0 == data) {
+            Some(r) => r.1 = r.1.min(m),
+            None => out.push((data, m)),
+        }
+    }
+    out
 }
 
 /// The init's filter is the same for every sandbox: compiled once.

@@ -16,6 +16,7 @@ after_clone! {
     mod view;
     mod warden;
 }
+pub(crate) mod cgroup;
 mod signals;
 mod spawn;
 mod supervise;

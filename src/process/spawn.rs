@@ -6,6 +6,7 @@
 //! multi-threaded process.
 #![allow(unsafe_code)]
 
+use super::cgroup::SandboxCgroup;
 use super::child;
 use crate::diag::OsError;
 use crate::plan::Plan;
@@ -37,6 +38,13 @@ pub enum SpawnError {
     /// Releasing the child failed.
     #[error("cannot release the sandbox child: {0}")]
     Release(Errno),
+    /// `require_cgroup` is set and no cgroup could be made.
+    #[error(
+        "cannot give the sandbox a cgroup: {0}\n  hint: limits.require_cgroup is set: run as root, \
+         pass --cgroup-parent with a cgroup delegated to you, or remove require_cgroup to fall back \
+         to rlimits"
+    )]
+    Cgroup(String),
 }
 
 fn hint_for_clone(e: OsError) -> &'static str {
@@ -63,11 +71,15 @@ pub(crate) struct Spawned {
     pub(crate) pidfd: OwnedFd,
     /// Launcher end of the setup socket: failure and status records arrive here.
     pub(crate) sock: OwnedFd,
+    /// The sandbox's own cgroup, when it has one (boxed: the watch
+    /// thread moves supervisors around).
+    pub(crate) cgroup: Option<Box<SandboxCgroup>>,
 }
 
 /// Starts the sandbox described by `plan`. On error nothing is left behind:
 /// a child that was already cloned is killed and reaped.
-pub(crate) fn spawn(plan: &Plan) -> Result<Spawned, SpawnError> {
+pub(crate) fn spawn(plan: &Plan, cgroup: Option<SandboxCgroup>) -> Result<Spawned, SpawnError> {
+    let into = cgroup.as_ref().map(SandboxCgroup::dir);
     let (parent_sock, child_sock) = socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,
@@ -83,7 +95,7 @@ pub(crate) fn spawn(plan: &Plan) -> Result<Spawned, SpawnError> {
     // plan (its own copy), fills `slots` (its own copy), calls
     // async-signal-safe sys wrappers and ends in execve or _exit; it never
     // returns here.
-    let (pid, pidfd) = match unsafe { sys::clone_pidfd(plan.clone_flags) } {
+    let (pid, pidfd) = match unsafe { sys::clone_pidfd(plan.clone_flags, into) } {
         Ok((0, _)) => child::run_from_child(plan, &mut slots, child_sock.as_fd(), parent_sock),
         Ok((pid, Some(pidfd))) => (pid, pidfd),
         Ok((_, None)) => {
@@ -102,6 +114,7 @@ pub(crate) fn spawn(plan: &Plan) -> Result<Spawned, SpawnError> {
         pid,
         pidfd,
         sock: parent_sock,
+        cgroup: cgroup.map(Box::new),
     };
     if let Err(e) = release(plan, &spawned) {
         let _ = sys::pidfd_kill(spawned.pidfd.as_fd(), libc::SIGKILL);

@@ -46,6 +46,9 @@ pub enum Outcome {
     },
     /// The host ended the sandbox (`Child::kill`, or dropping its `Child`).
     Killed,
+    /// The kernel's OOM killer ended the sandbox at its cgroup's
+    /// memory.max (the profile's `memory`).
+    OutOfMemory,
     /// The sandbox's init ended without reporting (raw wait status).
     Vanished(i32),
 }
@@ -56,7 +59,7 @@ impl Outcome {
         match *self {
             Outcome::Exited(c) => c,
             Outcome::Signaled(s) => 128 + s,
-            Outcome::Killed => 128 + libc::SIGKILL,
+            Outcome::Killed | Outcome::OutOfMemory => 128 + libc::SIGKILL,
             Outcome::TimedOut => 124,
             // As if the kernel had killed it with SIGSYS.
             Outcome::SeccompViolation { .. } => 128 + libc::SIGSYS,
@@ -225,6 +228,11 @@ impl Supervisor {
         }
     }
 
+    /// Whether the kernel's OOM killer struck in the sandbox's cgroup.
+    fn out_of_memory(&self) -> bool {
+        self.s.cgroup.as_ref().is_some_and(|c| c.oom_kills() > 0)
+    }
+
     /// Waits up to `wait` (forever with None) for the next event.
     pub fn poll(&mut self, wait: Option<Duration>) -> std::io::Result<Option<Event>> {
         if let Some(o) = self.outcome {
@@ -266,11 +274,14 @@ impl Supervisor {
                     (Some(f), _, _) => Outcome::SetupFailed(f),
                     (None, Some((nr, arch)), _) => Outcome::SeccompViolation { nr, arch },
                     _ if st.timed_out => Outcome::TimedOut,
+                    _ if self.out_of_memory() => Outcome::OutOfMemory,
                     (None, None, Some(status)) => from_wait_status(status),
                     (None, None, None) if self.killed() => Outcome::Killed,
                     (None, None, None) => Outcome::Vanished(status),
                 };
                 self.outcome = Some(o);
+                // Every process of the sandbox is gone: its cgroup goes too.
+                drop(self.s.cgroup.take());
                 return Ok(Some(Event::Ended(o)));
             }
         }

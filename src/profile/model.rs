@@ -379,6 +379,16 @@ macro_rules! limits_section {
             /// SIGTERM, then after a 2 s grace period the whole sandbox is
             /// killed; exit code 124.
             pub wall_time: Option<At<String>>,
+            /// Memory of the whole sandbox (`512M`): cgroup v2 memory.max
+            /// (swap 0) where the launcher can create a cgroup, otherwise
+            /// RLIMIT_DATA per process (unless `data` is set).
+            pub memory: Option<At<SizeRepr>>,
+            /// CPUs the sandbox may use (`0.5`, `2`): cgroup v2 cpu.max.
+            /// Not enforced without a cgroup.
+            pub cpu: Option<At<f64>>,
+            /// Refuse to run (exit 125) when no cgroup v2 can enforce
+            /// `memory` and `cpu`, instead of falling back.
+            pub require_cgroup: Option<At<bool>>,
             $( $(#[$doc])* pub $field: Option<At<$ty>>, )*
         }
 
@@ -387,6 +397,15 @@ macro_rules! limits_section {
             pub(crate) fn merge(&mut self, src: &Limits) {
                 if src.wall_time.is_some() {
                     self.wall_time = src.wall_time.clone();
+                }
+                if src.memory.is_some() {
+                    self.memory = src.memory.clone();
+                }
+                if src.cpu.is_some() {
+                    self.cpu = src.cpu.clone();
+                }
+                if src.require_cgroup.is_some() {
+                    self.require_cgroup = src.require_cgroup.clone();
                 }
                 $( if src.$field.is_some() { self.$field = src.$field.clone(); } )*
             }

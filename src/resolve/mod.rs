@@ -113,6 +113,7 @@ pub(crate) fn resolve(
         .map(|w| duration(w, "wall_time"))
         .transpose()?;
     let rlimits = resolve_rlimits(&m.limits)?;
+    let cgroup = resolve_cgroup(&m.limits, &rlimits, ov.cgroup_parent.clone())?;
     let landlock = resolve_landlock(&m, &mounts, host)?;
     let seccomp = resolve_seccomp(&m, &mut warnings)?;
     let fds = match m.fds {
@@ -177,6 +178,7 @@ pub(crate) fn resolve(
         env,
         wall_time,
         rlimits,
+        cgroup,
         landlock,
         seccomp,
         fds,

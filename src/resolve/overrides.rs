@@ -27,6 +27,8 @@ pub struct Overrides {
     /// What only a launch adds, applied by [`finish`](super::finish) to any
     /// policy (also one given whole to the library).
     pub launch: Launch,
+    /// Where the sandbox's cgroup goes (`--cgroup-parent`).
+    pub cgroup_parent: Option<std::path::PathBuf>,
 }
 
 /// What the command line or the builder adds to a resolved policy for one
@@ -94,6 +96,9 @@ pub enum Limit {
     Msgqueue(u64),
     /// RLIMIT_SIGPENDING: queued signals.
     Sigpending(u64),
+    /// Memory of the whole sandbox: cgroup v2 memory.max where a cgroup
+    /// can be made, else RLIMIT_DATA per process (the profile's `memory`).
+    Memory(u64),
 }
 
 impl Overrides {
@@ -119,6 +124,7 @@ impl Overrides {
             && self.profile.hostname.is_none()
             && self.profile.user.is_none()
             && self.profile.limits.is_none()
+            && self.cgroup_parent.is_none()
     }
 
     fn at<T>(&self, value: T) -> At<T> {
@@ -242,6 +248,7 @@ impl Overrides {
             Limit::Memlock(n) => l.memlock = bytes(n),
             Limit::Msgqueue(n) => l.msgqueue = bytes(n),
             Limit::Sigpending(n) => l.sigpending = count(n),
+            Limit::Memory(n) => l.memory = bytes(n),
         }
     }
 
@@ -260,6 +267,21 @@ impl Overrides {
     /// Turns the channel on.
     pub fn channel(&mut self, setting: ChannelSetting) {
         self.launch.channel = Some(setting);
+    }
+
+    /// The memory of the whole sandbox (`--memory`).
+    pub fn memory(&mut self, size: &str) {
+        let v = self.at(SizeRepr::Text(size.to_owned()));
+        self.profile
+            .limits
+            .get_or_insert_with(Limits::default)
+            .memory = Some(v);
+    }
+
+    /// The CPUs the sandbox may use (`--cpus`).
+    pub fn cpus(&mut self, cpus: f64) {
+        let v = self.at(cpus);
+        self.profile.limits.get_or_insert_with(Limits::default).cpu = Some(v);
     }
 
     /// A new, empty network namespace (`none`) or the host's network.

@@ -399,3 +399,27 @@ fn every_limit_of_the_section_becomes_its_rlimit() {
     let e = resolve_text("version: 1\nlimits: {nice: 41}\n", &host()).unwrap_err();
     assert!(e.msg.contains("nice must be 0..40"), "{e}");
 }
+
+#[test]
+fn memory_and_cpu_are_limits_of_the_whole_sandbox() {
+    let yaml =
+        "version: 1\nlimits: {memory: 512M, cpu: 1.5, processes: 64, require_cgroup: true}\n";
+    let p = resolve_text(yaml, &host()).unwrap();
+    assert_eq!(p.cgroup.memory, Some(512 << 20));
+    assert_eq!(p.cgroup.cpu, Some(1.5));
+    assert_eq!(p.cgroup.pids, Some(64));
+    assert!(p.cgroup.required && p.cgroup.wanted());
+    // Only memory and cpu (or require_cgroup) ask for a cgroup.
+    let p = resolve_text("version: 1\nlimits: {processes: 64}\n", &host()).unwrap();
+    assert!(!p.cgroup.wanted());
+    for (bad, why) in [
+        ("cpu: 0", "cpu must be a number of CPUs"),
+        ("cpu: .nan", "cpu must be a number of CPUs"),
+        ("cpu: 5000", "cpu must be a number of CPUs"),
+        ("memory: 1M", "memory must be at least 4M"),
+    ] {
+        let e = resolve_text(&format!("version: 1\nlimits: {{{bad}}}\n"), &host()).unwrap_err();
+        assert!(e.msg.contains(why), "{bad}: {e}");
+        assert_eq!(e.loc.line, 2, "{bad}: {e}");
+    }
+}

@@ -261,3 +261,10 @@ pub(crate) fn is_dir(fd: BorrowedFd<'_>) -> SysResult<bool> {
     check_int(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) })?;
     Ok(st.st_mode & libc::S_IFMT == libc::S_IFDIR)
 }
+
+/// unlinkat(2) of the directory `name` in `dirfd` (AT_REMOVEDIR).
+pub(crate) fn rmdirat(dirfd: BorrowedFd<'_>, name: &CStr) -> SysResult<()> {
+    // SAFETY: name is NUL-terminated.
+    check_int(unsafe { libc::unlinkat(dirfd.as_raw_fd(), name.as_ptr(), libc::AT_REMOVEDIR) })
+        .map(drop)
+}

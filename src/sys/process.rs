@@ -7,16 +7,23 @@ use std::ffi::CString;
 use std::os::fd::AsRawFd;
 
 /// `clone3` with `CLONE_PIDFD`, behaving like fork (no shared memory, no new
-/// stack). Returns `(0, -1)` in the child and `(pid, pidfd)` in the parent.
+/// stack), in `cgroup` when given. Returns `(0, None)` in the child and
+/// `(pid, pidfd)` in the parent.
 ///
 /// # Safety
 /// The child runs on a copy of the caller's address space with only the
 /// calling thread: it may only call async-signal-safe functions until it
 /// execs or exits.
-pub(crate) unsafe fn clone_pidfd(flags: u64) -> SysResult<(pid_t, Option<OwnedFd>)> {
+pub(crate) unsafe fn clone_pidfd(
+    flags: u64,
+    cgroup: Option<BorrowedFd<'_>>,
+) -> SysResult<(pid_t, Option<OwnedFd>)> {
+    // CLONE_INTO_CGROUP (Linux 5.7): the child starts in `cgroup`.
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
     let mut pidfd: c_int = -1;
+    let into = cgroup.map_or(0, |_| CLONE_INTO_CGROUP);
     let args = libc::clone_args {
-        flags: flags | libc::CLONE_PIDFD as u64,
+        flags: flags | libc::CLONE_PIDFD as u64 | into,
         pidfd: &mut pidfd as *mut c_int as u64,
         child_tid: 0,
         parent_tid: 0,
@@ -26,7 +33,7 @@ pub(crate) unsafe fn clone_pidfd(flags: u64) -> SysResult<(pid_t, Option<OwnedFd
         tls: 0,
         set_tid: 0,
         set_tid_size: 0,
-        cgroup: 0,
+        cgroup: cgroup.map_or(0, |fd| fd.as_raw_fd() as u64),
     };
     // SAFETY: args is a valid clone_args of the size passed; without
     // CLONE_VM and with no stack the child gets a private copy of memory,
