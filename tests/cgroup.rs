@@ -277,3 +277,65 @@ fn many_sandboxes_leave_no_cgroup_behind() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// A rootless launcher uses a cgroup delegated to its user, as a systemd
+/// user service with `Delegate=yes` gets one: the launcher runs in one
+/// child of the delegated cgroup, its sandboxes go under another.
+#[test]
+fn a_rootless_launcher_uses_a_delegated_cgroup() {
+    let Some(mount) = cgroups_here() else { return };
+    if !python() {
+        return;
+    }
+    let deleg = mount.join(format!("stockade-test-deleg-{}", std::process::id()));
+    let (launcher, sandboxes) = (deleg.join("launcher"), deleg.join("sandboxes"));
+    let enable = |dir: &Path| {
+        std::fs::write(dir.join("cgroup.subtree_control"), "+memory +pids +cpu").unwrap();
+    };
+    enable(&mount);
+    std::fs::create_dir(&deleg).unwrap();
+    enable(&deleg);
+    std::fs::create_dir(&launcher).unwrap();
+    std::fs::create_dir(&sandboxes).unwrap();
+    // Delegation as systemd does it: the directories and their
+    // cgroup.procs, cgroup.subtree_control and cgroup.threads.
+    let own = |p: &Path| std::os::unix::fs::chown(p, Some(NOBODY), Some(NOBODY)).unwrap();
+    for dir in [&deleg, &launcher, &sandboxes] {
+        own(dir);
+        for f in ["cgroup.procs", "cgroup.subtree_control", "cgroup.threads"] {
+            own(&dir.join(f));
+        }
+    }
+    let dir = workdir(Mode::Rootless, "cg-deleg");
+    // Root moves itself into the launcher's cgroup, then becomes uid 65534.
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups \
+         {} run -p strict --memory 64M --cgroup-parent {} -- python3 -c 'b = bytearray(256 << 20)'",
+        launcher.display(),
+        binary().display(),
+        sandboxes.display()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let e = stderr(&out);
+    let left: Vec<_> = std::fs::read_dir(&sandboxes)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
+    let _ = std::fs::remove_dir(&sandboxes);
+    let _ = std::fs::remove_dir(&launcher);
+    let _ = std::fs::remove_dir(&deleg);
+    assert_eq!(out.status.code(), Some(137), "{e}");
+    assert!(
+        e.contains("payload killed: out of memory (memory.max=64M)"),
+        "{e}"
+    );
+    assert!(
+        left.is_empty(),
+        "left behind in the delegated cgroup: {left:?}"
+    );
+}

@@ -135,9 +135,15 @@ pub fn scratch_root() -> &'static Path {
 pub fn binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        // Written under another name and renamed into place: a process
+        // another test forks meanwhile may inherit the descriptor the copy
+        // writes through, and exec of a file open for writing fails with
+        // ETXTBSY; the final name is never open for writing.
         let dst = scratch_root().join("stockade");
-        std::fs::copy(env!("CARGO_BIN_EXE_stockade"), &dst).unwrap();
-        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let tmp = scratch_root().join("stockade.copying");
+        std::fs::copy(env!("CARGO_BIN_EXE_stockade"), &tmp).unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::rename(&tmp, &dst).unwrap();
         dst
     })
 }
