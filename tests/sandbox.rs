@@ -680,3 +680,86 @@ fn a_hundred_megabytes_of_output_from_several_processes_never_stall() {
         assert_eq!(out.stderr.len(), 20 << 20);
     });
 }
+
+/// `stockade run ls -la` works: everything from the command's first word
+/// on is the command's, options included.
+#[test]
+fn the_command_needs_no_double_dash_and_keeps_its_options() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "no-dashes");
+        let out = stockade(mode, &dir)
+            .args([
+                "run",
+                "-p",
+                "strict",
+                "sh",
+                "-c",
+                "echo \"$@\"",
+                "x",
+                "-v",
+                "--ro",
+                "/",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&out), "-v --ro /\n", "{}", stderr(&out));
+        assert_eq!(out.status.code(), Some(0));
+    });
+}
+
+/// `--timeout 1` is one second, as timeout(1) reads it.
+#[test]
+fn a_bare_timeout_is_seconds() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "bare-timeout");
+        let start = Instant::now();
+        let out = stockade(mode, &dir)
+            .args(["run", "-p", "strict", "--timeout", "1", "--", "sleep", "30"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
+        assert!(start.elapsed() < Duration::from_secs(20));
+        assert!(
+            stderr(&out).contains("time limit of 1s reached"),
+            "{}",
+            stderr(&out)
+        );
+    });
+}
+
+/// The command line is the last layer: `--keep-env PATH` passes the
+/// launcher's PATH although the profile sets one.
+#[test]
+fn keep_env_on_the_command_line_wins_over_the_profile() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "keep-env");
+        let out = stockade(mode, &dir)
+            .env("PATH", "/opt/none:/usr/bin:/bin")
+            .args([
+                "run",
+                "-p",
+                "strict",
+                "--keep-env",
+                "PATH",
+                "--",
+                "sh",
+                "-c",
+                "echo $PATH",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            stdout(&out),
+            "/opt/none:/usr/bin:/bin\n",
+            "{}",
+            stderr(&out)
+        );
+        // Control: without it, the profile's PATH.
+        let out = stockade(mode, &dir)
+            .env("PATH", "/opt/none:/usr/bin:/bin")
+            .args(["run", "-p", "strict", "--", "sh", "-c", "echo $PATH"])
+            .output()
+            .unwrap();
+        assert!(!stdout(&out).starts_with("/opt/none"), "{}", stdout(&out));
+    });
+}

@@ -127,8 +127,10 @@ pub struct RunArgs {
     /// sandbox starts it: to see where a failing or hanging setup stops.
     #[arg(long = "trace-setup")]
     pub trace_setup: bool,
-    /// The command and its arguments.
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    /// The command and its arguments (after `--`, or simply after the
+    /// options: everything from the first word that is not an option on
+    /// belongs to the command).
+    #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
 }
 

@@ -51,6 +51,13 @@ impl<'a> Merged<'a> {
         self.cwd = p.cwd.as_ref().or(self.cwd);
         self.fs.extend(p.filesystem.iter().flatten());
         if let Some(env) = &p.env {
+            // A later layer wins: what it keeps from the host replaces what
+            // an earlier layer set (`--keep-env PATH` over the profile's
+            // PATH); within one layer `set` wins.
+            for k in env.keep.iter().flatten() {
+                self.set
+                    .retain(|name, _| **name != k.value && !crate::fds::glob(&k.value, name));
+            }
             self.keep.extend(env.keep.iter().flatten());
             for (k, v) in env.set.iter().flatten() {
                 self.set.insert(k, v);

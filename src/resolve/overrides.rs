@@ -206,7 +206,12 @@ impl Overrides {
 
     /// The wall-time limit (`30s`, `5m`, `1h 30m`).
     pub fn wall_time(&mut self, limit: &str) {
-        let v = self.at(limit.to_owned());
+        // A bare number is seconds (`--timeout 10`), as timeout(1) reads it.
+        let limit = match limit.trim().parse::<u64>() {
+            Ok(n) => format!("{n}s"),
+            Err(_) => limit.to_owned(),
+        };
+        let v = self.at(limit);
         self.profile
             .limits
             .get_or_insert_with(Limits::default)
