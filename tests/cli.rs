@@ -127,3 +127,30 @@ fn explain_shows_origins_and_disassembles_filters() {
     let out = stockade_cmd(&["explain", "--bpf", "--arch", "sparc"]);
     assert_eq!(out.status.code(), Some(125));
 }
+
+#[test]
+fn completions_man_page_and_version_describe_the_command() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = stockade_cmd(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let s = stdout(&out);
+        for word in ["explain", "--trace-setup", "--cgroup-parent"] {
+            assert!(s.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let out = stockade_cmd(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).starts_with(".ie"), "{}", stdout(&out));
+    assert!(stdout(&out).contains(".TH stockade 1"));
+    let out = stockade_cmd(&["--version"]);
+    let s = stdout(&out);
+    assert!(
+        s.starts_with(&format!("stockade {}", env!("CARGO_PKG_VERSION"))),
+        "{s}"
+    );
+    assert!(s.contains("landlock ABI on this kernel: "), "{s}");
+    assert_eq!(
+        stockade_cmd(&["completions", "tcsh"]).status.code(),
+        Some(125)
+    );
+}

@@ -32,6 +32,15 @@ pub enum Command {
     /// the seccomp allowlist with where each entry came from, and the
     /// compiled filters.
     Explain(ExplainArgs),
+    /// Print a shell completion script (`stockade completions bash >
+    /// /etc/bash_completion.d/stockade`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff: `stockade man | man -l -`).
+    Man,
 }
 
 /// `stockade explain`.

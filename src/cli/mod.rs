@@ -13,7 +13,6 @@ use crate::error::Error;
 use crate::profile;
 use crate::sys;
 use args::{Cli, Command};
-use clap::Parser;
 use say::say;
 use std::process::ExitCode;
 
@@ -23,6 +22,21 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Run(args) => run::run_sandbox(*args),
         Command::Check(args) => check::check(args),
         Command::Explain(args) => explain::explain(args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "stockade", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map_err(|err| Error::Io {
+                    what: "cannot write the manual page",
+                    err,
+                })?;
+            Ok(0)
+        }
         Command::Profiles => {
             for b in profile::BUILTINS {
                 let desc = profile::parse(b.yaml, b.name)
@@ -36,13 +50,30 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     }
 }
 
+/// `--version`: the version, then what this kernel and build give.
+fn long_version() -> String {
+    let abi = sys::landlock_abi();
+    let arch = crate::seccomp::Arch::native().name();
+    format!(
+        "{}\nlandlock ABI on this kernel: {}\nseccomp filters for: x86_64, aarch64 (running: {arch})\n\
+         features: cgroup v2 limits, seccomp user notification, channel socket",
+        env!("CARGO_PKG_VERSION"),
+        if abi > 0 { abi.to_string() } else { "none (Landlock unavailable)".into() },
+    )
+}
+
 /// The `stockade` command: parses the command line, runs it, and maps
 /// the result to the process exit code.
 pub fn main() -> ExitCode {
     // Rust ignores SIGPIPE; a command-line tool whose reader went away
     // (`stockade explain | head`) should end quietly instead.
     let _ = sys::signal_default(libc::SIGPIPE);
-    let cli = match Cli::try_parse() {
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .long_version(long_version())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -66,9 +66,15 @@ pub(super) fn parse_size(s: &SizeRepr, loc: &Loc) -> Result<u64, ProfileError> {
 pub(super) fn view_path(s: &str, loc: &Loc, what: &str) -> Result<PathBuf, ProfileError> {
     let p = Path::new(s);
     if !p.is_absolute() {
+        // On a command line a shell would expand ${CWD} (to nothing): the
+        // hint there is the shell's own $PWD.
+        let hint = if loc.line == 0 {
+            format!("write it from the root as the sandbox sees it, e.g. \"$PWD/{s}\"")
+        } else {
+            format!("write it from the root, e.g. ${{CWD}}/{s}")
+        };
         return Err(
-            ProfileError::new(loc, format!("{what} '{s}' is not an absolute path"))
-                .hint("write it from the root, e.g. ${CWD}/dir"),
+            ProfileError::new(loc, format!("{what} '{s}' is not an absolute path")).hint(hint),
         );
     }
     let mut out = PathBuf::from("/");
