@@ -134,7 +134,7 @@ fn completions_man_page_and_version_describe_the_command() {
         let out = stockade_cmd(&["completions", shell]);
         assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
         let s = stdout(&out);
-        for word in ["explain", "--trace-setup", "--cgroup-parent"] {
+        for word in ["explain", "trace-setup", "cgroup-parent"] {
             assert!(s.contains(word), "{shell} completion lacks {word}");
         }
     }
