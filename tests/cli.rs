@@ -154,3 +154,35 @@ fn completions_man_page_and_version_describe_the_command() {
         Some(125)
     );
 }
+
+#[test]
+fn explain_does_not_list_what_the_built_in_filters_always_answer() {
+    let out = stockade_cmd(&["explain", "-p", "default", "--seccomp"]);
+    let s = stdout(&out);
+    let allowed: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.starts_with("seccomp allow ("))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert!(allowed.len() > 100, "{s}");
+    assert!(
+        !allowed
+            .iter()
+            .any(|l| l.trim_start().starts_with("clone3 ")),
+        "{s}"
+    );
+    assert!(s.contains("clone3                   always: ENOSYS"), "{s}");
+    // The count agrees with the status stream's.
+    let n: usize = s
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("seccomp allow (")?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap();
+    assert_eq!(n, allowed.len());
+}

@@ -48,9 +48,17 @@ pub(super) fn explain(args: ExplainArgs) -> Result<i32, Error> {
                     }
                     allow.entry(e.name.as_str()).or_default().push(from);
                 }
+                // What the built-in filters answer first is not allowed,
+                // whatever the list says.
+                let allowed = sc.allowed_names();
+                allow.retain(|name, _| allowed.contains(name));
                 println!("seccomp allow ({} syscalls):", allow.len());
                 for (name, from) in &allow {
                     println!("  {name:<24} {}", from.join("; "));
+                }
+                println!("answered by stockade's own filters first, whatever the list says:");
+                for (name, when, answer) in seccomp::ALWAYS_ANSWERED {
+                    println!("  {name:<24} {when}: {answer}");
                 }
                 if !sc.deny.is_empty() {
                     println!("seccomp deny:");

@@ -84,7 +84,7 @@ impl Stream {
             Some(sc) => json!({
                 "mode": "allowlist",
                 "default_action": sc.default_action.name(),
-                "allowed": sc.allow.len(),
+                "allowed": sc.allowed_names().len(),
                 "denied": sc.deny.len(),
             }),
         };

@@ -31,6 +31,15 @@ pub mod groups;
 
 use crate::diag::Loc;
 pub use arch::Arch;
+
+/// What every sandbox's built-in filters answer whatever the allowlist
+/// says: `(syscall, when, answer)`, for `explain`.
+pub const ALWAYS_ANSWERED: &[(&str, &str, &str)] = &[
+    ("clone3", "always", "ENOSYS (libc falls back to clone)"),
+    ("clone", "with namespace flags", "EPERM"),
+    ("unshare", "with namespace flags", "EPERM"),
+    ("ioctl", "TIOCSTI, TIOCLINUX", "EPERM"),
+];
 use seccompiler::{
     sock_filter, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
     SeccompRule,
@@ -262,6 +271,22 @@ pub struct SeccompPolicy {
     pub allow: Vec<Entry>,
     /// Syscalls answered with an errno.
     pub deny: Vec<(Entry, u32)>,
+}
+
+impl SeccompPolicy {
+    /// The syscalls the allowlist lets through, each once, without those
+    /// the built-in filters always answer themselves (`ALWAYS_ANSWERED`).
+    pub fn allowed_names(&self) -> std::collections::BTreeSet<&str> {
+        self.allow
+            .iter()
+            .map(|e| e.name.as_str())
+            .filter(|n| {
+                !ALWAYS_ANSWERED
+                    .iter()
+                    .any(|(name, when, _)| name == n && *when == "always")
+            })
+            .collect()
+    }
 }
 
 /// Expands `name` (a syscall or `@group`) into entries, for `arch`.
