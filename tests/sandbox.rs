@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::symlink;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -761,5 +762,37 @@ fn keep_env_on_the_command_line_wins_over_the_profile() {
             .output()
             .unwrap();
         assert!(!stdout(&out).starts_with("/opt/none"), "{}", stdout(&out));
+    });
+}
+
+/// `-q` silences warnings (here: the working directory `/` is never
+/// bound), not errors.
+#[test]
+fn quiet_silences_warnings_but_not_errors() {
+    each_mode(|mode| {
+        let out = stockade(mode, Path::new("/"))
+            .args(["run", "-p", "default", "--", "true"])
+            .output()
+            .unwrap();
+        assert!(
+            stderr(&out).contains("warning: the working directory / is not bound"),
+            "{}",
+            stderr(&out)
+        );
+        let out = stockade(mode, Path::new("/"))
+            .args(["run", "-q", "-p", "default", "--", "true"])
+            .output()
+            .unwrap();
+        assert_eq!(stderr(&out), "");
+        assert_eq!(out.status.code(), Some(0));
+        let out = stockade(mode, Path::new("/"))
+            .args(["run", "-q", "-p", "default", "--", "no-such-program"])
+            .output()
+            .unwrap();
+        assert!(
+            stderr(&out).contains("command not found"),
+            "{}",
+            stderr(&out)
+        );
     });
 }

@@ -132,6 +132,11 @@ pub struct RunArgs {
     /// Print the effective policy before running.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Print no warnings (the policy's, and a missing cgroup's): for a
+    /// setup you have reviewed, such as a root launch from a root-owned
+    /// working directory. Errors are still printed.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
     /// Print each setup step (numbered as in ARCHITECTURE.md) as the
     /// sandbox starts it: to see where a failing or hanging setup stops.
     #[arg(long = "trace-setup")]

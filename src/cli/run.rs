@@ -41,7 +41,9 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     let layers = profile::load(&args.profile)?;
     let policy = crate::resolve::resolve(&layers, &overrides(&args, &host)?, &host)?;
     for w in &policy.warnings {
-        say(&format!("warning: {w}"));
+        if !args.quiet {
+            say(&format!("warning: {w}"));
+        }
     }
     if args.verbose {
         say(&format!("profile {}", args.profile));
@@ -80,7 +82,7 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             say(&format!("limit {line}"));
         }
     }
-    if let Some(why) = &child.enforcement().unavailable {
+    if let (Some(why), false) = (&child.enforcement().unavailable, args.quiet) {
         say(&format!("warning: no cgroup for the sandbox ({why}); memory is bounded per process by RLIMIT_DATA and cpu not at all"));
     }
     if let Some(s) = &mut status {
