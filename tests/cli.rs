@@ -186,3 +186,42 @@ fn explain_does_not_list_what_the_built_in_filters_always_answer() {
         .unwrap();
     assert_eq!(n, allowed.len());
 }
+
+#[test]
+fn doctor_checks_every_requirement_and_exits_1_only_on_a_problem() {
+    let out = stockade_cmd(&["doctor"]);
+    let s = stdout(&out);
+    for check in [
+        "kernel ",
+        "user namespaces",
+        "seccomp",
+        "landlock",
+        "cgroup v2",
+        "a sandbox",
+    ] {
+        assert!(
+            s.lines()
+                .any(|l| (l.starts_with("ok ") || l.starts_with("problem ")) && l.contains(check)),
+            "no {check} check: {s}"
+        );
+    }
+    // Every problem says what it breaks and the fix on the next line.
+    let lines: Vec<&str> = s.lines().collect();
+    for (i, l) in lines.iter().enumerate() {
+        if l.starts_with("problem ") {
+            assert!(
+                lines
+                    .get(i + 1)
+                    .is_some_and(|n| n.contains("fix:") || n.contains("see ")),
+                "{s}"
+            );
+        }
+    }
+    let problems = lines.iter().filter(|l| l.starts_with("problem ")).count();
+    assert!(s.ends_with(&format!("{problems} problem(s)\n")), "{s}");
+    assert_eq!(out.status.code(), Some(i32::from(problems > 0)), "{s}");
+    // Where the tests run, sandboxes start.
+    if all_modes_work() {
+        assert!(s.contains("ok       a sandbox"), "{s}");
+    }
+}

@@ -41,6 +41,10 @@ pub enum Command {
     },
     /// Print the manual page (roff: `stockade man | man -l -`).
     Man,
+    /// Check what this machine gives stockade (user namespaces, seccomp,
+    /// Landlock, cgroup v2, a real sandbox) and say how to fix what is
+    /// missing. Exit status 1 when something is.
+    Doctor,
 }
 
 /// `stockade explain`.

@@ -3,6 +3,7 @@
 
 mod args;
 mod check;
+mod doctor;
 mod explain;
 mod flags;
 mod run;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             clap_complete::generate(shell, &mut cmd, "stockade", &mut std::io::stdout());
             Ok(0)
         }
+        Command::Doctor => Ok(doctor::doctor()),
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
             clap_mangen::Man::new(cmd)

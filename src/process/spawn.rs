@@ -52,7 +52,7 @@ fn hint_for_clone(e: OsError) -> &'static str {
         libc::EPERM | libc::EACCES => {
             "\n  hint: unprivileged user namespaces are disabled or restricted here; check \
              sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces and \
-             kernel.apparmor_restrict_unprivileged_userns (see README, 'Requirements')"
+             kernel.apparmor_restrict_unprivileged_userns (`stockade doctor` says which)"
         }
         libc::ENOSPC => {
             "\n  hint: user.max_user_namespaces (or another namespace limit) is exhausted"
