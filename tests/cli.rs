@@ -225,3 +225,74 @@ fn doctor_checks_every_requirement_and_exits_1_only_on_a_problem() {
         assert!(s.contains("ok       a sandbox"), "{s}");
     }
 }
+
+/// `stockade check` of a file, from `dir`, ended within 10 s.
+fn check_within(dir: &std::path::Path, file: &str) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stockade"))
+        .current_dir(dir)
+        .args(["check", file])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > end {
+            let _ = child.kill();
+            panic!("stockade check {file} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// tests/data/bad: 40 broken profiles, each refused with its position and
+/// reason (EXPECTED), never a panic or a hang; and files that are no
+/// profile at all.
+#[test]
+fn every_bad_profile_is_refused_where_and_why() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bad");
+    let expected = std::fs::read_to_string(dir.join("EXPECTED")).unwrap();
+    let mut named = std::collections::BTreeSet::new();
+    for line in expected.lines().filter(|l| !l.starts_with('#')) {
+        let mut f = line.split('\t');
+        let (file, loc, fragment) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+        named.insert(file.to_string());
+        let out = check_within(&dir, file);
+        let e = stderr(&out);
+        assert_eq!(out.status.code(), Some(125), "{file}: {e}");
+        assert!(
+            e.starts_with(&format!("stockade: profile {file}:{loc}: ")),
+            "{file}: {e}"
+        );
+        assert!(e.contains(fragment), "{file}: {e}");
+        assert!(!e.contains("panicked"), "{file}: {e}");
+    }
+    let on_disk: std::collections::BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    assert_eq!(
+        on_disk, named,
+        "every file in tests/data/bad has its line in EXPECTED"
+    );
+    assert!(named.len() >= 40);
+    // Not profiles at all.
+    let scratch = workdir(Mode::Root, "bad-files");
+    let fifo = scratch.join("fifo.yaml");
+    let _ = std::fs::remove_file(&fifo);
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    std::fs::write(scratch.join("huge.yaml"), vec![b'a'; 2 << 20]).unwrap();
+    for (file, why) in [
+        ("fifo.yaml", "is a FIFO"),
+        ("/dev/zero", "is a character device"),
+        ("/tmp", "is a directory"),
+        ("huge.yaml", "is larger than"),
+    ] {
+        let out = check_within(&scratch, file);
+        assert_eq!(out.status.code(), Some(125), "{file}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{file}: {}", stderr(&out));
+    }
+}

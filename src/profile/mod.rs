@@ -103,9 +103,14 @@ pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     let text = e.without_snippet().to_string();
     let first = text.lines().next().unwrap_or("invalid YAML").trim();
-    // Drop a trailing " at line L, column C" if the library added one.
-    match first.rfind(" at line ") {
-        Some(i) => first[..i].trim_end_matches(',').to_string(),
+    // Drop a trailing " at line L, column C" if the library added one,
+    // and its advice to the library's user (not the profile's author).
+    let first = match first.rfind(" at line ") {
+        Some(i) => first[..i].trim_end_matches(','),
+        None => first,
+    };
+    match first.find(", set DuplicateKeyPolicy") {
+        Some(i) => first[..i].to_string(),
         None => first.to_string(),
     }
 }
