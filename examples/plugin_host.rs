@@ -109,7 +109,9 @@ fn ask(child: &Child, job: &Job) -> Result<String, String> {
                 }
             }
             Err(ChannelError::Ended(o)) => {
-                return Err(child.describe(o).unwrap_or_else(|| format!("{o:?}")))
+                // The first line: what happened (a second may say how to allow it).
+                let what = child.describe(o).unwrap_or_else(|| format!("{o:?}"));
+                return Err(what.lines().next().unwrap_or_default().to_string());
             }
             Err(ChannelError::TimedOut) => return Err(format!("no answer within {PATIENCE:?}")),
             Err(e) => return Err(e.to_string()),

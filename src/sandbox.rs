@@ -1178,6 +1178,15 @@ impl Drop for Child {
     }
 }
 
+/// The name of syscall `nr` of the architecture `arch` (an `AUDIT_ARCH_*`).
+fn syscall_name(nr: i32, arch: u32) -> Option<&'static str> {
+    use crate::seccomp::Arch;
+    [Arch::X86_64, Arch::Aarch64]
+        .into_iter()
+        .find(|a| a.audit() == arch)
+        .and_then(|a| a.syscall_name(i64::from(nr)))
+}
+
 /// `512M` for 512 MiB: the largest binary unit that divides the size.
 fn human_size(n: u64) -> String {
     for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
@@ -1302,10 +1311,17 @@ impl Diagnostics {
             Outcome::Vanished(st) => Some(format!(
                 "the sandbox's init ended without reporting (wait status {st:#x})"
             )),
-            Outcome::SeccompViolation { nr, arch } => Some(format!(
-                "payload killed by seccomp: {}",
-                describe_syscall(nr, arch)
-            )),
+            Outcome::SeccompViolation { nr, arch } => {
+                let mut m = format!("payload killed by seccomp: {}", describe_syscall(nr, arch));
+                // How to allow it: the line a profile that extends this one adds.
+                if let Some(name) = syscall_name(nr, arch) {
+                    m.push_str(&format!(
+                        "\n  hint: if the program needs it, allow it in a profile that extends \
+                         this one: seccomp: {{allow: [{name}]}}"
+                    ));
+                }
+                Some(m)
+            }
             Outcome::Killed => Some("the sandbox was killed by its host".to_string()),
             Outcome::OutOfMemory => Some(match self.memory_max {
                 Some(m) => format!(
@@ -1395,15 +1411,10 @@ pub(crate) fn seccomp_error(
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn describe_syscall(nr: i32, arch: u32) -> String {
-    use crate::seccomp::Arch;
     if nr == crate::process::WITHDRAWN {
         return "a syscall whose report a signal interrupted".into();
     }
-    let known = [Arch::X86_64, Arch::Aarch64]
-        .into_iter()
-        .find(|a| a.audit() == arch)
-        .and_then(|a| a.syscall_name(i64::from(nr)));
-    match known {
+    match syscall_name(nr, arch) {
         Some(name) => format!("{name} (syscall {nr})"),
         None => format!("syscall {nr} (arch {arch:#x})"),
     }

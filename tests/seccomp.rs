@@ -112,7 +112,8 @@ fn unlisted_syscall_kills_and_is_named() {
         assert_eq!(
             stderr(&out),
             format!(
-                "stockade: payload killed by seccomp: listen (syscall {})\n",
+                "stockade: payload killed by seccomp: listen (syscall {})\n  hint: if the program \
+                 needs it, allow it in a profile that extends this one: seccomp: {{allow: [listen]}}\n",
                 libc::SYS_listen
             )
         );
