@@ -796,3 +796,57 @@ fn quiet_silences_warnings_but_not_errors() {
         );
     });
 }
+
+/// `-p NAME` finds `NAME.yaml` in `$XDG_CONFIG_HOME/stockade/profiles`
+/// before the built-ins, and `stockade profiles` says where each is from.
+#[test]
+fn profiles_are_found_in_the_users_config_directory() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "search-path");
+        let profiles = dir.join("config/stockade/profiles");
+        std::fs::create_dir_all(&profiles).unwrap();
+        std::fs::write(
+            profiles.join("mine.yaml"),
+            "version: 1\ndescription: my own\nextends: strict\nhostname: mine\n",
+        )
+        .unwrap();
+        // Shadows the built-in of the same name; extends the built-in.
+        std::fs::write(
+            profiles.join("strict.yaml"),
+            "version: 1\ndescription: my strict\nextends: strict\nhostname: shadow\n",
+        )
+        .unwrap();
+        for f in [&dir.join("config"), &dir.join("config/stockade"), &profiles] {
+            give_to_sandbox(f);
+        }
+        for f in ["mine.yaml", "strict.yaml"] {
+            give_to_sandbox(&profiles.join(f));
+        }
+        let run = |p: &str| {
+            stockade(mode, &dir)
+                .env("XDG_CONFIG_HOME", dir.join("config"))
+                .args(["run", "-q", "-p", p, "--", "uname", "-n"])
+                .output()
+                .unwrap()
+        };
+        assert_eq!(stdout(&run("mine")), "mine\n", "{}", stderr(&run("mine")));
+        assert_eq!(stdout(&run("strict")), "shadow\n");
+        let out = stockade(mode, &dir)
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .arg("profiles")
+            .output()
+            .unwrap();
+        let s = stdout(&out);
+        assert!(
+            s.lines().any(|l| l.starts_with("mine ")
+                && l.contains("my own")
+                && l.contains("mine.yaml]")),
+            "{s}"
+        );
+        assert!(
+            s.lines()
+                .any(|l| l.starts_with("strict ") && l.contains("(shadowed by the file above)")),
+            "{s}"
+        );
+    });
+}

@@ -40,12 +40,48 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Profiles => {
+            // The search path first (its files win over built-ins of the
+            // same name), then the built-ins.
+            let mut shown = std::collections::BTreeSet::new();
+            for dir in profile::search_path() {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
+                let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+                files.sort();
+                for path in files {
+                    let Some(name) = path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .and_then(|n| n.strip_suffix(".yaml"))
+                        .map(str::to_owned)
+                    else {
+                        continue;
+                    };
+                    if !shown.insert(name.clone()) {
+                        continue;
+                    }
+                    let desc = match profile::load(&path.display().to_string()) {
+                        Ok(l) => l
+                            .last()
+                            .and_then(|l| l.profile.description.clone())
+                            .unwrap_or_default(),
+                        Err(e) => format!("(broken: {})", e.msg),
+                    };
+                    println!("{name:<10} {desc} [{}]", path.display());
+                }
+            }
             for b in profile::BUILTINS {
                 let desc = profile::parse(b.yaml, b.name)
                     .ok()
                     .and_then(|p| p.description)
                     .unwrap_or_default();
-                println!("{:<10} {desc}", b.name);
+                let shadowed = if shown.contains(b.name) {
+                    " (shadowed by the file above)"
+                } else {
+                    ""
+                };
+                println!("{:<10} {desc} [built-in]{shadowed}", b.name);
             }
             Ok(0)
         }

@@ -177,12 +177,42 @@ fn read_file(path: &Path, loc: &Loc) -> Result<String, ProfileError> {
     Ok(text)
 }
 
-/// Loads `spec` (a built-in name or a file path) and every profile it
-/// extends. Returns the layers from the root ancestor to `spec` itself.
+/// Where `-p NAME` looks for `NAME.yaml` before the built-ins, in order:
+/// `$XDG_CONFIG_HOME/stockade/profiles` (`~/.config` when unset), then
+/// `/etc/stockade/profiles`.
+pub fn search_path() -> Vec<PathBuf> {
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    config
+        .map(|c| c.join("stockade/profiles"))
+        .into_iter()
+        .chain([PathBuf::from("/etc/stockade/profiles")])
+        .collect()
+}
+
+/// The file `NAME.yaml` in the search path, if there is one.
+pub fn find_in_search_path(name: &str) -> Option<PathBuf> {
+    search_path()
+        .into_iter()
+        .map(|d| d.join(format!("{name}.yaml")))
+        .find(|p| p.symlink_metadata().is_ok())
+}
+
+/// Loads `spec` (a name in the search path or of a built-in, or a file
+/// path) and every profile it extends. Returns the layers from the root
+/// ancestor to `spec` itself. `extends: NAME` always names a built-in.
 pub fn load(spec: &str) -> Result<Vec<Layer>, ProfileError> {
     let mut layers = Vec::new();
     let mut seen: Vec<String> = Vec::new();
-    let mut next = Some((spec.to_string(), None::<PathBuf>, Loc::cli()));
+    let first = match is_path(spec) {
+        true => spec.to_string(),
+        false => find_in_search_path(spec)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| spec.to_string()),
+    };
+    let mut next = Some((first, None::<PathBuf>, Loc::cli()));
     while let Some((name, base, loc)) = next.take() {
         if layers.len() >= MAX_EXTENDS_DEPTH {
             return Err(ProfileError::new(
@@ -205,12 +235,24 @@ pub fn load(spec: &str) -> Result<Vec<Layer>, ProfileError> {
         } else {
             let b = builtin(&name).ok_or_else(|| {
                 let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
-                ProfileError::new(&loc, format!("no built-in profile named '{name}'")).hint(
-                    format!(
-                        "built-in profiles: {}; a file path needs a '/' or a .yaml suffix",
-                        names.join(", ")
-                    ),
-                )
+                if loc.line > 0 {
+                    // `extends: NAME` names a built-in only.
+                    return ProfileError::new(&loc, format!("no built-in profile named '{name}'"))
+                        .hint(format!(
+                            "built-in profiles: {}; a file path needs a '/' or a .yaml suffix",
+                            names.join(", ")
+                        ));
+                }
+                let dirs: Vec<String> = search_path()
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect();
+                ProfileError::new(&loc, format!("no profile named '{name}'")).hint(format!(
+                    "looked for {name}.yaml in {}, and the built-in profiles: {}; a file path \
+                     needs a '/' or a .yaml suffix",
+                    dirs.join(", "),
+                    names.join(", ")
+                ))
             })?;
             let origin = format!("built-in profile '{}'", b.name);
             (parse(b.yaml, &origin)?, None, format!("builtin:{name}"))
