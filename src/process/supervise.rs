@@ -235,19 +235,22 @@ impl Supervisor {
 
     /// Waits up to `wait` (forever with None) for the next event.
     pub fn poll(&mut self, wait: Option<Duration>) -> std::io::Result<Option<Event>> {
-        if let Some(o) = self.outcome {
-            return Ok(Some(Event::Ended(o)));
-        }
         let give_up = wait.map(|w| Instant::now() + w);
         // Even with no time to wait, look once at what is ready.
         let mut looked = false;
         loop {
+            // Events in the order they happened: what the sandbox reported
+            // (the last records may be read only once its init is reaped),
+            // then the end.
             if let Some(stage) = self.st.steps.pop_front() {
                 return Ok(Some(Event::Step(stage)));
             }
             if self.st.applied && !self.applied_reported {
                 self.applied_reported = true;
                 return Ok(Some(Event::Applied));
+            }
+            if let Some(o) = self.outcome {
+                return Ok(Some(Event::Ended(o)));
             }
             let left = give_up.map(|g| g.saturating_duration_since(Instant::now()));
             if looked && left.is_some_and(|l| l.is_zero()) {
@@ -282,7 +285,8 @@ impl Supervisor {
                 self.outcome = Some(o);
                 // Every process of the sandbox is gone: its cgroup goes too.
                 drop(self.s.cgroup.take());
-                return Ok(Some(Event::Ended(o)));
+                // Report what was read last first (the loop's top).
+                continue;
             }
         }
     }
