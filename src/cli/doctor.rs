@@ -126,19 +126,14 @@ fn seccomp() -> Finding {
 }
 
 fn cgroups() -> Finding {
-    let table = read("/proc/self/mountinfo").unwrap_or_default();
-    let mount = table.lines().find_map(|l| {
-        let (left, right) = l.split_once(" - ")?;
-        let point = left.split_whitespace().nth(4)?;
-        (right.split_whitespace().next()? == "cgroup2").then(|| point.to_string())
-    });
-    let Some(mount) = mount else {
+    let Some(mount) = crate::process::cgroup::cgroup2_mount() else {
         return problem(
             "cgroup v2: not mounted",
             "limits.memory falls back to RLIMIT_DATA per process and limits.cpu is not \
              enforced; fix: mount cgroup2 (systemd does with unified_cgroup_hierarchy=1)",
         );
     };
+    let mount = mount.display();
     let controllers = read(&format!("{mount}/cgroup.controllers")).unwrap_or_default();
     let missing: Vec<&str> = ["memory", "pids", "cpu"]
         .into_iter()

@@ -38,7 +38,7 @@ fn os(what: &str, path: &Path, e: Errno) -> Unavailable {
 }
 
 /// Where cgroup v2 is mounted, from the mount table.
-fn cgroup2_mount() -> Option<PathBuf> {
+pub(crate) fn cgroup2_mount() -> Option<PathBuf> {
     let table = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     table.lines().find_map(|l| {
         let (left, right) = l.split_once(" - ")?;
