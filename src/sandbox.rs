@@ -62,6 +62,10 @@ pub enum Stdio {
     Null,
     /// A pipe; the host's end is in [`Child::stdin`] / `stdout` / `stderr`.
     Piped,
+    /// The sandbox's own pseudo-terminal, made in its /dev/pts and the
+    /// payload's controlling terminal; the host's end (the master) is in
+    /// [`Child::terminal`]. Every stream set to `Terminal` shares it.
+    Terminal,
 }
 
 /// A sandbox to spawn: a profile, settings made in code, a command.
@@ -80,6 +84,9 @@ pub struct Sandbox {
     argv: Vec<OsString>,
     stdio: [Stdio; 3],
     trace: bool,
+    report_stops: bool,
+    terminal_mode: Option<crate::sys::KernelTermios>,
+    terminal_size: Option<libc::winsize>,
 }
 
 /// What the settings are layered on.
@@ -149,6 +156,11 @@ pub struct Child {
     pub stdout: Option<File>,
     /// Host end of the payload's stderr, when piped.
     pub stderr: Option<File>,
+    /// The master of the payload's terminal, when a stream is
+    /// [`Stdio::Terminal`]: what the host writes is the payload's input,
+    /// what it reads the payload's output (EIO once every process holding
+    /// the terminal is gone).
+    pub terminal: Option<File>,
     channel: Option<Channel>,
     socket: Option<std::sync::Arc<SocketServer>>,
     landlock: crate::landlock::LandlockReport,
@@ -177,6 +189,23 @@ impl channel::EndWatch for Shared {
     }
 }
 
+fn winsize(rows: u16, cols: u16) -> libc::winsize {
+    libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    }
+}
+
+/// What woke [`Child::next_event_or_signal`].
+pub(crate) enum Wake {
+    /// An event of the sandbox.
+    Event(Event),
+    /// A signal of the caller's.
+    Signal(i32),
+}
+
 /// How long spawning waits for the sandbox's channel socket.
 const SOCKET_WAIT: Duration = Duration::from_secs(30);
 
@@ -189,6 +218,9 @@ impl Sandbox {
             argv: Vec::new(),
             stdio: [Stdio::Inherit; 3],
             trace: false,
+            report_stops: false,
+            terminal_mode: None,
+            terminal_size: None,
         }
     }
 
@@ -615,6 +647,60 @@ impl Sandbox {
         self
     }
 
+    /// Reports each time the payload is stopped (SIGSTOP, or SIGTSTP,
+    /// SIGTTIN, SIGTTOU from its terminal) as [`Event::Stopped`]; the host
+    /// resumes it with `Child::signal(libc::SIGCONT)`. What an interactive
+    /// launcher needs to suspend itself along with the sandbox.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["sh", "-c", "kill -STOP $$"])
+    ///     .report_stops().spawn()?;
+    /// while let Some(e) = child.next_event(None)? {
+    ///     match e {
+    ///         Event::Stopped(_) => child.signal(libc::SIGCONT),
+    ///         Event::Ended(_) => break,
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn report_stops(mut self) -> Sandbox {
+        self.report_stops = true;
+        self
+    }
+
+    /// Gives the payload's terminal ([`Stdio::Terminal`]) the mode and the
+    /// window size the host terminal `fd` has now (what it lacks is left
+    /// at the kernel's defaults).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// use std::os::fd::AsFd;
+    /// let child = Sandbox::from_profile("default")?.args(["bash", "-i"])
+    ///     .stdin(Stdio::Terminal).stdout(Stdio::Terminal).stderr(Stdio::Terminal)
+    ///     .terminal_like(std::io::stdin().as_fd())
+    ///     .spawn()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn terminal_like(mut self, fd: BorrowedFd<'_>) -> Sandbox {
+        self.terminal_mode = crate::sys::kernel_termios(fd).ok();
+        self.terminal_size = crate::sys::window_size(fd).ok();
+        self
+    }
+
+    /// Sets the window size of the payload's terminal ([`Stdio::Terminal`]).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// let s = Sandbox::from_profile("default")?.stdout(Stdio::Terminal).terminal_size(24, 80);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn terminal_size(mut self, rows: u16, cols: u16) -> Sandbox {
+        self.terminal_size = Some(winsize(rows, cols));
+        self
+    }
+
     /// Runs the sandbox to its end with the standard streams as set
     /// (inherited by default), like `std::process::Command::status`.
     ///
@@ -673,6 +759,7 @@ impl Sandbox {
         let mut host_ends: [Option<File>; 3] = [None, None, None];
         // The policy's map (stdio and profile fds), with stdio replaced as asked.
         let mut map: Vec<(RawFd, i32)> = Vec::new();
+        let mut terminal: Option<RawFd> = None;
         for (i, s) in self.stdio.iter().enumerate() {
             let target = i as i32;
             match s {
@@ -694,6 +781,24 @@ impl Sandbox {
                         })?;
                     map.push((f.as_raw_fd(), target));
                     keep_alive.push(f.into());
+                }
+                Stdio::Terminal => {
+                    // A stand-in the sandbox's init replaces with the
+                    // terminal's peer (the terminal exists only in the view).
+                    let at = match terminal {
+                        Some(t) => t,
+                        None => {
+                            let f = File::open("/dev/null").map_err(|err| Error::Io {
+                                what: "cannot open /dev/null",
+                                err,
+                            })?;
+                            let at = f.as_raw_fd();
+                            keep_alive.push(f.into());
+                            terminal = Some(at);
+                            at
+                        }
+                    };
+                    map.push((at, target));
                 }
                 Stdio::Piped => {
                     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| {
@@ -739,13 +844,20 @@ impl Sandbox {
         };
         let enforcement = Enforcement::of(policy, cgroup.as_ref(), unavailable);
         let by_cgroup = cgroup.is_some();
-        let plan =
-            plan::build(policy, &self.argv, &map, self.trace, by_cgroup).map_err(|e| match e {
-                plan::PlanError::Seccomp(e) => {
-                    seccomp_error(policy, e, crate::seccomp::Arch::native())
-                }
-                e => e.into(),
-            })?;
+        let launch = plan::Launch {
+            trace: self.trace,
+            memory_by_cgroup: by_cgroup,
+            report_stops: self.report_stops,
+            terminal: terminal.map(|at| plan::TerminalSetup {
+                at,
+                mode: self.terminal_mode,
+                size: self.terminal_size,
+            }),
+        };
+        let plan = plan::build(policy, &self.argv, &map, &launch).map_err(|e| match e {
+            plan::PlanError::Seccomp(e) => seccomp_error(policy, e, crate::seccomp::Arch::native()),
+            e => e.into(),
+        })?;
         let spawned = process::spawn(&plan, cgroup)?;
         drop(keep_alive);
         let pid = spawned.pid;
@@ -780,6 +892,11 @@ impl Sandbox {
                 })?,
             _ => None,
         };
+        // Sent after the channel socket, before the payload starts.
+        let terminal = match terminal {
+            Some(_) => sup.take_terminal(SOCKET_WAIT).map(File::from),
+            None => None,
+        };
         if let Err(failed) = crate::watch::watch(sup, board, ready) {
             let (mut sup, err) = *failed;
             // Nobody would reap it: end it here.
@@ -796,6 +913,7 @@ impl Sandbox {
             stdin,
             stdout,
             stderr,
+            terminal,
             channel: channel.map(|c| c.watching(Some(watch))),
             socket: socket.map(std::sync::Arc::new),
             landlock: plan.landlock_report.clone(),
@@ -1047,16 +1165,16 @@ impl Child {
         }
     }
 
-    /// The next event, forwarding the signals that arrive on `signals` (a
-    /// signalfd of the caller's) to the payload meanwhile.
-    pub(crate) fn next_event_with(
+    /// The next event, or a signal that arrived on `signals` (a signalfd
+    /// of the caller's) first.
+    pub(crate) fn next_event_or_signal(
         &mut self,
         signals: &nix::sys::signalfd::SignalFd,
-    ) -> std::io::Result<Event> {
+    ) -> std::io::Result<Wake> {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         loop {
             if let Some(e) = self.next_event(Some(Duration::ZERO))? {
-                return Ok(e);
+                return Ok(Wake::Event(e));
             }
             let mut fds = [
                 PollFd::new(signals.as_fd(), PollFlags::POLLIN),
@@ -1068,7 +1186,7 @@ impl Child {
             }
             if fds[0].any().unwrap_or(false) {
                 if let Ok(Some(info)) = signals.read_signal() {
-                    self.signal(info.ssi_signo as i32);
+                    return Ok(Wake::Signal(info.ssi_signo as i32));
                 }
             }
         }

@@ -76,6 +76,9 @@ impl Board {
             Event::Applied => p.applied = true,
             Event::Ended(o) => p.outcome = Some(o),
             Event::Step(_) => {}
+            // One waiting stop at a time (see `Supervisor`).
+            Event::Stopped(_) if p.events.iter().any(|e| matches!(e, Event::Stopped(_))) => return,
+            Event::Stopped(_) => {}
         }
         p.events.push_back(e);
     }

@@ -217,15 +217,16 @@ fn a_sandbox_runs_the_setup_steps_of_the_table_in_its_order() {
         .into_iter()
         .map(|r| (r[0].parse().unwrap(), r[1].clone()))
         .collect();
-    assert_eq!(want.len(), 27);
+    assert_eq!(want.len(), 28);
     // strict kills (so the warden runs) and has Landlock rules; the rest
     // asks for every optional step: hostname, loopback, a bind, the
-    // channel socket.
+    // channel socket, a terminal.
     let yaml = "version: 1\nextends: strict\nhostname: steps\nchannel: {socket: true}\n";
     let mut child = match Sandbox::from_yaml(yaml)
         .unwrap()
         .args(["true"])
         .trace_setup()
+        .stdin(stockade::sandbox::Stdio::Terminal)
         .spawn()
     {
         Ok(c) => c,

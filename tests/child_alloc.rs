@@ -125,7 +125,7 @@ fn the_sandbox_child_never_allocates_from_clone_to_exec() {
     // writable), tmpfs, proc, dev, hostname, loopback, Landlock (paths and
     // scopes), a seccomp filter that kills (so the warden thread runs),
     // rlimits, the wall-time limit, a passed descriptor, the channel and
-    // its socket, and the setup trace.
+    // its socket, a terminal (stdin), stops reported, and the setup trace.
     let dir = scratch_root().join(format!("child-alloc-{}", nix::unistd::getuid()));
     std::fs::create_dir_all(&dir).unwrap();
     let yaml = "version: 1\nextends: strict\nhostname: noalloc\n\
@@ -140,6 +140,9 @@ fn the_sandbox_child_never_allocates_from_clone_to_exec() {
         .pass_fd(w.as_raw_fd(), 7)
         .channel(None)
         .trace_setup()
+        .report_stops()
+        .stdin(Stdio::Terminal)
+        .terminal_size(24, 80)
         .stdout(Stdio::Piped)
         .args([
             "python3",

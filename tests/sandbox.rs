@@ -603,7 +603,7 @@ fn init_runs_under_a_filter_of_its_own() {
 
 #[test]
 fn the_terminal_is_given_back_as_it_was() {
-    // The payload shares the launcher's terminal: it switches it to the
+    // With --no-pty the payload shares the launcher's terminal: it switches it to the
     // N_NULL line discipline (a dead terminal) and raw mode. Without the
     // sandbox that outlives the program (the control); with it, stockade
     // puts the terminal back when the sandbox ends.
@@ -643,7 +643,9 @@ fn the_terminal_is_given_back_as_it_was() {
         let pty = nix::pty::openpty(None, None).unwrap();
         let before = nix::sys::termios::tcgetattr(&pty.slave).unwrap();
         let out = stockade(mode, &dir)
-            .args(["run", "-p", "default", "--", "python3", "-c", script])
+            .args([
+                "run", "-p", "default", "--no-pty", "--", "python3", "-c", script,
+            ])
             .stdin(pty.slave.try_clone().unwrap())
             .stdout(pty.slave.try_clone().unwrap())
             .output()

@@ -141,6 +141,16 @@ pub struct RunArgs {
     /// working directory. Errors are still printed.
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Run the payload on its own pseudo-terminal, relayed by stockade
+    /// (the default when stdin and stdout are terminals and stockade runs
+    /// in the foreground): job control, /dev/tty and window sizes work
+    /// inside, and nothing the payload does to its terminal reaches yours.
+    #[arg(long, overrides_with = "no_pty")]
+    pub pty: bool,
+    /// Give the payload your terminal's descriptors as they are, without a
+    /// terminal of its own (it still runs in a new session).
+    #[arg(long = "no-pty", overrides_with = "pty")]
+    pub no_pty: bool,
     /// Print each setup step (numbered as in ARCHITECTURE.md) as the
     /// sandbox starts it: to see where a failing or hanging setup stops.
     #[arg(long = "trace-setup")]

@@ -9,6 +9,7 @@ mod flags;
 mod run;
 mod say;
 mod status;
+mod terminal;
 
 use crate::error::Error;
 use crate::profile;

@@ -6,10 +6,12 @@ use super::args::RunArgs;
 use super::flags::{host, overrides};
 use super::say::say;
 use super::status::Stream;
+use super::terminal::{self, Relay, Terminals};
 use crate::error::Error;
+use crate::policy::MountOp;
 use crate::process::{self, Event};
 use crate::profile;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Sandbox, Stdio, Wake};
 use crate::sys;
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
@@ -62,9 +64,42 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     // Put back on every way out of this function (the sandbox is gone by
     // then): normal end, error, forwarded signal, time limit.
     let terminals = Terminals::save();
+    let ttys = terminal::std_terminals();
+    // Stops are followed only where someone can continue them (`fg`).
+    let interactive = ttys[0];
+    let pty = if args.no_pty {
+        false
+    } else {
+        args.pty
+            || (ttys[0]
+                && ttys[1]
+                && terminal::in_foreground()
+                && policy
+                    .mounts
+                    .iter()
+                    .any(|m| matches!(m.op, MountOp::Dev { .. })))
+    };
     let mut sandbox = Sandbox::with_policy(policy.clone()).args(args.command.iter().cloned());
     if args.trace_setup {
         sandbox = sandbox.trace_setup();
+    }
+    if interactive {
+        sandbox = sandbox.report_stops();
+    }
+    if pty {
+        // stdin and stdout through the terminal; stderr too unless it was
+        // sent elsewhere (`2>log`).
+        sandbox = sandbox.stdin(Stdio::Terminal).stdout(Stdio::Terminal);
+        if ttys[2] {
+            sandbox = sandbox.stderr(Stdio::Terminal);
+        }
+        let stdin = std::io::stdin();
+        let stdout = std::io::stdout();
+        sandbox = match ttys {
+            [true, ..] => sandbox.terminal_like(std::os::fd::AsFd::as_fd(&stdin)),
+            [_, true, _] => sandbox.terminal_like(std::os::fd::AsFd::as_fd(&stdout)),
+            _ => sandbox.terminal_size(24, 80),
+        };
     }
     let mut child = match sandbox.spawn() {
         Ok(c) => c,
@@ -74,6 +109,19 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             }
             return Err(e);
         }
+    };
+    // The relay owns the master; `master` is kept to resize it.
+    let (relay, master) = match child.terminal.take() {
+        Some(m) => {
+            let io = |err| Error::Io {
+                what: "cannot relay the sandbox's terminal",
+                err,
+            };
+            let handle = m.try_clone().map_err(io)?;
+            terminals.raw();
+            (Some(Relay::start(m).map_err(io)?), Some(handle))
+        }
+        None => (None, None),
     };
     if args.verbose {
         // What the plan enforces (computed once, when the plan was built).
@@ -100,14 +148,36 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         std::thread::spawn(move || serve_socket(&server, &stop_rx, log.as_mut()))
     });
     let outcome = loop {
-        match child.next_event_with(&signals) {
-            Ok(Event::Applied) => {
+        match child.next_event_or_signal(&signals) {
+            Ok(Wake::Signal(libc::SIGWINCH)) if master.is_some() => {
+                // The kernel tells the payload (SIGWINCH) when the size of
+                // its terminal changes.
+                if let Some(m) = &master {
+                    terminal::copy_window_size(std::os::fd::AsFd::as_fd(m));
+                }
+            }
+            Ok(Wake::Signal(sig)) => child.signal(sig),
+            Ok(Wake::Event(Event::Stopped(_))) if interactive => {
+                // The payload stopped (Ctrl-Z in its terminal, or SIGTSTP
+                // forwarded from ours): the launcher stops too, so the
+                // shell that started it gets the terminal back; `fg`
+                // continues both.
+                terminals.restore();
+                terminal::suspend_self();
+                if let Some(m) = &master {
+                    terminals.raw();
+                    terminal::copy_window_size(std::os::fd::AsFd::as_fd(m));
+                }
+                child.signal(libc::SIGCONT);
+            }
+            Ok(Wake::Event(Event::Stopped(_))) => {}
+            Ok(Wake::Event(Event::Applied)) => {
                 if let Some(s) = &mut status {
                     s.applied(&policy, child.landlock_report(), child.enforcement());
                 }
             }
-            Ok(Event::Ended(o)) => break o,
-            Ok(Event::Step(stage)) => {
+            Ok(Wake::Event(Event::Ended(o))) => break o,
+            Ok(Wake::Event(Event::Step(stage))) => {
                 say(&format!("setup step {}: {}", stage as u32, stage.name()))
             }
             Err(err) => {
@@ -118,6 +188,10 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             }
         }
     };
+    // Everything the payload wrote to its terminal, before any message.
+    if let Some(r) = relay {
+        r.finish();
+    }
     drop(stop_tx);
     if let Some(t) = acceptor {
         let _ = t.join();
@@ -134,67 +208,6 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         say(m);
     }
     Ok(outcome.exit_code())
-}
-
-/// The state of the terminals the payload inherits (stdin, stdout, stderr
-/// when they are terminals), put back when the run ends however it ends:
-/// the payload shares them and may change their modes or line discipline
-/// (N_NULL leaves a dead terminal behind).
-struct Terminals {
-    /// Stream index (0–2), attributes, line discipline.
-    saved: Vec<(usize, libc::termios, libc::c_int)>,
-}
-
-/// Runs `f` on each standard stream of the launcher with its index.
-fn each_std_stream(mut f: impl FnMut(usize, std::os::fd::BorrowedFd<'_>)) {
-    use std::os::fd::AsFd;
-    let (i, o, e) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
-    for (n, fd) in [i.as_fd(), o.as_fd(), e.as_fd()].into_iter().enumerate() {
-        f(n, fd);
-    }
-}
-
-impl Terminals {
-    fn save() -> Terminals {
-        let mut saved = Vec::new();
-        each_std_stream(|n, fd| {
-            let Ok(attrs) = crate::sys::tcgetattr(fd) else {
-                return;
-            };
-            if let Ok(ld) = crate::sys::line_discipline(fd) {
-                saved.push((n, attrs, ld));
-            }
-        });
-        Terminals { saved }
-    }
-}
-
-impl Drop for Terminals {
-    fn drop(&mut self) {
-        each_std_stream(|n, fd| {
-            let Some((_, attrs, ld)) = self.saved.iter().find(|s| s.0 == n) else {
-                return;
-            };
-            // Only what changed is set back: a launcher in a background
-            // job that touched the terminal would be stopped by SIGTTOU.
-            if crate::sys::line_discipline(fd).is_ok_and(|now| now != *ld) {
-                let _ = crate::sys::set_line_discipline(fd, *ld);
-            }
-            let changed = crate::sys::tcgetattr(fd).is_ok_and(|now| {
-                (now.c_iflag, now.c_oflag, now.c_cflag, now.c_lflag, now.c_cc)
-                    != (
-                        attrs.c_iflag,
-                        attrs.c_oflag,
-                        attrs.c_cflag,
-                        attrs.c_lflag,
-                        attrs.c_cc,
-                    )
-            });
-            if changed {
-                let _ = crate::sys::tcsetattr_now(fd, attrs);
-            }
-        });
-    }
 }
 
 /// Most channel-socket connections the CLI serves at once; more are

@@ -29,6 +29,9 @@ pub enum PlanError {
     /// The channel socket's directory cannot be made in the view.
     #[error("the channel socket needs {0}, which lies inside a host bind or /proc of the view")]
     ChannelSocketDir(String),
+    /// A terminal was asked for, but the view has no /dev with its devpts.
+    #[error("a terminal needs the sandbox's own devpts, and the profile mounts no /dev (add `- {{dev: /dev}}` to its filesystem, or run with --no-pty)")]
+    NoDevForTerminal,
     /// More descriptors than the payload can receive.
     #[error("at most {0} file descriptors can be passed")]
     TooManyFds(usize),

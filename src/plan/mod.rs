@@ -103,6 +103,55 @@ pub struct Contents {
     pub(crate) channel_socket: Option<crate::sys::UnixPath>,
     /// Report each setup step to the launcher as it starts.
     pub(crate) trace: bool,
+    /// The payload's pseudo-terminal, when one of its streams is a terminal.
+    pub(crate) terminal: Option<Terminal>,
+    /// Report the payload's stops to the launcher (job control).
+    pub(crate) report_stops: bool,
+}
+
+/// The payload's own pseudo-terminal, made by PID 1 in the view's devpts.
+#[derive(Debug)]
+pub(crate) struct Terminal {
+    /// The view's `pts/ptmx`, opened after pivot_root.
+    pub(crate) ptmx: CString,
+    /// Where its peer goes, its mode and size.
+    pub(crate) setup: TerminalSetup,
+}
+
+/// What the launcher decides about the payload's terminal.
+#[derive(Clone, Copy)]
+pub(crate) struct TerminalSetup {
+    /// The descriptor number the launcher reserved in the map (a
+    /// placeholder): PID 1 puts the terminal's peer there, so the map
+    /// places it on every stream that asked for it.
+    pub(crate) at: i32,
+    /// Its initial mode (the host terminal's, usually).
+    pub(crate) mode: Option<crate::sys::KernelTermios>,
+    /// Its initial window size.
+    pub(crate) size: Option<libc::winsize>,
+}
+
+impl std::fmt::Debug for TerminalSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TerminalSetup")
+            .field("at", &self.at)
+            .field("mode", &self.mode.is_some())
+            .field("size", &self.size.map(|s| (s.ws_row, s.ws_col)))
+            .finish()
+    }
+}
+
+/// How a sandbox is launched, beside its policy and command.
+#[derive(Debug, Default)]
+pub struct Launch {
+    /// Report each setup step as it starts.
+    pub trace: bool,
+    /// A cgroup enforces `memory` (no RLIMIT_DATA fallback).
+    pub memory_by_cgroup: bool,
+    /// Report the payload's stops.
+    pub report_stops: bool,
+    /// The terminal: the map's placeholder number, mode and size.
+    pub(crate) terminal: Option<TerminalSetup>,
 }
 
 impl Contents {
@@ -207,8 +256,7 @@ pub fn build(
     policy: &Policy,
     argv: &[OsString],
     fds: &[(i32, i32)],
-    trace: bool,
-    memory_by_cgroup: bool,
+    launch: &Launch,
 ) -> Result<Plan, PlanError> {
     let fd_map = fds::probe(fds)?;
     let cmd = argv.first().ok_or(PlanError::NoCommand)?;
@@ -228,6 +276,13 @@ pub fn build(
         landlock_report.allow_unix_sockets_beneath(Path::new(crate::policy::SOCKET_DIR_IN_VIEW));
     }
     let landlock = landlock_plan(&landlock_report)?;
+    let terminal = match launch.terminal {
+        None => None,
+        Some(setup) => Some(Terminal {
+            ptmx: b.ptmx.clone().ok_or(PlanError::NoDevForTerminal)?,
+            setup,
+        }),
+    };
     let contents = Contents {
         clone_flags: clone_flags(policy),
         uid_map: format!("{} {} 1\n", id.uid, id.host_uid),
@@ -250,7 +305,7 @@ pub fn build(
         exec,
         last_cap: last_cap(),
         wall_time: policy.wall_time,
-        rlimits: rlimits(policy, memory_by_cgroup),
+        rlimits: rlimits(policy, launch.memory_by_cgroup),
         landlock,
         landlock_report,
         seccomp: crate::seccomp::compile(policy.seccomp.as_ref(), crate::seccomp::Arch::native())?,
@@ -259,7 +314,9 @@ pub fn build(
         channel_socket,
         process_strings: process_strings(),
         namespace_sysctls: NAMESPACE_SYSCTLS,
-        trace,
+        trace: launch.trace,
+        terminal,
+        report_stops: launch.report_stops,
     };
     contents.check()?;
     Ok(Plan(contents))

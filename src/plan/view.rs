@@ -126,6 +126,8 @@ pub(super) struct Builder {
     pub(super) trees: usize,
     pub(super) steps: Vec<Step>,
     pub(super) descriptions: Vec<String>,
+    /// The view's `pts/ptmx` (the last `dev` mount's), for a terminal.
+    pub(super) ptmx: Option<CString>,
 }
 
 impl Builder {
@@ -328,6 +330,7 @@ pub(super) fn add_dev(
         );
     }
     let pts = d.join("pts");
+    b.ptmx = Some(cstring(pts.join("ptmx").as_os_str().as_bytes(), "path")?);
     b.fresh(
         c"devpts",
         &[("ptmxmode", "0666".into()), ("mode", "0620".into())],

@@ -1,6 +1,6 @@
 //! The cloned child, PID 1 of its new PID namespace, from the clone to
 //! the payload's fork: it builds the view from the Plan and prepares the
-//! fork (steps 1–17 of [`Stage`]), then forks the payload (`payload`) and
+//! fork (steps 1–18 of [`Stage`]), then forks the payload (`payload`) and
 //! runs init's loop (`init`).
 //!
 //! Everything here runs after clone in a process that may have been cloned
@@ -69,6 +69,17 @@ pub(super) fn run_from_child(
             .and_then(|fd| sys::send_fd(sock, &Record::ChannelSocket.encode(), fd.as_fd()));
         if let Err(errno) = sent {
             fail_from_child(sock, Stage::ChannelSocket, 0, errno);
+        }
+    }
+    // The payload's terminal comes from the view's own devpts: the payload
+    // sees no host terminal, only this one, and its master goes to the
+    // launcher, which relays it. The peer replaces the placeholder the
+    // launcher put in the descriptor map, so placing the map puts it on
+    // every stream that asked for a terminal.
+    if let Some(t) = &plan.terminal {
+        enter(plan, sock, Stage::Terminal);
+        if let Err(errno) = open_terminal(t, sock) {
+            fail_from_child(sock, Stage::Terminal, 0, errno);
         }
     }
     // Park the setup socket and the Landlock ruleset above every number the
@@ -300,4 +311,32 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
         }
     }
     Ok(old_umask)
+}
+
+/// Step 15: a new pseudo-terminal in the view's devpts, set up as the plan
+/// says, its peer at the placeholder's number and its master sent to the
+/// launcher.
+fn open_terminal(t: &crate::plan::Terminal, sock: BorrowedFd<'_>) -> sys::SysResult<()> {
+    let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
+    let master = sys::openat2(CWD, &t.ptmx, flags, 0, libc::RESOLVE_NO_SYMLINKS)?;
+    sys::unlock_pty(master.as_fd())?;
+    let peer = sys::open_pty_peer(master.as_fd())?;
+    if let Some(mode) = &t.setup.mode {
+        sys::set_kernel_termios(peer.as_fd(), mode)?;
+    }
+    if let Some(size) = &t.setup.size {
+        sys::set_window_size(peer.as_fd(), size)?;
+    }
+    // SAFETY: the placeholder's number holds the launcher's stand-in,
+    // inherited at clone, which nothing in the sandbox uses: replacing it
+    // is the point. The original peer is closed when dropped here.
+    unsafe { sys::dup_onto(peer.as_fd(), t.setup.at) }?;
+    // PID 1 leads the terminal's session and the payload gets a process
+    // group of its own in it: a group whose parent is in another session
+    // is orphaned, and the kernel drops the terminal's SIGTSTP for those
+    // (Ctrl-Z would do nothing). PID 1 takes no other part: it holds no
+    // descriptor of the terminal once the payload has its own.
+    sys::setsid()?;
+    sys::set_controlling_terminal(t.setup.at)?;
+    sys::send_fd(sock, &Record::Terminal.encode(), master.as_fd())
 }

@@ -87,7 +87,7 @@ pub(super) fn run_from_child(
         };
         match sig {
             libc::SIGCHLD => {
-                if let Some(status) = reap(payload) {
+                if let Some(status) = reap(payload, sock, plan.report_stops) {
                     // The payload is done: nothing else in the namespace may
                     // live on (double-forked daemons included).
                     let _ = sys::kill(-1, libc::SIGKILL);
@@ -104,6 +104,10 @@ pub(super) fn run_from_child(
                     sys::exit(0);
                 }
             }
+            // Without a terminal the payload's group is orphaned (its
+            // parent, PID 1, is in another session), and the kernel drops
+            // SIGTSTP for such groups: only SIGSTOP stops them.
+            libc::SIGTSTP if plan.terminal.is_none() => forward(payload, libc::SIGSTOP),
             _ => forward(payload, sig),
         }
     }
@@ -117,12 +121,17 @@ fn forward(payload: pid_t, sig: c_int) {
     }
 }
 
-/// Reaps every exited child; returns the payload's status if it was among them.
-fn reap(payload: pid_t) -> Option<c_int> {
+/// Reaps every exited child; returns the payload's status if it was among
+/// them. With `report_stops`, also reports the payload's stops.
+fn reap(payload: pid_t, sock: BorrowedFd<'_>, report_stops: bool) -> Option<c_int> {
+    let flags = libc::WNOHANG | if report_stops { libc::WUNTRACED } else { 0 };
     let mut found = None;
     loop {
-        match sys::waitpid(-1, libc::WNOHANG) {
+        match sys::waitpid(-1, flags) {
             Ok((0, _)) | Err(Errno::ECHILD) => return found,
+            Ok((pid, status)) if pid == payload && libc::WIFSTOPPED(status) => {
+                send_from_child(sock, Record::Stopped(libc::WSTOPSIG(status)));
+            }
             Ok((pid, status)) if pid == payload => found = Some(status),
             Ok(_) | Err(Errno::EINTR) => {}
             Err(_) => return found,

@@ -1,4 +1,4 @@
-//! The payload's last steps (18–26 of [`Stage`]), in the process PID 1
+//! The payload's last steps (19–27 of [`Stage`]), in the process PID 1
 //! forked: lose the terminal, enter the working directory, set limits,
 //! place its descriptors, shed every privilege, restrict itself, exec.
 //!
@@ -24,10 +24,22 @@ pub(super) fn run_from_child(
     umask: libc::mode_t,
 ) -> ! {
     let fail = |stage: Stage, errno: Errno| -> ! { fail_from_child(sock, stage, 0, errno) };
-    // A new session has no controlling terminal, so the payload cannot push
-    // input into the launcher's terminal with TIOCSTI (CVE-2017-5226).
     enter(plan, sock, Stage::NewSession);
-    if let Err(e) = sys::setsid() {
+    let session = match &plan.terminal {
+        // A new session has no controlling terminal, so the payload cannot
+        // push input into the launcher's terminal with TIOCSTI
+        // (CVE-2017-5226).
+        None => sys::setsid(),
+        // The sandbox's own terminal, whose session PID 1 leads: the
+        // payload's group takes the foreground (SIGTTOU is blocked, as it
+        // must be for a group that is not there yet), so job control,
+        // /dev/tty and the terminal's signals work inside, and none of it
+        // reaches the launcher's terminal.
+        Some(t) => sys::new_process_group()
+            .and_then(|()| sys::sigmask(libc::SIG_BLOCK, &SigSet::of(&[libc::SIGTTOU])))
+            .and_then(|()| sys::take_foreground(t.setup.at)),
+    };
+    if let Err(e) = session {
         fail(Stage::NewSession, e);
     }
     enter(plan, sock, Stage::Chdir);

@@ -16,8 +16,8 @@ pub(crate) const SETUP_FAILED: libc::c_int = 125;
 pub(crate) const WITHDRAWN: i32 = -1;
 
 /// The sandbox's setup steps, numbered in the order they run: PID 1
-/// before the fork (1–17), the payload (18–26), PID 1 after the fork
-/// (27). ARCHITECTURE.md lists the same steps with the same numbers, and a
+/// before the fork (1–18), the payload (19–27), PID 1 after the fork
+/// (28). ARCHITECTURE.md lists the same steps with the same numbers, and a
 /// test checks both against what a real sandbox runs. A failure names one.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +51,9 @@ pub enum Stage {
     /// Creating the channel's listening socket in the view and handing it
     /// to the launcher.
     ChannelSocket,
+    /// Creating the payload's pseudo-terminal in the view's devpts and
+    /// handing its master to the launcher.
+    Terminal,
     /// Moving the setup socket and the ruleset above every descriptor
     /// number the payload receives.
     ParkFds,
@@ -59,7 +62,8 @@ pub enum Stage {
     Warden,
     /// Forking the payload from PID 1.
     ForkPayload,
-    /// setsid: the payload loses the controlling terminal (TIOCSTI).
+    /// setsid: the payload loses the launcher's controlling terminal
+    /// (TIOCSTI), and takes the sandbox's own terminal, if any, as its own.
     NewSession,
     /// Changing to the working directory.
     Chdir,
@@ -84,7 +88,7 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in order.
-    pub(crate) const ALL: [Stage; 27] = [
+    pub(crate) const ALL: [Stage; 28] = [
         Stage::AwaitIdMaps,
         Stage::PrivateMounts,
         Stage::OpenSources,
@@ -99,6 +103,7 @@ impl Stage {
         Stage::Loopback,
         Stage::LandlockRules,
         Stage::ChannelSocket,
+        Stage::Terminal,
         Stage::ParkFds,
         Stage::Warden,
         Stage::ForkPayload,
@@ -131,6 +136,7 @@ impl Stage {
             Stage::Loopback => "loopback",
             Stage::LandlockRules => "landlock rules",
             Stage::ChannelSocket => "channel socket",
+            Stage::Terminal => "terminal",
             Stage::ForkPayload => "fork payload",
             Stage::NewSession => "new session",
             Stage::Chdir => "working directory",
@@ -187,6 +193,11 @@ pub enum Record {
     TimedOut,
     /// A setup step starts (only when the plan asks for a trace).
     Step(Stage),
+    /// The payload's pseudo-terminal master is attached.
+    Terminal,
+    /// The payload was stopped by this signal (only when the plan asks
+    /// for stops to be reported).
+    Stopped(i32),
 }
 
 /// Size of an encoded record.
@@ -198,6 +209,8 @@ const KIND_APPLIED: u32 = 4;
 const KIND_CHANNEL_SOCKET: u32 = 5;
 const KIND_TIMED_OUT: u32 = 6;
 const KIND_STEP: u32 = 7;
+const KIND_TERMINAL: u32 = 8;
+const KIND_STOPPED: u32 = 9;
 
 impl Record {
     /// Encodes without allocating.
@@ -210,6 +223,8 @@ impl Record {
             Record::ChannelSocket => (KIND_CHANNEL_SOCKET, 0, 0, 0),
             Record::TimedOut => (KIND_TIMED_OUT, 0, 0, 0),
             Record::Step(stage) => (KIND_STEP, stage as u32, 0, 0),
+            Record::Terminal => (KIND_TERMINAL, 0, 0, 0),
+            Record::Stopped(sig) => (KIND_STOPPED, 0, 0, sig),
         };
         let mut out = [0u8; RECORD_LEN];
         for (chunk, word) in out.chunks_exact_mut(4).zip([kind, a, b, c as u32]) {
@@ -243,6 +258,8 @@ impl Record {
             KIND_CHANNEL_SOCKET => Some(Record::ChannelSocket),
             KIND_TIMED_OUT => Some(Record::TimedOut),
             KIND_STEP => Some(Record::Step(Stage::from_u32(a)?)),
+            KIND_TERMINAL => Some(Record::Terminal),
+            KIND_STOPPED => Some(Record::Stopped(c as i32)),
             _ => None,
         }
     }
@@ -311,6 +328,8 @@ mod tests {
             Record::ChannelSocket,
             Record::TimedOut,
             Record::Step(Stage::Exec),
+            Record::Terminal,
+            Record::Stopped(libc::SIGTSTP),
         ] {
             assert_eq!(Record::decode(&r.encode()), Some(r));
         }

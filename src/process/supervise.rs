@@ -94,7 +94,10 @@ struct State {
     violation: Option<(i32, u32)>,
     timed_out: bool,
     channel_socket: Option<OwnedFd>,
+    terminal: Option<OwnedFd>,
     sock_open: bool,
+    /// Stops reported and not yet returned as events.
+    stops: std::collections::VecDeque<i32>,
     /// Setup steps reported and not yet returned as events.
     steps: std::collections::VecDeque<Stage>,
 }
@@ -114,6 +117,10 @@ pub enum Event {
     Step(Stage),
     /// Every layer is in place; the payload is about to exec.
     Applied,
+    /// The payload was stopped by this signal (only with
+    /// [`Sandbox::report_stops`](crate::sandbox::Sandbox::report_stops));
+    /// it stays stopped until the host sends SIGCONT.
+    Stopped(i32),
     /// The run is over.
     Ended(Outcome),
 }
@@ -209,9 +216,25 @@ impl Supervisor {
     /// sandbox's init binds in the view and sends before the payload
     /// starts. None when setup failed first or the time ran out.
     pub fn take_channel_socket(&mut self, wait: Duration) -> Option<OwnedFd> {
+        self.take_attached(wait, |st| st.channel_socket.take())
+    }
+
+    /// Waits up to `wait` for the master of the payload's terminal, which
+    /// the sandbox's init makes in the view and sends before the payload
+    /// starts. None when setup failed first or the time ran out.
+    pub fn take_terminal(&mut self, wait: Duration) -> Option<OwnedFd> {
+        self.take_attached(wait, |st| st.terminal.take())
+    }
+
+    /// Reads records until `take` finds the descriptor it wants.
+    fn take_attached(
+        &mut self,
+        wait: Duration,
+        take: fn(&mut State) -> Option<OwnedFd>,
+    ) -> Option<OwnedFd> {
         let end = Instant::now() + wait;
         loop {
-            if let Some(fd) = self.st.channel_socket.take() {
+            if let Some(fd) = take(&mut self.st) {
                 return Some(fd);
             }
             let left = end.saturating_duration_since(Instant::now());
@@ -248,6 +271,9 @@ impl Supervisor {
             if self.st.applied && !self.applied_reported {
                 self.applied_reported = true;
                 return Ok(Some(Event::Applied));
+            }
+            if let Some(sig) = self.st.stops.pop_front() {
+                return Ok(Some(Event::Stopped(sig)));
             }
             if let Some(o) = self.outcome {
                 return Ok(Some(Event::Ended(o)));
@@ -350,7 +376,13 @@ fn read_record(sock: BorrowedFd<'_>, st: &mut State) -> Read {
             st.channel_socket = fds.into_iter().next();
         }
         Some(Record::Step(stage)) => st.steps.push_back(stage),
-        Some(Record::ChannelSocket) | None => {}
+        Some(Record::Terminal) if st.terminal.is_none() => {
+            st.terminal = fds.into_iter().next();
+        }
+        // One pending stop is enough to act on: a payload that stops and
+        // continues itself in a loop cannot grow the queue.
+        Some(Record::Stopped(sig)) if st.stops.is_empty() => st.stops.push_back(sig),
+        Some(Record::ChannelSocket | Record::Terminal | Record::Stopped(_)) | None => {}
     }
     Read::Record
 }

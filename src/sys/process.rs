@@ -222,6 +222,12 @@ pub(crate) fn setsid() -> SysResult<()> {
     check_int(unsafe { libc::setsid() }).map(drop)
 }
 
+/// setpgid(0, 0): this process leads a new process group in its session.
+pub(crate) fn new_process_group() -> SysResult<()> {
+    // SAFETY: integers only.
+    check_int(unsafe { libc::setpgid(0, 0) }).map(drop)
+}
+
 /// Brings the loopback interface up (SIOCSIFFLAGS on "lo").
 pub(crate) fn loopback_up() -> SysResult<()> {
     // SAFETY: creating a socket has no memory-safety preconditions.

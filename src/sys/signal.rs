@@ -116,3 +116,11 @@ pub(crate) fn set_signal_mask(mask: &[u64; 1]) -> SysResult<()> {
     };
     check(rc).map(drop)
 }
+
+/// Sends `sig` to the calling thread only (tgkill), so that the thread that
+/// unblocks it is the one it is delivered to.
+pub(crate) fn signal_this_thread(sig: c_int) -> SysResult<()> {
+    let (pid, tid) = (std::process::id() as libc::pid_t, nix::unistd::gettid().as_raw());
+    // SAFETY: tgkill only takes integers.
+    check_int(unsafe { libc::tgkill(pid, tid, sig) }).map(drop)
+}
