@@ -353,21 +353,33 @@ fn ctrl_z_suspends_the_whole_sandbox_and_fg_resumes_it() {
             term.expect_from(stopped_at, "PROMPT> ", 10);
             // Every process of the sandbox but its init (which only waits)
             // is stopped, the launcher too: nothing runs behind the shell.
-            let tree = descendants(bash.id());
-            let launcher = tree
-                .iter()
-                .find(|t| t.1 == bash.id())
-                .expect("no launcher")
-                .0;
-            let init = tree.iter().find(|t| t.1 == launcher).expect("no init").0;
-            for (pid, parent, state) in &tree {
-                if *pid != init {
-                    assert_eq!(
-                        *state, 'T',
+            // The shell says Stopped once the launcher has stopped; every
+            // other process of the payload's group got the same signal and
+            // stops as soon as it is scheduled (on a slow machine, a
+            // moment later).
+            let stopped = |tree: &[(u32, u32, char)]| -> Result<(), String> {
+                let launcher = tree
+                    .iter()
+                    .find(|t| t.1 == bash.id())
+                    .ok_or("no launcher")?
+                    .0;
+                let init = tree.iter().find(|t| t.1 == launcher).ok_or("no init")?.0;
+                match tree.iter().find(|t| t.0 != init && t.2 != 'T') {
+                    Some((pid, parent, _)) => Err(format!(
                         "[{mode:?} {pty}] pid {pid} (child of {parent}) runs: {tree:?}"
-                    );
+                    )),
+                    None => Ok(()),
                 }
-            }
+            };
+            let end = Instant::now() + Duration::from_secs(5);
+            let tree = loop {
+                let tree = descendants(bash.id());
+                match stopped(&tree) {
+                    Ok(()) => break tree,
+                    Err(why) if Instant::now() > end => panic!("{why}"),
+                    Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                }
+            };
             assert!(tree.len() >= 4, "{tree:?}");
             let frozen = last_tick(&term.seen, 0);
             std::thread::sleep(Duration::from_millis(800));

@@ -243,13 +243,18 @@ impl SandboxCgroup {
 
     /// Removes it; the sandbox must have ended (every process reaped).
     /// The kernel may report it busy for a moment while the last exits
-    /// are accounted: a few retries.
+    /// are accounted (longer on a loaded or emulated machine): retries
+    /// with a growing pause, two seconds in all at most.
     pub(crate) fn remove(&self) {
-        for _ in 0..50 {
-            match sys::rmdirat(self.parent.as_fd(), &self.name) {
-                Err(Errno::EBUSY) => std::thread::sleep(std::time::Duration::from_millis(2)),
-                _ => return,
+        let mut pause = std::time::Duration::from_millis(1);
+        let mut waited = std::time::Duration::ZERO;
+        while let Err(Errno::EBUSY) = sys::rmdirat(self.parent.as_fd(), &self.name) {
+            if waited >= std::time::Duration::from_secs(2) {
+                return;
             }
+            std::thread::sleep(pause);
+            waited += pause;
+            pause = (pause * 2).min(std::time::Duration::from_millis(50));
         }
     }
 }
