@@ -165,6 +165,13 @@ impl Drop for Relay {
     }
 }
 
+/// The launcher's terminal went away (its emulator closed, the connection
+/// dropped): the payload hears SIGHUP, as it would on that terminal. The
+/// signal goes to this process, whose wait loop forwards it.
+fn hang_up() {
+    let _ = nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGHUP);
+}
+
 /// What reading the master gave.
 enum Drained {
     /// Nothing more for now.
@@ -242,6 +249,10 @@ fn relay(master: &File, stop: &OwnedFd) {
         let hung_up = typed.intersects(PollFlags::POLLHUP | PollFlags::POLLERR);
         if reading && !typed.is_empty() && (waiting || hung_up) {
             match nix::unistd::read(input, &mut buf) {
+                Ok(0) if is_terminal => {
+                    input_open = false;
+                    hang_up();
+                }
                 Ok(0) => {
                     // End of input: the terminal's end-of-file character,
                     // as if typed (stdin was a file or a pipe).
@@ -250,7 +261,12 @@ fn relay(master: &File, stop: &OwnedFd) {
                 }
                 Ok(n) => pending.extend_from_slice(&buf[..n]),
                 Err(Errno::EINTR | Errno::EAGAIN) => {}
-                Err(_) => input_open = false,
+                Err(_) => {
+                    input_open = false;
+                    if is_terminal {
+                        hang_up();
+                    }
+                }
             }
         }
         if !stopped.is_empty() {

@@ -114,10 +114,18 @@ pub(super) fn run_from_child(
 }
 
 /// Sends `sig` to the payload's process group, as a terminal would, so its
-/// children hear it too (the payload leads its group: setsid).
+/// children hear it too (the payload leads its group). A hang-up or a
+/// termination is followed by SIGCONT, as a terminal's hang-up is: a
+/// stopped process would otherwise only hear it once continued.
 fn forward(payload: pid_t, sig: c_int) {
-    if sys::kill(-payload, sig).is_err() {
-        let _ = sys::kill(payload, sig);
+    let send = |sig| {
+        if sys::kill(-payload, sig).is_err() {
+            let _ = sys::kill(payload, sig);
+        }
+    };
+    send(sig);
+    if matches!(sig, libc::SIGHUP | libc::SIGTERM) {
+        send(libc::SIGCONT);
     }
 }
 
