@@ -18,77 +18,62 @@ fn profile(dir: &Path, name: &str, yaml: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
+/// Everyday programs, each (where installed) with the output it must
+/// print: (what, the program it needs, script run in /tmp, stdout).
+const EVERYDAY: &[(&str, &str, &str, &str)] = &[
+    ("a shell pipeline", "/bin/sh", "echo b a b | tr ' ' '\\n' | sort | uniq -c | wc -l", "2\n"),
+    ("coreutils", "/bin/ls", "ls / >/dev/null && date >/dev/null && du -s /usr/share/doc >/dev/null && echo ok", "ok\n"),
+    // The name-service lookups try nscd's socket first.
+    ("id", "/usr/bin/id", "id -un >/dev/null && id -u", "65534\n"),
+    ("ls -l", "/bin/ls", "ls -l /etc/passwd | cut -c1", "-\n"),
+    ("getent", "/usr/bin/getent", "getent passwd root | cut -d: -f1", "root\n"),
+    ("chmod and chown of one's own file", "/bin/chown", "echo x > f && chmod 600 f && chown $(id -u):$(id -g) f && stat -c %a f", "600\n"),
+    ("tar, gzip, xz", "/usr/bin/xz", "mkdir d && echo hi > d/f && tar czf d.tgz d && tar tzf d.tgz | head -1 && echo hi | xz | unxz", "d/\nhi\n"),
+    ("git", "/usr/bin/git", "git init -q r && cd r && git -c user.email=a@b -c user.name=a commit -q --allow-empty -m m && git log --format=%s", "m\n"),
+    ("make -j2 with gcc", "/usr/bin/make", "printf 'int main(void){return 0;}\\n' > h.c && printf 'all: a.o b.o\\na.o:\\n\\tgcc -O2 -c -o a.o h.c\\nb.o:\\n\\tgcc -O2 -c -o b.o h.c\\n' > Makefile && make -s -j2 && echo made", "made\n"),
+    ("perl", "/usr/bin/perl", "perl -e 'print 6*7, qq(\\n)'", "42\n"),
+    ("sqlite", "/usr/bin/sqlite3", "sqlite3 x.db 'create table t(a); insert into t values(7); select a from t'", "7\n"),
+    ("python", "/usr/bin/python3", "python3 -c 'import subprocess, threading, json; print(subprocess.run([\"echo\", \"py\"], capture_output=True).stdout.decode().strip())'", "py\n"),
+    // A process pool: semaphores in /dev/shm.
+    ("python multiprocessing", "/usr/bin/python3", "python3 -c 'import multiprocessing as m\nif __name__ == \"__main__\":\n  with m.Pool(4) as p: print(sum(p.map(abs, range(-1000, 0))))'", "500500\n"),
+    // Within the bomb limits: a 160 MiB heap and 16 threads.
+    ("java", "/usr/bin/java", "printf 'public class M { public static void main(String[] a) throws Exception { java.util.List<byte[]> l = new java.util.ArrayList<>(); for (int i = 0; i < 40; i++) l.add(new byte[4 << 20]); Thread[] t = new Thread[16]; for (int i = 0; i < 16; i++) { t[i] = new Thread(() -> {}); t[i].start(); } for (Thread x : t) x.join(); System.out.println(\"java \" + l.size()); } }\\n' > M.java && java M.java", "java 40\n"),
+    ("node", "/usr/bin/node", "node -e 'const a = []; for (let i = 0; i < 50; i++) a.push(Buffer.alloc(4 << 20, 1)); console.log(\"node\", a.length)'", "node 50\n"),
+];
+
 #[test]
-fn real_programs_run_under_default() {
+fn everyday_programs_run_under_every_shipped_profile() {
     each_mode(|mode| {
-        let dir = workdir(mode, "sc-real");
+        let dir = workdir(mode, "sc-everyday");
+        for profile in ["default", "strict"] {
+            for (what, needs, script, want) in EVERYDAY {
+                if !have(needs, &format!("{what} is one of the everyday programs")) {
+                    continue;
+                }
+                let out = run_sh(
+                    mode,
+                    &dir,
+                    &["-q", "-p", profile],
+                    &format!("cd /tmp && {script}"),
+                );
+                assert_eq!(
+                    (out.status.code(), stdout(&out).as_str()),
+                    (Some(0), *want),
+                    "{what} under {profile} ({mode:?}): {}",
+                    stderr(&out)
+                );
+            }
+        }
+        // Building in the working directory, which default binds writable.
         std::fs::write(
             dir.join("hello.c"),
             "#include <stdio.h>\nint main(void){puts(\"compiled\");return 0;}\n",
         )
         .unwrap();
         give_to_sandbox(&dir.join("hello.c"));
-        let out = run_sh(
-            mode,
-            &dir,
-            &[],
-            "echo shell; ls / >/dev/null && echo coreutils",
-        );
-        assert_eq!(stdout(&out), "shell\ncoreutils\n");
-        if have("/usr/bin/python3", "python3 is one of the real programs") {
-            let out = run_sh(mode, &dir, &[], "python3 -c 'import subprocess, threading, socket; print(subprocess.run([\"echo\", \"py\"], capture_output=True).stdout.decode().strip())'");
-            assert_eq!(stdout(&out), "py\n", "{}", stderr(&out));
-        }
-        if Path::new("/usr/bin/gcc").exists() {
+        if have("/usr/bin/gcc", "gcc is one of the everyday programs") {
             let out = run_sh(mode, &dir, &[], "gcc hello.c -o hello && ./hello");
             assert_eq!(stdout(&out), "compiled\n", "{}", stderr(&out));
-        } else {
-            skip("gcc missing");
-        }
-        let out = run_sh(
-            mode,
-            &dir,
-            &[],
-            "git init -q repo && cd repo && echo x > f && git status --short",
-        );
-        assert_eq!(stdout(&out), "?? f\n", "{}", stderr(&out));
-        // Within default's bomb limits (1,024 processes, 1 GiB of data per
-        // process): a python process pool, make -j2 with gcc, a JVM with a
-        // 160 MiB heap and 16 threads, node with 200 MiB of buffers.
-        if have("/usr/bin/python3", "python3 is one of the real programs") {
-            let pool = "python3 -c 'import multiprocessing as m\nif __name__ == \"__main__\":\n                          with m.Pool(4) as p: print(sum(p.map(abs, range(-1000, 0))))'";
-            let out = run_sh(mode, &dir, &[], pool);
-            assert_eq!(stdout(&out), "500500\n", "{}", stderr(&out));
-        }
-        if have("/usr/bin/make", "make -j2 is one of the real programs") {
-            std::fs::write(
-                dir.join("Makefile"),
-                "all: a.o b.o\na.o:\n\tgcc -O2 -c -o a.o hello.c\nb.o:\n\tgcc -O2 -c -o b.o hello.c\n",
-            )
-            .unwrap();
-            give_to_sandbox(&dir.join("Makefile"));
-            let out = run_sh(mode, &dir, &[], "make -s -j2 -B && echo made");
-            assert_eq!(stdout(&out), "made\n", "{}", stderr(&out));
-        }
-        if have("/usr/bin/java", "java is one of the real programs") {
-            std::fs::write(
-                dir.join("M.java"),
-                "public class M { public static void main(String[] a) throws Exception { \
-                 java.util.List<byte[]> l = new java.util.ArrayList<>(); \
-                 for (int i = 0; i < 40; i++) l.add(new byte[4 << 20]); \
-                 Thread[] t = new Thread[16]; \
-                 for (int i = 0; i < 16; i++) { t[i] = new Thread(() -> {}); t[i].start(); } \
-                 for (Thread x : t) x.join(); System.out.println(\"java \" + l.size()); } }\n",
-            )
-            .unwrap();
-            give_to_sandbox(&dir.join("M.java"));
-            let out = run_sh(mode, &dir, &[], "java M.java");
-            assert_eq!(stdout(&out), "java 40\n", "{}", stderr(&out));
-        }
-        if have("/usr/bin/node", "node is one of the real programs") {
-            let js = "node -e 'const a = []; for (let i = 0; i < 50; i++) a.push(Buffer.alloc(4 << 20, 1)); console.log(\"node\", a.length)'";
-            let out = run_sh(mode, &dir, &[], js);
-            assert_eq!(stdout(&out), "node 50\n", "{}", stderr(&out));
         }
     });
 }
