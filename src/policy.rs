@@ -98,6 +98,13 @@ pub enum Warning {
     },
     /// The payload runs as host root.
     HostRoot,
+    /// The host's network is shared, but the seccomp filter refuses the
+    /// sockets that would use it.
+    NetworkRefused {
+        /// What the filter answers `socket(AF_INET, SOCK_STREAM, 0)` with
+        /// (an errno's name, or the default action).
+        answer: String,
+    },
 }
 
 impl std::fmt::Display for Warning {
@@ -133,6 +140,12 @@ impl std::fmt::Display for Warning {
                 f,
                 "the payload runs as host root (uid 0): it can read and write every root-owned \
                  file in its view; use this only for trusted programs"
+            ),
+            Warning::NetworkRefused { answer } => write!(
+                f,
+                "the host's network is shared (no `net` namespace), but the profile's seccomp \
+                 filter answers socket(AF_INET) with {answer}: nothing in the sandbox can use \
+                 it; extend a profile that allows IP sockets (`default`), or drop --net host"
             ),
         }
     }

@@ -28,6 +28,8 @@ fn help_names_every_run_flag() {
         "--chdir",
         "--net",
         "--hostname",
+        "--pty",
+        "--no-pty",
         "--env",
         "--keep-env",
         "--timeout",
@@ -295,4 +297,30 @@ fn every_bad_profile_is_refused_where_and_why() {
         assert_eq!(out.status.code(), Some(125), "{file}: {}", stderr(&out));
         assert!(stderr(&out).contains(why), "{file}: {}", stderr(&out));
     }
+}
+
+#[test]
+fn a_shared_network_the_filter_refuses_is_reported() {
+    // `check` resolves without launching: a profile that shares the host's
+    // network (no `net` namespace) under strict's filter, which answers
+    // IP sockets with EAFNOSUPPORT.
+    let dir = workdir(Mode::Rootless, "cli-net");
+    let yaml = "version: 1\nextends: strict\nnamespaces: [user, pid, mount, ipc, uts]\n";
+    std::fs::write(dir.join("shared-net.yaml"), yaml).unwrap();
+    let out = check_within(&dir, "shared-net.yaml");
+    let s = stdout(&out);
+    assert!(
+        s.contains("warning: the host's network is shared (no `net` namespace), but the profile's seccomp filter answers socket(AF_INET) with EAFNOSUPPORT"),
+        "{s}{}",
+        stderr(&out)
+    );
+    // default allows IP sockets: nothing to say.
+    let yaml = "version: 1\nextends: default\nnamespaces: [user, pid, mount, ipc, uts]\n";
+    std::fs::write(dir.join("shared-ok.yaml"), yaml).unwrap();
+    let out = check_within(&dir, "shared-ok.yaml");
+    assert!(
+        !stdout(&out).contains("network is shared"),
+        "{}",
+        stdout(&out)
+    );
 }

@@ -852,3 +852,43 @@ fn profiles_are_found_in_the_users_config_directory() {
         );
     });
 }
+
+#[test]
+fn name_resolution_follows_a_resolv_conf_symlink_when_the_network_is_shared() {
+    // systemd-resolved makes /etc/resolv.conf a symlink into /run, which no
+    // view holds: with the host's network shared, stockade binds the
+    // link's target where the link points. Control: with a network
+    // namespace of its own the sandbox gets no such bind, and the link
+    // dangles.
+    each_mode(|mode| {
+        let dir = workdir(mode, "resolv");
+        let etc = dir.join("etc");
+        let run = dir.join("run/resolve");
+        std::fs::create_dir_all(&etc).unwrap();
+        std::fs::create_dir_all(&run).unwrap();
+        std::fs::write(run.join("stub-resolv.conf"), "nameserver 127.0.0.53\n").unwrap();
+        let _ = std::fs::remove_file(etc.join("resolv.conf"));
+        std::os::unix::fs::symlink("../run/resolve/stub-resolv.conf", etc.join("resolv.conf"))
+            .unwrap();
+        let view_etc = format!("{}:/etc", etc.display());
+        let shared = run_sh(
+            mode,
+            &dir,
+            &["-q", "--net", "host", "--ro", &view_etc],
+            "cat /etc/resolv.conf",
+        );
+        assert_eq!(
+            stdout(&shared),
+            "nameserver 127.0.0.53\n",
+            "{}",
+            stderr(&shared)
+        );
+        let own = run_sh(
+            mode,
+            &dir,
+            &["-q", "--ro", &view_etc],
+            "cat /etc/resolv.conf",
+        );
+        assert_ne!(own.status.code(), Some(0), "control: {}", stdout(&own));
+    });
+}

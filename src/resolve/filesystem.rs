@@ -294,3 +294,58 @@ pub(super) fn check_creations(mounts: &[Mount]) -> Result<(), ProfileError> {
     }
     Ok(())
 }
+
+/// Where the view's resolver configuration is read.
+const RESOLV_CONF: &str = "/etc/resolv.conf";
+
+/// With the host's network shared, names must resolve. When the view's
+/// /etc/resolv.conf is a host symlink (systemd-resolved links it into
+/// /run) whose target no bind of the view supplies, the target file is
+/// bound read-only where the link points; without it the link dangles and
+/// every lookup fails without a word. Returns that bind.
+pub(super) fn resolver_target(mounts: &[Mount]) -> Option<Mount> {
+    let link = Path::new(RESOLV_CONF);
+    // The host file behind a view path: the last mount covering it decides.
+    let host_path = |p: &Path| -> Option<PathBuf> {
+        let m = mounts.iter().rev().find(|m| p.starts_with(m.op.dest()))?;
+        match &m.op {
+            MountOp::Bind { src, dest, .. } => Some(src.join(p.strip_prefix(dest).ok()?)),
+            _ => None,
+        }
+    };
+    let host_link = host_path(link)?;
+    let text = std::fs::read_link(&host_link).ok()?;
+    // Where the link points inside the view, resolved lexically.
+    let mut target = PathBuf::from("/");
+    for c in link.parent()?.join(&text).components() {
+        match c {
+            std::path::Component::ParentDir => {
+                target.pop();
+            }
+            std::path::Component::Normal(n) => target.push(n),
+            _ => {}
+        }
+    }
+    if host_path(&target).is_some_and(|p| p.exists()) {
+        return None;
+    }
+    let src = std::fs::canonicalize(&host_link).ok()?;
+    if !std::fs::metadata(&src).ok()?.is_file() {
+        return None;
+    }
+    Some(Mount {
+        op: MountOp::Bind {
+            src,
+            dest: target,
+            writable: false,
+            is_dir: false,
+        },
+        loc: Loc {
+            file: std::sync::Arc::from(format!(
+                "{RESOLV_CONF} (a symlink, followed for name resolution)"
+            )),
+            line: 0,
+            col: 0,
+        },
+    })
+}

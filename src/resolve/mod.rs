@@ -53,7 +53,6 @@ pub(crate) fn resolve(
         m.add(&l.profile);
     }
     m.add(&ov.profile);
-    m.grants = &ov.landlock_grants;
 
     let namespaces = resolve_namespaces(m.namespaces, ov.new_net)?;
     let hostname = match (namespaces.contains(&Namespace::Uts), m.hostname) {
@@ -91,6 +90,17 @@ pub(crate) fn resolve(
     canonicalize_binds(&mut mounts);
     keep_shared_directories_private(&mut mounts, &workdir_binds, host, &mut warnings);
     check_creations(&mounts)?;
+    let mut grants = ov.landlock_grants.clone();
+    if !namespaces.contains(&Namespace::Net) {
+        if let Some(resolver) = resolver_target(&mounts) {
+            grants.push(crate::profile::model::At {
+                value: (resolver.op.dest().to_string_lossy().into_owned(), false),
+                loc: resolver.loc.clone(),
+            });
+            mounts.push(resolver);
+        }
+    }
+    m.grants = &grants;
     let cwd = match m.cwd {
         None => PathBuf::from("/"),
         Some(c) => {
@@ -167,6 +177,20 @@ pub(crate) fn resolve(
                     host_uid: identity.host_uid,
                 });
             }
+        }
+    }
+    if let (Some(sc), false) = (&seccomp, namespaces.contains(&Namespace::Net)) {
+        let inet = [libc::AF_INET as u64, libc::SOCK_STREAM as u64, 0, 0, 0, 0];
+        let answer = match sc.answer("socket", &inet) {
+            crate::seccomp::Answer::Allow => None,
+            crate::seccomp::Answer::Errno(e) => {
+                Some(format!("{:?}", nix::errno::Errno::from_raw(e as i32)))
+            }
+            crate::seccomp::Answer::Default(crate::seccomp::Action::Log) => None,
+            crate::seccomp::Answer::Default(a) => Some(a.name()),
+        };
+        if let Some(answer) = answer {
+            warnings.push(Warning::NetworkRefused { answer });
         }
     }
     let policy = Policy {

@@ -273,7 +273,55 @@ pub struct SeccompPolicy {
     pub deny: Vec<(Entry, u32)>,
 }
 
+/// What the policy answers a call, before the built-in filters (the
+/// architecture check, the side doors, clone3) have their say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Allowed by the allowlist.
+    Allow,
+    /// Failed with this errno by a deny entry.
+    Errno(u32),
+    /// Left to the default action.
+    Default(Action),
+}
+
+impl Cond {
+    /// Whether `args` satisfies this condition, at the width the kernel
+    /// reads the argument.
+    pub fn holds(&self, args: &[u64; 6]) -> bool {
+        let mask = match self.width {
+            args::Width::Bits16 => 0xffff,
+            args::Width::Bits32 => u64::from(u32::MAX),
+            args::Width::Bits64 => u64::MAX,
+        };
+        let a = args.get(usize::from(self.arg)).copied().unwrap_or(0) & mask;
+        match self.op {
+            Op::Eq => a == self.value,
+            Op::Ne => a != self.value,
+            Op::Lt => a < self.value,
+            Op::Le => a <= self.value,
+            Op::Gt => a > self.value,
+            Op::Ge => a >= self.value,
+            Op::MaskedEq(m) => a & m == self.value,
+        }
+    }
+}
+
 impl SeccompPolicy {
+    /// What the policy answers syscall `name` with `args`: a matching deny
+    /// entry first (its errno), then a matching allow entry, else the
+    /// default action — the order the compiled filters apply.
+    pub fn answer(&self, name: &str, args: &[u64; 6]) -> Answer {
+        let matches = |e: &Entry| e.name == name && e.conds.iter().all(|c| c.holds(args));
+        if let Some((_, errno)) = self.deny.iter().find(|(e, _)| matches(e)) {
+            return Answer::Errno(*errno);
+        }
+        if self.allow.iter().any(matches) {
+            return Answer::Allow;
+        }
+        Answer::Default(self.default_action)
+    }
+
     /// The syscalls the allowlist lets through, each once, without those
     /// the built-in filters always answer themselves (`ALWAYS_ANSWERED`).
     pub fn allowed_names(&self) -> std::collections::BTreeSet<&str> {
