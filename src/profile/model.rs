@@ -88,6 +88,29 @@ pub struct Profile {
     /// A SOCK_SEQPACKET channel between the launcher and the payload
     /// (`true`, or limits); its fd number is in `STOCKADE_CHANNEL_FD`.
     pub channel: Option<At<ChannelSpec>>,
+    /// What this profile takes away from the profiles it extends, before
+    /// its own entries are added.
+    pub remove: Option<RemoveSection>,
+}
+
+/// `remove:` — inherited entries a profile takes away. Each name must
+/// match something inherited (a typo is an error, not a silent no-op).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveSection {
+    /// `true`: no hostname is inherited (a profile that drops `uts` needs
+    /// none).
+    pub hostname: Option<At<bool>>,
+    /// Filesystem operations at these destinations (as written, e.g.
+    /// `/tmp`, `${CWD}`).
+    pub filesystem: Option<Vec<At<String>>>,
+    /// Environment variables set or kept (names or globs such as `LC_*`).
+    pub env: Option<Vec<At<String>>>,
+    /// Landlock paths: entries of read, write, execute and rules.
+    pub landlock: Option<Vec<At<String>>>,
+    /// Syscalls or `@groups`: inherited allow and deny entries for them
+    /// (a syscall inside an inherited group is taken out of it).
+    pub seccomp: Option<Vec<At<String>>>,
 }
 
 /// `3` or `"7:3"`.
@@ -305,6 +328,21 @@ pub struct FsEntry {
     pub symlink: Option<String>,
     /// Target of a `symlink`.
     pub target: Option<String>,
+}
+
+impl FsEntry {
+    /// The destination as written: `dest` or the bind's source, or the
+    /// path of a tmpfs, proc, dev, dir or symlink.
+    pub fn destination(&self) -> Option<&str> {
+        self.dest
+            .as_deref()
+            .or(self.bind.as_deref())
+            .or(self.tmpfs.as_deref())
+            .or(self.proc.as_deref())
+            .or(self.dev.as_deref())
+            .or(self.dir.as_deref())
+            .or(self.symlink.as_deref())
+    }
 }
 
 /// A size written as a number of bytes or with a unit (`64M`).

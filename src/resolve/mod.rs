@@ -6,7 +6,9 @@
 //! Merge rules: scalars (`hostname`, `cwd`, `user`, `limits.*`) and the
 //! `namespaces` list are replaced by the later layer; `filesystem` operations
 //! are appended after the parent's; `env.keep` is a union and `env.set` is
-//! merged key by key, the later layer winning.
+//! merged key by key, the later layer winning. A layer's `remove` takes
+//! away what earlier layers declared before its own entries are added; a
+//! layer that leaves out `uts` drops an inherited hostname.
 
 mod env;
 mod filesystem;
@@ -53,11 +55,16 @@ pub(crate) fn resolve(
         m.add(&l.profile);
     }
     m.add(&ov.profile);
+    if let Some(e) = m.errors.first() {
+        return Err(e.clone());
+    }
 
     let namespaces = resolve_namespaces(m.namespaces, ov.new_net)?;
     let hostname = match (namespaces.contains(&Namespace::Uts), m.hostname) {
         (true, None) => Some(DEFAULT_HOSTNAME.to_string()),
         (true, Some(h)) => Some(check_hostname(h)?),
+        // A later layer left out uts: an inherited hostname goes with it.
+        (false, Some(_)) if m.hostname_layer < m.namespaces_layer => None,
         (false, Some(h)) => {
             return Err(
                 ProfileError::new(&h.loc, "hostname requires the uts namespace")

@@ -44,8 +44,29 @@ pub(super) fn resolve_seccomp(
         None => Action::KillProcess,
         Some(a) => Action::parse(&a.value).map_err(|e| ProfileError::new(&a.loc, e))?,
     };
+    // What each `remove.seccomp` name takes away, expanded, and whether it
+    // took anything (a name that matches nothing inherited is an error).
+    let mut removed: Vec<(usize, &Loc, &str, Vec<String>, bool)> = Vec::new();
+    for (layer, r) in &m.sc_removed {
+        let names = seccomp::expand(&r.value, arch, &r.loc, &[])
+            .map_err(|e| ProfileError::new(&r.loc, format!("remove.seccomp: {e}")))?
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        removed.push((*layer, &r.loc, r.value.as_str(), names, false));
+    }
+    let mut taken = |layer: usize, name: &str| -> bool {
+        let mut hit = false;
+        for r in removed.iter_mut().filter(|r| r.0 > layer) {
+            if r.3.iter().any(|n| n == name) {
+                r.4 = true;
+                hit = true;
+            }
+        }
+        hit
+    };
     let mut allow = Vec::new();
-    for a in &m.sc_allow {
+    for (layer, a) in &m.sc_allow {
         let (name, c) = match &a.value {
             SyscallSpec::Name(n) => (n.as_str(), Vec::new()),
             SyscallSpec::Rule(r) => (
@@ -64,10 +85,10 @@ pub(super) fn resolve_seccomp(
                 });
             }
         }
-        allow.extend(entries);
+        allow.extend(entries.into_iter().filter(|e| !taken(*layer, &e.name)));
     }
     let mut deny = Vec::new();
-    for d in &m.sc_deny {
+    for (layer, d) in &m.sc_deny {
         let errno = match &d.value.errno {
             ValueRepr::Num(n) => seccomp::parse_errno(&n.to_string()),
             ValueRepr::Text(t) => seccomp::parse_errno(t),
@@ -76,7 +97,19 @@ pub(super) fn resolve_seccomp(
         let c = conds(&d.value.syscall, &d.value.args).map_err(|e| ProfileError::new(&d.loc, e))?;
         let entries = seccomp::expand(&d.value.syscall, arch, &d.loc, &c)
             .map_err(|e| ProfileError::new(&d.loc, format!("seccomp.deny: {e}")))?;
-        deny.extend(entries.into_iter().map(|e| (e, errno)));
+        deny.extend(
+            entries
+                .into_iter()
+                .filter(|e| !taken(*layer, &e.name))
+                .map(|e| (e, errno)),
+        );
+    }
+    if let Some((_, loc, name, _, _)) = removed.iter().find(|r| !r.4) {
+        return Err(ProfileError::new(
+            loc,
+            format!("remove.seccomp: {name} matches nothing inherited"),
+        )
+        .hint("`remove` takes away what the profiles this one extends declare; `stockade explain --seccomp` shows them"));
     }
     if let Some(r) = m.sc_restrict_suid.filter(|r| r.value) {
         deny.extend(seccomp::restrict_suid_sgid(&r.loc));
@@ -84,7 +117,7 @@ pub(super) fn resolve_seccomp(
     let at = m.sc_default.map(|a| a.loc.clone()).unwrap_or_else(|| {
         m.sc_allow
             .first()
-            .map(|a| a.loc.clone())
+            .map(|a| a.1.loc.clone())
             .unwrap_or_else(Loc::cli)
     });
     if allow.is_empty() {

@@ -423,3 +423,100 @@ fn memory_and_cpu_are_limits_of_the_whole_sandbox() {
         assert_eq!(e.loc.line, 2, "{bad}: {e}");
     }
 }
+
+/// `text` as a layer on top of the built-in `parent`.
+fn resolve_over(parent: &str, text: &str) -> Result<Policy, ProfileError> {
+    let mut layers = crate::profile::load(parent).unwrap();
+    layers.push(Layer {
+        profile: parse(text, "child.yaml")?,
+    });
+    resolve(&layers, &Overrides::default(), &host())
+}
+
+#[test]
+fn a_profile_takes_away_what_it_inherits() {
+    let base = resolve_over("strict", "version: 1\n").unwrap();
+    let has_dest = |p: &Policy, d: &str| p.mounts.iter().any(|m| m.op.dest() == Path::new(d));
+    let allows = |p: &Policy, n: &str| {
+        p.seccomp
+            .as_ref()
+            .unwrap()
+            .allow
+            .iter()
+            .any(|e| e.name == n)
+    };
+    let denies = |p: &Policy, n: &str| {
+        p.seccomp
+            .as_ref()
+            .unwrap()
+            .deny
+            .iter()
+            .any(|e| e.0.name == n)
+    };
+    assert!(has_dest(&base, "/proc") && allows(&base, "getpid") && denies(&base, "ptrace"));
+    assert!(base.env.iter().any(|(k, _)| k == "LANG"));
+    let p = resolve_over(
+        "strict",
+        "version: 1\nremove:\n  filesystem: [/proc]\n  env: [LANG]\n  \
+         landlock: [/proc]\n  seccomp: [getpid, ptrace]\n",
+    )
+    .unwrap();
+    assert!(!has_dest(&p, "/proc"));
+    assert!(!p.env.iter().any(|(k, _)| k == "LANG"));
+    assert!(!allows(&p, "getpid"), "getpid came from an inherited group");
+    assert!(!denies(&p, "ptrace"));
+    assert!(allows(&p, "getppid"), "the rest of the group stays");
+    // The layer's own entries are added after the removal.
+    let p = resolve_over(
+        "strict",
+        "version: 1\nremove: {seccomp: [ptrace]}\nseccomp: {allow: [ptrace]}\n",
+    )
+    .unwrap();
+    assert!(allows(&p, "ptrace") && !denies(&p, "ptrace"));
+    // A removal that matches nothing inherited is a located error.
+    for (yaml, what) in [
+        (
+            "remove: {filesystem: [/nowhere]}",
+            "remove.filesystem: /nowhere matches nothing inherited",
+        ),
+        (
+            "remove: {seccomp: [reboot]}",
+            "remove.seccomp: reboot matches nothing inherited",
+        ),
+        (
+            "remove: {env: [NOPE]}",
+            "remove.env: NOPE matches nothing inherited",
+        ),
+        (
+            "remove: {landlock: [/nowhere]}",
+            "remove.landlock: /nowhere matches nothing inherited",
+        ),
+    ] {
+        let e = resolve_over("strict", &format!("version: 1\n{yaml}\n")).unwrap_err();
+        assert!(e.to_string().contains(what), "{e}");
+        assert!(e.to_string().contains("child.yaml:2:"), "{e}");
+    }
+}
+
+#[test]
+fn leaving_out_uts_drops_an_inherited_hostname() {
+    let p = resolve_over(
+        "strict",
+        "version: 1\nnamespaces: [user, pid, mount, net, ipc]\n",
+    )
+    .unwrap();
+    assert_eq!(p.hostname, None);
+    // One's own hostname without uts is still an error, located there.
+    let e = resolve_over(
+        "strict",
+        "version: 1\nnamespaces: [user, pid, mount, net, ipc]\nhostname: x\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("child.yaml:3:"), "{e}");
+    let p = resolve_over("strict", "version: 1\nremove: {hostname: true}\n").unwrap();
+    assert_eq!(
+        p.hostname.as_deref(),
+        Some("sandbox"),
+        "uts without a name gets the default"
+    );
+}
