@@ -324,3 +324,28 @@ fn a_shared_network_the_filter_refuses_is_reported() {
         stdout(&out)
     );
 }
+
+#[test]
+fn the_status_stream_reports_errors_before_the_launch() {
+    // A reader of --status-fd learns why nothing started: here a profile
+    // that does not exist, and one that does not resolve.
+    for (args, fragment) in [
+        (vec!["-p", "nosuch"], "no profile named 'nosuch'"),
+        (
+            vec!["--chdir", "/nowhere"],
+            "cwd /nowhere is not part of the sandbox's view",
+        ),
+    ] {
+        let mut all = vec!["run", "--status-fd", "1"];
+        all.extend(args);
+        all.extend(["--", "true"]);
+        let out = stockade_cmd(&all);
+        assert_eq!(out.status.code(), Some(125));
+        let line = stdout(&out);
+        let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+        assert_eq!(v["event"], "exited", "{line}");
+        assert_eq!(v["outcome"], "setup-error", "{line}");
+        assert_eq!(v["exit_code"], 125, "{line}");
+        assert!(v["message"].as_str().unwrap().contains(fragment), "{line}");
+    }
+}

@@ -39,9 +39,32 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     if sys::started_privileged() {
         return Err(Error::Privileged);
     }
-    let host = host()?;
-    let layers = profile::load(&args.profile)?;
-    let policy = crate::resolve::resolve(&layers, &overrides(&args, &host)?, &host)?;
+    // Opened first, so that a reader learns of errors before the launch
+    // too (a bad profile, a flag, a missing directory).
+    let mut status = match args.status_fd {
+        None => None,
+        Some(fd) => Some(Stream::open(fd).map_err(|err| Error::Io {
+            what: "cannot open --status-fd",
+            err,
+        })?),
+    };
+    let resolved = host().and_then(|host| {
+        let layers = profile::load(&args.profile)?;
+        Ok(crate::resolve::resolve(
+            &layers,
+            &overrides(&args, &host)?,
+            &host,
+        )?)
+    });
+    let policy = match resolved {
+        Ok(p) => p,
+        Err(e) => {
+            if let Some(s) = &mut status {
+                s.setup_error(&e.to_string());
+            }
+            return Err(e);
+        }
+    };
     for w in &policy.warnings {
         if !args.quiet {
             say(&format!("warning: {w}"));
@@ -53,13 +76,6 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             say(&format!("  {line}"));
         }
     }
-    let mut status = match args.status_fd {
-        None => None,
-        Some(fd) => Some(Stream::open(fd).map_err(|err| Error::Io {
-            what: "cannot open --status-fd",
-            err,
-        })?),
-    };
     let signals = forwarded_signals()?;
     // Put back on every way out of this function (the sandbox is gone by
     // then): normal end, error, forwarded signal, time limit.
