@@ -26,7 +26,7 @@ pub use crate::landlock::{kernel_abi as landlock_abi, LandlockReport};
 use crate::plan::{self, Plan};
 use crate::policy::{ChannelLimits, Policy, Warning};
 use crate::process::{self, KillSwitch, Supervisor};
-pub use crate::process::{Event, Failure, Outcome, Stage};
+pub use crate::process::{Event, Failure, Outcome, Stage, Timeline};
 use crate::profile;
 pub use crate::profile::ProfileError;
 pub use crate::resolve::Limit;
@@ -1190,6 +1190,24 @@ impl Child {
                 }
             }
         }
+    }
+
+    /// When the sandbox's setup steps started (with
+    /// [`Sandbox::trace_setup`]), its layers were in place, its payload
+    /// ended and everything of it was cleaned up; complete once the
+    /// sandbox has ended (empty before).
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["true"]).trace_setup().spawn()?;
+    /// child.wait()?;
+    /// for (stage, at) in child.timeline().steps {
+    ///     println!("{at:?} {}", stage.name());
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timeline(&self) -> Timeline {
+        self.shared.board.lock().timeline.clone()
     }
 
     /// The outcome if the sandbox has ended, without waiting.

@@ -4,7 +4,7 @@
 //! its host is doing, at the cost of one thread per process rather than
 //! one per sandbox.
 
-use crate::process::{Event, Outcome, Supervisor};
+use crate::process::{Event, Outcome, Supervisor, Timeline};
 pub(crate) use nix::sys::epoll::EpollFlags;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollTimeout};
 use std::collections::{HashMap, VecDeque};
@@ -27,6 +27,8 @@ pub(crate) struct Progress {
     pub failed: Option<std::io::ErrorKind>,
     /// Tasks awaiting the next event.
     pub wakers: Vec<Waker>,
+    /// When things happened (complete once the sandbox has ended).
+    pub timeline: Timeline,
 }
 
 /// Where the supervisor thread posts a sandbox's events. It holds no
@@ -59,8 +61,9 @@ impl Board {
 
     /// Posts the last event (or the failure) and closes the thread's copy
     /// of `ready` before anyone can see it.
-    fn finish(&self, last: std::io::Result<Event>, ready: OwnedFd) {
+    fn finish(&self, last: std::io::Result<Event>, ready: OwnedFd, timeline: Timeline) {
         let mut p = self.lock();
+        p.timeline = timeline;
         match last {
             Ok(e) => Board::record(&mut p, e),
             Err(err) => p.failed = Some(err.kind()),
@@ -306,8 +309,9 @@ impl Watcher {
                 let Watched {
                     sup, board, ready, ..
                 } = w;
+                let timeline = sup.timeline().clone();
                 drop(sup);
-                board.finish(last, ready);
+                board.finish(last, ready, timeline);
             }
             None if w.sock && open.is_none() => {
                 // The socket is closed and read to its end: its hang-up

@@ -892,3 +892,47 @@ fn name_resolution_follows_a_resolv_conf_symlink_when_the_network_is_shared() {
         assert_ne!(own.status.code(), Some(0), "control: {}", stdout(&own));
     });
 }
+
+#[test]
+fn timings_break_the_start_up_down_in_order() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "timings");
+        let out = run_sh(mode, &dir, &["-q", "-p", "strict", "--timings"], "true");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let err = stderr(&out);
+        let lines: Vec<&str> = err
+            .lines()
+            .skip_while(|l| !l.contains("timings"))
+            .skip(1)
+            .collect();
+        let offsets: Vec<f64> = lines
+            .iter()
+            .map(|l| {
+                l.trim_start_matches("stockade:")
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{err}");
+        for want in [
+            "launcher: load and resolve the profile",
+            "sandbox step  1: id maps",
+            "sandbox step  8: filesystem",
+            "sandbox step 26: seccomp",
+            "sandbox step 27: exec",
+            "payload: exec, run, exit",
+            "PID 1: end the sandbox, report",
+            "end",
+        ] {
+            assert!(
+                lines.iter().any(|l| l.ends_with(want)),
+                "{want:?} missing:\n{err}"
+            );
+        }
+        // Without --trace-setup the steps are not also printed one by one.
+        assert!(!err.contains("setup step"), "{err}");
+    });
+}

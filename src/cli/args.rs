@@ -141,6 +141,10 @@ pub struct RunArgs {
     /// working directory. Errors are still printed.
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Print where the time went once the sandbox has ended: loading the
+    /// profile, each setup step, the payload, the teardown.
+    #[arg(long)]
+    pub timings: bool,
     /// Run the payload on its own pseudo-terminal, relayed by stockade
     /// (the default when stdin and stdout are terminals and stockade runs
     /// in the foreground): job control, /dev/tty and window sizes work

@@ -36,6 +36,7 @@ fn forwarded_signals() -> Result<SignalFd, Error> {
 }
 
 pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
+    let started = sys::monotonic_now();
     if sys::started_privileged() {
         return Err(Error::Privileged);
     }
@@ -65,6 +66,7 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             return Err(e);
         }
     };
+    let resolved_at = sys::monotonic_now();
     for w in &policy.warnings {
         if !args.quiet {
             say(&format!("warning: {w}"));
@@ -96,7 +98,7 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
                     .any(|m| matches!(m.op, MountOp::Dev { .. })))
     };
     let mut sandbox = Sandbox::with_policy(policy.clone()).args(args.command.iter().cloned());
-    if args.trace_setup {
+    if args.trace_setup || args.timings {
         sandbox = sandbox.trace_setup();
     }
     if interactive {
@@ -194,7 +196,9 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             }
             Ok(Wake::Event(Event::Ended(o))) => break o,
             Ok(Wake::Event(Event::Step(stage))) => {
-                say(&format!("setup step {}: {}", stage as u32, stage.name()))
+                if args.trace_setup {
+                    say(&format!("setup step {}: {}", stage as u32, stage.name()))
+                }
             }
             Err(err) => {
                 return Err(Error::Io {
@@ -214,6 +218,11 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     }
     // The terminals first, so the last message reaches a working one.
     drop(terminals);
+    if args.timings {
+        for line in timings(started, resolved_at, &child.timeline()) {
+            say(&line);
+        }
+    }
     // The status event first: it is what a supervising program reads, and
     // stderr may be slow (see `say`).
     let message = child.describe(outcome);
@@ -224,6 +233,53 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         say(m);
     }
     Ok(outcome.exit_code())
+}
+
+/// The start-up breakdown `--timings` prints: each event's time since the
+/// launcher started and how long until the next one (the init's own
+/// filter, step 28, runs alongside the payload's steps).
+fn timings(
+    started: std::time::Duration,
+    resolved: std::time::Duration,
+    t: &crate::sandbox::Timeline,
+) -> Vec<String> {
+    let mut marks: Vec<(std::time::Duration, String)> = vec![
+        (started, "launcher: load and resolve the profile".into()),
+        (
+            resolved,
+            "launcher: build the plan, clone, write the id maps".into(),
+        ),
+    ];
+    for (stage, at) in &t.steps {
+        marks.push((
+            *at,
+            format!("sandbox step {:>2}: {}", *stage as u32, stage.name()),
+        ));
+    }
+    let mut push = |at: Option<std::time::Duration>, what: &str| {
+        if let Some(at) = at {
+            marks.push((at, what.to_string()));
+        }
+    };
+    push(t.applied, "payload: exec, run, exit");
+    push(t.payload_ended, "PID 1: end the sandbox, report");
+    push(t.init_reaped, "launcher: reap, remove the cgroup");
+    push(t.cleaned_up, "end");
+    marks.sort_by_key(|m| m.0);
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let mut out =
+        vec!["timings (ms since the launcher started, then until the next line):".to_string()];
+    for (i, (at, what)) in marks.iter().enumerate() {
+        let since = ms(at.saturating_sub(started));
+        match marks.get(i + 1) {
+            Some((next, _)) => out.push(format!(
+                "  {since:8.3}  {:7.3}  {what}",
+                ms(next.saturating_sub(*at))
+            )),
+            None => out.push(format!("  {since:8.3}           {what}")),
+        }
+    }
+    out
 }
 
 /// Most channel-socket connections the CLI serves at once; more are

@@ -92,7 +92,7 @@ pub(super) fn run_from_child(
                     // live on (double-forked daemons included).
                     let _ = sys::kill(-1, libc::SIGKILL);
                     while !matches!(sys::waitpid(-1, 0), Err(Errno::ECHILD)) {}
-                    send_from_child(sock, Record::Status(status));
+                    send_from_child(sock, Record::Status(status, super::report::now_ns()));
                     sys::exit(0);
                 }
             }

@@ -26,7 +26,7 @@ pub use report::{Failure, Stage};
 pub(crate) use signals::FORWARDED_SIGNALS;
 pub(crate) use spawn::spawn;
 pub use spawn::SpawnError;
-pub use supervise::{Event, Outcome};
+pub use supervise::{Event, Outcome, Timeline};
 pub(crate) use supervise::{KillSwitch, Supervisor};
 
 /// Decodes a record as the launcher does (for the fuzz target).

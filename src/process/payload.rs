@@ -109,7 +109,7 @@ pub(super) fn run_from_child(
     }
     // write is on every allowlist that kills (checked when resolving).
     enter(plan, sock, Stage::Exec);
-    send_from_child(sock, Record::Applied);
+    send_from_child(sock, Record::Applied(super::report::now_ns()));
     let mut errno = Errno::ENOENT;
     for (i, path) in plan.exec.candidates.iter().enumerate() {
         match sys::execve(path, &plan.exec.argv, &plan.exec.env) {

@@ -174,8 +174,9 @@ pub struct Failure {
 pub enum Record {
     /// Setup failed; the sandbox is exiting.
     Failed(Failure),
-    /// The payload ended with this raw wait status.
-    Status(i32),
+    /// The payload ended with this raw wait status, reaped at this time
+    /// (CLOCK_MONOTONIC, nanoseconds).
+    Status(i32, u64),
     /// The payload made a syscall its filter kills (`nr` is
     /// [`WITHDRAWN`] when a signal withdrew the
     /// notification first); the warden has killed the payload.
@@ -187,12 +188,14 @@ pub enum Record {
     },
     /// The channel's listening socket (in the sandbox's view) is attached.
     ChannelSocket,
-    /// Every layer is applied; the payload is about to exec.
-    Applied,
+    /// Every layer is applied; the payload is about to exec (at this time,
+    /// CLOCK_MONOTONIC nanoseconds).
+    Applied(u64),
     /// The wall-time limit was reached; PID 1 is stopping the payload.
     TimedOut,
-    /// A setup step starts (only when the plan asks for a trace).
-    Step(Stage),
+    /// A setup step starts (only when the plan asks for a trace), at this
+    /// time (CLOCK_MONOTONIC, nanoseconds).
+    Step(Stage, u64),
     /// The payload's pseudo-terminal master is attached.
     Terminal,
     /// The payload was stopped by this signal (only when the plan asks
@@ -217,12 +220,12 @@ impl Record {
     pub fn encode(self) -> [u8; RECORD_LEN] {
         let (kind, a, b, c) = match self {
             Record::Failed(f) => (KIND_FAILED, f.stage as u32, f.index, f.errno.0),
-            Record::Status(s) => (KIND_STATUS, 0, 0, s),
+            Record::Status(s, t) => (KIND_STATUS, t as u32, (t >> 32) as u32, s),
             Record::Violation { nr, arch } => (KIND_VIOLATION, arch, 0, nr),
-            Record::Applied => (KIND_APPLIED, 0, 0, 0),
+            Record::Applied(t) => (KIND_APPLIED, t as u32, (t >> 32) as u32, 0),
             Record::ChannelSocket => (KIND_CHANNEL_SOCKET, 0, 0, 0),
             Record::TimedOut => (KIND_TIMED_OUT, 0, 0, 0),
-            Record::Step(stage) => (KIND_STEP, stage as u32, 0, 0),
+            Record::Step(stage, t) => (KIND_STEP, stage as u32, t as u32, (t >> 32) as i32),
             Record::Terminal => (KIND_TERMINAL, 0, 0, 0),
             Record::Stopped(sig) => (KIND_STOPPED, 0, 0, sig),
         };
@@ -249,20 +252,31 @@ impl Record {
                 index: b,
                 errno: OsError(c as i32),
             })),
-            KIND_STATUS => Some(Record::Status(c as i32)),
+            KIND_STATUS => Some(Record::Status(c as i32, time(a, b))),
             KIND_VIOLATION => Some(Record::Violation {
                 nr: c as i32,
                 arch: a,
             }),
-            KIND_APPLIED => Some(Record::Applied),
+            KIND_APPLIED => Some(Record::Applied(time(a, b))),
             KIND_CHANNEL_SOCKET => Some(Record::ChannelSocket),
             KIND_TIMED_OUT => Some(Record::TimedOut),
-            KIND_STEP => Some(Record::Step(Stage::from_u32(a)?)),
+            KIND_STEP => Some(Record::Step(Stage::from_u32(a)?, time(b, c))),
             KIND_TERMINAL => Some(Record::Terminal),
             KIND_STOPPED => Some(Record::Stopped(c as i32)),
             _ => None,
         }
     }
+}
+
+/// A time sent as two 32-bit halves.
+fn time(lo: u32, hi: u32) -> u64 {
+    u64::from(lo) | u64::from(hi) << 32
+}
+
+/// Now on CLOCK_MONOTONIC, in nanoseconds (the clock every record's time
+/// is on; async-signal-safe).
+pub(crate) fn now_ns() -> u64 {
+    sys::monotonic_now().as_nanos() as u64
 }
 
 /// Sends a record from the sandbox; failure to send is ignored (the
@@ -300,7 +314,7 @@ pub(super) fn at<T>(stage: Stage, index: usize, r: sys::SysResult<T>) -> Setup<T
 /// Starts `stage`: with the plan's trace on, tells the launcher first.
 pub(super) fn enter(plan: &crate::plan::Plan, sock: BorrowedFd<'_>, stage: Stage) {
     if plan.trace {
-        send_from_child(sock, Record::Step(stage));
+        send_from_child(sock, Record::Step(stage, now_ns()));
     }
 }
 
@@ -316,7 +330,7 @@ mod tests {
             errno: OsError(libc::ENOENT),
         });
         assert_eq!(Record::decode(&f.encode()), Some(f));
-        let s = Record::Status(0x0100);
+        let s = Record::Status(0x0100, 0x1234_5678_9abc_def0);
         assert_eq!(Record::decode(&s.encode()), Some(s));
         let v = Record::Violation {
             nr: -1,
@@ -324,10 +338,10 @@ mod tests {
         };
         assert_eq!(Record::decode(&v.encode()), Some(v));
         for r in [
-            Record::Applied,
+            Record::Applied(u64::MAX),
             Record::ChannelSocket,
             Record::TimedOut,
-            Record::Step(Stage::Exec),
+            Record::Step(Stage::Exec, 1 << 40),
             Record::Terminal,
             Record::Stopped(libc::SIGTSTP),
         ] {

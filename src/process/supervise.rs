@@ -100,6 +100,27 @@ struct State {
     stops: std::collections::VecDeque<i32>,
     /// Setup steps reported and not yet returned as events.
     steps: std::collections::VecDeque<Stage>,
+    /// When things happened.
+    timeline: Timeline,
+}
+
+/// When a sandbox's setup steps started, when every layer was in place,
+/// when its payload ended and when the launcher had it all cleaned up: on
+/// CLOCK_MONOTONIC (the same clock inside and out), for a start-up
+/// breakdown. Setup steps are reported only with
+/// [`Sandbox::trace_setup`](crate::sandbox::Sandbox::trace_setup).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Timeline {
+    /// Each setup step and when it started, in the order reported.
+    pub steps: Vec<(Stage, Duration)>,
+    /// Every layer applied; the payload about to exec.
+    pub applied: Option<Duration>,
+    /// The payload reaped by the sandbox's init.
+    pub payload_ended: Option<Duration>,
+    /// The init reaped by the launcher.
+    pub init_reaped: Option<Duration>,
+    /// The sandbox's cgroup removed too: nothing of it is left.
+    pub cleaned_up: Option<Duration>,
 }
 
 /// Something the launcher learned about the sandbox, in order.
@@ -251,6 +272,11 @@ impl Supervisor {
         }
     }
 
+    /// When things happened so far.
+    pub fn timeline(&self) -> &Timeline {
+        &self.st.timeline
+    }
+
     /// Whether the kernel's OOM killer struck in the sandbox's cgroup.
     fn out_of_memory(&self) -> bool {
         self.s.cgroup.as_ref().is_some_and(|c| c.oom_kills() > 0)
@@ -288,6 +314,7 @@ impl Supervisor {
                 None => PollTimeout::NONE,
             };
             if let Some(status) = self.step(timeout)? {
+                self.st.timeline.init_reaped = Some(sys::monotonic_now());
                 // Everything in the sandbox is gone once its init is
                 // reaped; collect what it sent.
                 while self.st.sock_open
@@ -311,6 +338,7 @@ impl Supervisor {
                 self.outcome = Some(o);
                 // Every process of the sandbox is gone: its cgroup goes too.
                 drop(self.s.cgroup.take());
+                self.st.timeline.cleaned_up = Some(sys::monotonic_now());
                 // Report what was read last first (the loop's top).
                 continue;
             }
@@ -366,8 +394,14 @@ fn read_record(sock: BorrowedFd<'_>, st: &mut State) -> Read {
         Some(Record::Failed(f)) => {
             st.failure.get_or_insert(f);
         }
-        Some(Record::Status(status)) => st.status = Some(status),
-        Some(Record::Applied) => st.applied = true,
+        Some(Record::Status(status, t)) => {
+            st.status = Some(status);
+            st.timeline.payload_ended = Some(Duration::from_nanos(t));
+        }
+        Some(Record::Applied(t)) => {
+            st.applied = true;
+            st.timeline.applied = Some(Duration::from_nanos(t));
+        }
         Some(Record::TimedOut) => st.timed_out = true,
         Some(Record::Violation { nr, arch }) => {
             st.violation.get_or_insert((nr, arch));
@@ -375,7 +409,10 @@ fn read_record(sock: BorrowedFd<'_>, st: &mut State) -> Read {
         Some(Record::ChannelSocket) if st.channel_socket.is_none() => {
             st.channel_socket = fds.into_iter().next();
         }
-        Some(Record::Step(stage)) => st.steps.push_back(stage),
+        Some(Record::Step(stage, t)) => {
+            st.steps.push_back(stage);
+            st.timeline.steps.push((stage, Duration::from_nanos(t)));
+        }
         Some(Record::Terminal) if st.terminal.is_none() => {
             st.terminal = fds.into_iter().next();
         }
