@@ -20,22 +20,20 @@ pub fn host() -> Host {
     }
 }
 
-/// Arbitrary bytes as a profile: parse, resolve, compile the seccomp
-/// filters for both architectures and prepare Landlock for several ABIs.
-/// Anything the parser accepts must either resolve or fail with a
-/// positioned error; nothing may panic.
+/// Arbitrary bytes as a profile: parse and resolve (bind sources are only
+/// looked up, read-only). Anything the parser accepts must either resolve
+/// or fail with a positioned error; nothing may panic. Cheap per input, so
+/// the fuzzer explores the parser; compiling is `profile_compile`'s.
 pub fn profile_parse(data: &[u8]) {
-    if data.len() as u64 > profile::MAX_PROFILE_BYTES {
-        return;
+    if let Some(policy) = parse_and_resolve(data) {
+        let _ = policy.to_string();
     }
-    let text = String::from_utf8_lossy(data);
-    let Ok(p) = profile::parse(&text, "fuzz.yaml") else {
-        return;
-    };
-    // A parent named by `extends` is not followed (no file access beyond
-    // bind sources); the profile is resolved on its own.
-    let layers = [profile::Layer { profile: p }];
-    let Ok(policy) = crate::resolve::resolve(&layers, &Overrides::default(), &host()) else {
+}
+
+/// Arbitrary bytes as a profile, parsed, resolved and then compiled: the
+/// seccomp filters for both architectures and Landlock for several ABIs.
+pub fn profile_compile(data: &[u8]) {
+    let Some(policy) = parse_and_resolve(data) else {
         return;
     };
     for arch in [crate::seccomp::Arch::X86_64, crate::seccomp::Arch::Aarch64] {
@@ -44,7 +42,165 @@ pub fn profile_parse(data: &[u8]) {
     for abi in [0, 1, 4, 6, 7, 9, 99] {
         let _ = crate::landlock::prepare(&policy.landlock, abi);
     }
-    let _ = policy.to_string();
+}
+
+fn parse_and_resolve(data: &[u8]) -> Option<crate::policy::Policy> {
+    if data.len() as u64 > profile::MAX_PROFILE_BYTES {
+        return None;
+    }
+    let text = String::from_utf8_lossy(data);
+    let p = profile::parse(&text, "fuzz.yaml").ok()?;
+    // A parent named by `extends` is not followed (no file access beyond
+    // bind sources); the profile is resolved on its own.
+    let layers = [profile::Layer { profile: p }];
+    crate::resolve::resolve(&layers, &Overrides::default(), &host()).ok()
+}
+
+/// The words a profile is made of, for the fuzzer's dictionary
+/// (`fuzz/profile.dict`): keys, keyword values, variables, syscall and
+/// group names, errno and constant names, Landlock rights.
+pub fn dictionary() -> Vec<String> {
+    const WORDS: &[&str] = &[
+        "version",
+        "description",
+        "extends",
+        "namespaces",
+        "hostname",
+        "user",
+        "cwd",
+        "filesystem",
+        "env",
+        "limits",
+        "landlock",
+        "seccomp",
+        "fds",
+        "channel",
+        "remove",
+        "bind",
+        "dest",
+        "writable",
+        "optional",
+        "tmpfs",
+        "size",
+        "mode",
+        "proc",
+        "dev",
+        "dir",
+        "symlink",
+        "target",
+        "keep",
+        "set",
+        "wall_time",
+        "cpu_time",
+        "address_space",
+        "data",
+        "stack",
+        "memlock",
+        "msgqueue",
+        "file_size",
+        "core",
+        "open_files",
+        "processes",
+        "locks",
+        "sigpending",
+        "nice",
+        "rtprio",
+        "memory",
+        "cpu",
+        "require_cgroup",
+        "read",
+        "write",
+        "execute",
+        "rules",
+        "path",
+        "access",
+        "net",
+        "connect",
+        "scopes",
+        "compatibility",
+        "default_action",
+        "allow",
+        "deny",
+        "restrict_suid_sgid",
+        "syscall",
+        "args",
+        "arg",
+        "op",
+        "value",
+        "errno",
+        "why",
+        "max_message",
+        "max_fds",
+        "socket",
+        "uid",
+        "gid",
+        "host_uid",
+        "host_gid",
+        "root",
+        "pid",
+        "mount",
+        "ipc",
+        "uts",
+        "cgroup",
+        "kill-process",
+        "kill-thread",
+        "trap",
+        "log",
+        "best-effort",
+        "hard-requirement",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "masked_eq(",
+        "abstract-unix-socket",
+        "signal",
+        "default",
+        "strict",
+        "${HOME}",
+        "${CWD}",
+        "${USER}",
+        "${UID}",
+        "${TMPDIR}",
+        "true",
+        "false",
+        "~",
+        "64M",
+        "1G",
+        "30s",
+        "5m",
+        "\"1777\"",
+        "0755",
+        "- {",
+        "}",
+        ": [",
+        "]",
+        "\n  - ",
+    ];
+    let mut words: std::collections::BTreeSet<String> =
+        WORDS.iter().map(|w| w.to_string()).collect();
+    for arch in [crate::seccomp::Arch::X86_64, crate::seccomp::Arch::Aarch64] {
+        words.extend(arch.all_names().into_iter().map(str::to_string));
+    }
+    words.extend(
+        crate::seccomp::groups::GROUPS
+            .iter()
+            .map(|g| g.name.to_string()),
+    );
+    words.extend(crate::seccomp::ERRNOS.iter().map(|(n, _)| n.to_string()));
+    words.extend(
+        crate::seccomp::consts::CONSTANTS
+            .iter()
+            .map(|(n, _)| n.to_string()),
+    );
+    words.extend(
+        crate::landlock::FS_RIGHTS
+            .iter()
+            .map(|(n, _)| n.to_string()),
+    );
+    words.into_iter().collect()
 }
 
 /// Arbitrary bytes as what the sandbox and the payload may send the
@@ -156,5 +312,37 @@ pub fn profile_roundtrip(data: &[u8]) {
     let sc = policy.seccomp.expect("seccomp section");
     for c in calls.iter().filter(|c| !c.starts_with('@')) {
         assert!(sc.allow.iter().any(|e| e.name == *c), "{c} missing");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `fuzz/profile.dict` is `dictionary()` in libFuzzer's format;
+    /// `STOCKADE_WRITE_DICT=1 cargo test --lib dictionary` rewrites it.
+    #[test]
+    fn the_fuzz_dictionary_is_current() {
+        // Printable ASCII as is; quotes, backslashes and the rest as \xNN.
+        let quote = |w: &str| -> String {
+            w.bytes()
+                .map(|b| match b {
+                    b'"' | b'\\' => format!("\\x{b:02x}"),
+                    0x20..=0x7e => char::from(b).to_string(),
+                    _ => format!("\\x{b:02x}"),
+                })
+                .collect()
+        };
+        let want: String = super::dictionary()
+            .iter()
+            .map(|w| format!("\"{}\"\n", quote(w)))
+            .collect();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/profile.dict");
+        if std::env::var_os("STOCKADE_WRITE_DICT").is_some() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "fuzz/profile.dict is out of date: STOCKADE_WRITE_DICT=1 cargo test --lib dictionary"
+        );
     }
 }

@@ -29,6 +29,13 @@ fn profile_parse_corpus() {
     replay("profile_parse", stockade::fuzzing::profile_parse);
 }
 
+/// The compile target shares the parse target's corpus and regressions:
+/// the same profiles, taken one step further.
+#[test]
+fn profile_compile_corpus() {
+    replay("profile_parse", stockade::fuzzing::profile_compile);
+}
+
 #[test]
 fn channel_message_corpus() {
     replay("channel_message", stockade::fuzzing::channel_message);

@@ -92,7 +92,7 @@ impl Action {
 }
 
 /// Errno names a profile may use.
-const ERRNOS: &[(&str, i32)] = &[
+pub(crate) const ERRNOS: &[(&str, i32)] = &[
     ("EPERM", libc::EPERM),
     ("ENOENT", libc::ENOENT),
     ("EINTR", libc::EINTR),
