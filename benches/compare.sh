@@ -1,28 +1,230 @@
 #!/usr/bin/env bash
-# Start-up cost of stockade next to bubblewrap and the kernel's own floor
-# (unshare), measured side by side in one hyperfine run so that they share
-# the machine's noise. Prints medians and ratios.
+# stockade's performance figures next to bubblewrap and the kernel's own
+# floor, measured side by side in one run so that they share the machine's
+# noise. Prints medians and ratios, and writes them with a description of
+# the machine to benches/results/.
 #
-#   bash benches/compare.sh            # needs hyperfine and bwrap (apt-get install hyperfine bubblewrap)
+#   bash benches/compare.sh            # installs hyperfine and bubblewrap when missing
+#   RUNS=100 bash benches/compare.sh   # fewer runs (default 300)
+#
+# Figures (as in issue "Speed" and README's Performance table):
+#   start-up of /bin/true: floor (unshare, same namespaces), bwrap with the
+#     equivalent view, stockade strict/default/minimal, as root and as
+#     uid 65534 (rootless)
+#   parallel start-ups, 2 and 8 at a time: stockade strict vs bwrap
+#   launcher peak RSS: stockade strict vs bwrap
+#   syscall cost: argument-checked ioctl and unchecked getppid, unfiltered,
+#     under a one-instruction allow-all filter, under bwrap, under default
+#   channel round trip (1 B, 4 KiB, with a descriptor) vs a raw
+#     SOCK_SEQPACKET ping-pong
+#   profile_parse fuzzing executions per second
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-S=$PWD/target/release/stockade
+repo=$PWD
 runs=${RUNS:-300}
-out=$(mktemp)
-work=$(mktemp -d) && chmod 0777 "$work" && cd "$work"
-hyperfine -N --warmup 30 --runs "$runs" --export-json "$out" \
-  -n floor "unshare --user --map-root-user --pid --fork --mount --net --ipc --uts /bin/true" \
-  -n bwrap "bwrap --unshare-all --die-with-parent --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib --symlink usr/lib64 /lib64 --ro-bind /etc /etc --tmpfs /tmp --proc /proc --dev /dev /bin/true" \
-  -n stockade-strict "$S run -p strict -- /bin/true" \
-  -n stockade-default "$S run -p default -- /bin/true" >/dev/null
-python3 - "$out" <<'PY'
+
+need=()
+command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v bwrap >/dev/null || need+=(bubblewrap)
+command -v gcc >/dev/null || need+=(gcc)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "compare: missing ${need[*]}: apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+cargo build --release --quiet
+cargo build --release --quiet --example channel_rtt
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+chmod 0755 "$work"
+S=$work/stockade
+cp target/release/stockade "$S"
+cp target/release/examples/channel_rtt "$work/channel_rtt"
+chmod 0755 "$S" "$work/channel_rtt"
+cd "$work"
+mkdir -p run && chmod 0777 run && cd run
+
+floor="unshare --user --map-root-user --pid --fork --mount --net --ipc --uts /bin/true"
+bwrap_cmd="bwrap --unshare-all --die-with-parent --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib --symlink usr/lib64 /lib64 --ro-bind /etc /etc --tmpfs /tmp --proc /proc --dev /dev"
+# Binds only: no /proc, /dev, Landlock or seccomp.
+cat > "$work/minimal.yaml" <<'YAML'
+version: 1
+description: binds only
+filesystem:
+  - {bind: /usr}
+  - {bind: /bin, optional: true}
+  - {bind: /lib, optional: true}
+  - {bind: /lib64, optional: true}
+YAML
+rootless=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+have_rootless=0
+if [ "$(id -u)" = 0 ] && "${rootless[@]}" "$S" run -q -p strict -- /bin/true 2>/dev/null; then
+  have_rootless=1
+fi
+
+results=$(mktemp)
+report() { printf '%s\n' "$*" | tee -a "$results"; }
+
+# --- start-up -------------------------------------------------------------
+startup_json=$work/startup.json
+cmds=(-n floor "$floor"
+      -n bwrap "$bwrap_cmd /bin/true"
+      -n stockade-strict "$S run -q -p strict -- /bin/true"
+      -n stockade-default "$S run -q -p default -- /bin/true"
+      -n stockade-minimal "$S run -q -p $work/minimal.yaml -- /bin/true")
+if [ $have_rootless = 1 ]; then
+  cmds+=(-n rootless-floor "${rootless[*]} $floor"
+         -n rootless-bwrap "${rootless[*]} $bwrap_cmd /bin/true"
+         -n rootless-stockade-strict "${rootless[*]} $S run -q -p strict -- /bin/true")
+fi
+hyperfine -N --warmup 30 --runs "$runs" --export-json "$startup_json" "${cmds[@]}" >/dev/null 2>&1
+report "## start-up of /bin/true ($runs runs each, interleaved by hyperfine; medians)"
+report ""
+python3 - "$startup_json" <<'PY' | tee -a "$results"
 import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-floor = r["floor"]["median"]
-bwrap = r["bwrap"]["median"]
-print(f"{'command':<18} {'median':>9} {'vs floor':>9} {'vs bwrap':>9}")
-for name, x in r.items():
-    m = x["median"]
-    print(f"{name:<18} {m*1000:>7.2f}ms {m/floor:>8.2f}x {m/bwrap:>8.2f}x")
+r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
+print(f"| command | median | vs floor | vs bwrap |\n|---|---|---|---|")
+for name, m in r.items():
+    prefix = "rootless-" if name.startswith("rootless-") else ""
+    floor, bwrap = r[prefix + "floor"], r[prefix + "bwrap"]
+    print(f"| {name} | {m*1000:.2f} ms | {m/floor:.2f}x | {m/bwrap:.2f}x |")
 PY
+report ""
+
+# --- parallel start-ups ---------------------------------------------------
+rate() { # $1 = parallelism, rest = command; prints start-ups per second
+  local p=$1; shift
+  local n=$((runs * 2)) t0 t1
+  t0=$(date +%s.%N)
+  seq "$n" | xargs -P "$p" -I{} "$@" >/dev/null 2>&1
+  t1=$(date +%s.%N)
+  python3 -c "print(f'{$n / ($t1 - $t0):.0f}')"
+}
+report "## parallel start-ups of /bin/true (start-ups per second, median of 3)"
+report ""
+report "| at a time | stockade strict | bwrap | ratio |"
+report "|---|---|---|---|"
+for p in 2 8; do
+  s=(); b=()
+  for _ in 1 2 3; do
+    s+=("$(rate "$p" "$S" run -q -p strict -- /bin/true)")
+    b+=("$(rate "$p" $bwrap_cmd /bin/true)")
+  done
+  sm=$(printf '%s\n' "${s[@]}" | sort -n | sed -n 2p)
+  bm=$(printf '%s\n' "${b[@]}" | sort -n | sed -n 2p)
+  report "| $p | $sm/s | $bm/s | $(python3 -c "print(f'{$sm/$bm:.2f}x')") |"
+done
+report ""
+
+# --- launcher peak RSS ----------------------------------------------------
+rss() { # median of 15 peak RSS readings (KiB) of the launcher process
+  for _ in $(seq 15); do /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; done | sort -n | sed -n 8p
+}
+srss=$(rss "$S" run -q -p strict -- /bin/true)
+brss=$(rss $bwrap_cmd /bin/true)
+report "## launcher peak RSS (median of 15)"
+report ""
+report "| stockade strict | bwrap | ratio |"
+report "|---|---|---|"
+report "| ${srss} KiB | ${brss} KiB | $(python3 -c "print(f'{$srss/$brss:.2f}x')") |"
+report ""
+
+# --- syscall cost ---------------------------------------------------------
+cat > "$work/sys.c" <<'C'
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+/* ns per call of getppid (no argument rule) and ioctl(FIONREAD on a bad fd,
+   argument-checked by default's filter), median of 9 rounds; with "allow-all",
+   under a one-instruction filter of its own first. */
+static double per_call(int which) {
+  const long n = 200000;
+  double best[9];
+  for (int r = 0; r < 9; r++) {
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (long i = 0; i < n; i++) {
+      if (which) syscall(SYS_ioctl, -1, FIONREAD, 0);
+      else syscall(SYS_getppid);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    best[r] = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n;
+  }
+  for (int i = 0; i < 9; i++) for (int j = i + 1; j < 9; j++)
+    if (best[j] < best[i]) { double t = best[i]; best[i] = best[j]; best[j] = t; }
+  return best[4];
+}
+int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "allow-all")) {
+    struct sock_filter f[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+    struct sock_fprog p = {1, f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p)) {
+      perror("seccomp");
+      return 1;
+    }
+  }
+  printf("%.1f %.1f\n", per_call(0), per_call(1));
+  return 0;
+}
+C
+gcc -O2 -static -o "$work/sys" "$work/sys.c"
+read -r plain_get plain_ioctl < <("$work/sys")
+read -r allow_get allow_ioctl < <("$work/sys" allow-all)
+read -r bw_get bw_ioctl < <($bwrap_cmd --ro-bind "$work/sys" /sys-bench /sys-bench)
+read -r def_get def_ioctl < <("$S" run -q -p default --ro "$work/sys:/sys-bench" -- /sys-bench)
+report "## syscall cost (ns per call, median of 9 rounds of 200,000)"
+report ""
+report "| | unfiltered | allow-all filter | bwrap | stockade default | default vs unfiltered | default vs allow-all |"
+report "|---|---|---|---|---|---|---|"
+report "| getppid (no argument rule) | $plain_get | $allow_get | $bw_get | $def_get | $(python3 -c "print(f'{$def_get/$plain_get:.2f}x')") | $(python3 -c "print(f'{$def_get/$allow_get:.2f}x')") |"
+report "| ioctl (argument-checked) | $plain_ioctl | $allow_ioctl | $bw_ioctl | $def_ioctl | $(python3 -c "print(f'{$def_ioctl/$plain_ioctl:.2f}x')") | $(python3 -c "print(f'{$def_ioctl/$allow_ioctl:.2f}x')") |"
+report ""
+
+# --- channel round trip ---------------------------------------------------
+report "## channel round trip (µs, median of 20,000)"
+report ""
+"$work/channel_rtt" | tee -a "$results"
+report ""
+
+# --- fuzzing --------------------------------------------------------------
+if command -v cargo-fuzz >/dev/null; then
+  fz=$(mktemp -d)
+  cp "$repo"/fuzz/corpus/profile_parse/* "$fz/"
+  line=$(cd "$repo/fuzz" && RUSTC_BOOTSTRAP=1 cargo fuzz run profile_parse "$fz" -- \
+    -max_total_time=30 -dict=profile.dict -print_final_stats=1 2>&1 | grep -a 'stat::number_of_executed_units' || true)
+  execs=${line##* }
+  rm -rf "$fz"
+  report "## profile_parse fuzzing: $((execs / 30)) executions per second (30 s, one core)"
+else
+  report "## profile_parse fuzzing: cargo-fuzz not installed (cargo install cargo-fuzz)"
+fi
+report ""
+
+# --- the machine ----------------------------------------------------------
+mkdir -p "$repo/benches/results"
+out=$repo/benches/results/$(date -u +%Y-%m-%d)-$(hostname).md
+{
+  echo "# benches/compare.sh, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
+  echo "- kernel: $(uname -r); stockade $(git -C "$repo" rev-parse --short HEAD); $(bwrap --version); $(hyperfine --version)"
+  echo "- launcher: $(id -un) (rootless rows: uid 65534 via setpriv)"
+  echo
+  cat "$results"
+} > "$out"
+rm -f "$results"
+echo "compare: written to ${out#$repo/}"
