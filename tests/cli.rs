@@ -121,9 +121,9 @@ fn explain_shows_origins_and_disassembles_filters() {
     for arch in ["x86_64", "aarch64"] {
         let out = stockade_cmd(&["explain", "-p", "default", "--bpf", "--arch", arch]);
         let s = stdout(&out);
-        assert!(s.starts_with("filter 1/"), "{s}");
-        assert!(s.contains("arch (") && s.contains(&format!("for {arch}")));
-        assert!(s.contains("allow (") && s.contains("reports kills"));
+        assert!(s.starts_with("filter 1/1"), "{s}");
+        assert!(s.contains("sandbox (") && s.contains(&format!("for {arch}")));
+        assert!(s.contains("reports kills"), "{s}");
         assert!(s.contains("ret USER_NOTIF") && s.contains("ret KILL_PROCESS"));
     }
     let out = stockade_cmd(&["explain", "--bpf", "--arch", "sparc"]);

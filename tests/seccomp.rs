@@ -514,8 +514,8 @@ int main(void) {
         errno = 0; long r = syscall(SYS_getpriority, (1L << 32) | which, 0);
         printf("%s ", (r == -1 && errno == EPERM) ? "filtered" : "passed");
     }
-    long s = syscall(SYS_socket, (1L << 32) | 40 /* AF_VSOCK */, SOCK_STREAM, 0);
-    printf("vsock:%s\n", s >= 0 ? "created" : errno == EACCES ? "EACCES" : "other");
+    long s = syscall(SYS_socket, (1L << 32) | 17 /* AF_PACKET */, SOCK_RAW, 0);
+    printf("packet:%s\n", s >= 0 ? "created" : errno == EACCES ? "EACCES" : "other");
     return 0;
 }
 "#,
@@ -540,14 +540,14 @@ int main(void) {
                     "{BARE_VIEW}seccomp:\n  default_action: errno(EPERM)\n  allow:\n    - \"@default\"\n    \
                      - \"@basic-io\"\n    - \"@file-system\"\n    - \"@signal\"\n    - socket\n    \
                      - {{syscall: getpriority, args: [{{arg: 0, op: \"{op}\", value: 1}}]}}\n  \
-                     deny:\n    - {{syscall: socket, errno: EACCES, args: [{{arg: 0, op: eq, value: AF_VSOCK}}]}}\n"
+                     deny:\n    - {{syscall: socket, errno: EACCES, args: [{{arg: 0, op: eq, value: 17}}]}}\n"
                 ),
             )
             .unwrap();
             let out = run_probe(mode, &dir, own.to_str().unwrap(), &bin, &[], &[]);
             assert_eq!(
                 stdout(&out),
-                format!("{expected} vsock:EACCES\n"),
+                format!("{expected} packet:EACCES\n"),
                 "op {op}: {}",
                 stderr(&out)
             );
@@ -590,4 +590,27 @@ fn rules_that_could_be_bypassed_are_refused_with_their_position() {
             "{rule}: {e}"
         );
     }
+}
+
+#[test]
+fn the_payload_runs_under_one_filter() {
+    // One program per sandbox, whatever the profile: the kernel runs one
+    // filter per syscall, not a stack of them.
+    each_mode(|mode| {
+        let dir = workdir(mode, "sc-one");
+        for profile in ["default", "strict"] {
+            let out = run_sh(
+                mode,
+                &dir,
+                &["-q", "-p", profile],
+                "grep -E '^Seccomp(_filters)?:' /proc/self/status | tr -d '\\t'",
+            );
+            assert_eq!(
+                stdout(&out),
+                "Seccomp:2\nSeccomp_filters:1\n",
+                "{profile}: {}",
+                stderr(&out)
+            );
+        }
+    });
 }

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! {"v":1,"event":"started","pid":4242}
-//! {"v":1,"event":"applied","namespaces":["user","pid",...],"landlock":{"abi":7,"status":"fully enforced","dropped":[]},"seccomp":{"filters":5,"default_action":"kill-process"}}
+//! {"v":1,"event":"applied","namespaces":["user","pid",...],"landlock":{"abi":7,"status":"fully enforced","dropped":[]},"seccomp":{"mode":"allowlist","default_action":"kill-process","allowed":297,"denied":27}}
 //! {"v":1,"event":"exited","outcome":"exited","code":0}
 //! ```
 //!

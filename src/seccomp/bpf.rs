@@ -1,7 +1,5 @@
-//! Hand-written classic BPF: the architecture check every sandbox gets,
-//! and a disassembler for `stockade explain --bpf`.
+//! Classic BPF opcodes and a disassembler for `stockade explain --bpf`.
 
-use super::arch::Arch;
 use seccompiler::sock_filter;
 
 // Opcodes (linux/filter.h, linux/bpf_common.h).
@@ -19,36 +17,8 @@ const ST: u16 = 0x02;
 const LDX_MEM: u16 = 0x61;
 const LD_MEM: u16 = 0x60;
 
-const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
-const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
 /// Bit that marks x32 syscall numbers on x86_64.
 pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
-/// Offset of `arch` in `struct seccomp_data`.
-const OFF_ARCH: u32 = 4;
-/// Offset of `nr`.
-const OFF_NR: u32 = 0;
-
-fn insn(code: u16, jt: u8, jf: u8, k: u32) -> sock_filter {
-    sock_filter { code, jt, jf, k }
-}
-
-/// Kills the process for a syscall from any ABI other than `arch`'s native
-/// one: another audit arch (i386 `int 0x80`, arm32 compat) or, on x86_64,
-/// an x32 number.
-pub fn arch_check(arch: Arch) -> Vec<sock_filter> {
-    let mut p = vec![
-        insn(LD_W_ABS, 0, 0, OFF_ARCH),
-        insn(JEQ_K, 1, 0, arch.audit()),
-        insn(RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS),
-    ];
-    if arch == Arch::X86_64 {
-        p.push(insn(LD_W_ABS, 0, 0, OFF_NR));
-        p.push(insn(JGE_K, 0, 1, X32_SYSCALL_BIT));
-        p.push(insn(RET_K, 0, 0, SECCOMP_RET_KILL_PROCESS));
-    }
-    p.push(insn(RET_K, 0, 0, SECCOMP_RET_ALLOW));
-    p
-}
 
 fn ret_name(k: u32) -> String {
     let data = k & 0xffff;

@@ -1,33 +1,23 @@
 //! Seccomp: the payload's syscall allowlist, compiled for the running
 //! architecture, plus the side-door checks every sandbox gets.
 //!
-//! A sandbox's filters, in the order they are installed (the kernel runs
-//! all of them and takes the most severe answer: kill > trap > errno >
-//! user-notify > log > allow):
+//! A sandbox gets one program (`program`, built by [`compile`]): the ABI
+//! check, a binary search on the syscall number, then each syscall's rules
+//! in order — side doors, clone3, the stacking guard, the profile's deny
+//! entries, its allow entries — and the default action, a kill being
+//! delivered as a user notification to the sandbox's warden thread (in
+//! PID 1), which reports the syscall and kills the sandbox: the payload
+//! can neither suppress nor fake it. [`compile`] documents the order.
 //!
-//! 1. `arch`: a syscall from another ABI (i386 `int 0x80`, x32 numbers with
-//!    bit 0x40000000) kills the process.
-//! 2. `side doors`: `ioctl(TIOCSTI)`/`ioctl(TIOCLINUX)` (compared on the low
-//!    32 bits, as the kernel reads the request) and `clone`/`unshare` with
-//!    namespace flags fail with EPERM.
-//! 3. `clone3`: fails with ENOSYS, so libc falls back to `clone`, whose
-//!    flags the filter can read (clone3 passes them in memory it cannot).
-//! 4. `deny`: one filter per errno: the profile's `deny` entries fail with
-//!    their errno instead of killing.
-//! 5. `allow`: the profile's allowlist (deny entries included, so their
-//!    errno wins); anything else gets `default_action`. A kill is delivered
-//!    as a user notification to the sandbox's warden thread (in PID 1),
-//!    which reports the syscall and kills the sandbox: the payload can
-//!    neither suppress nor fake it.
-//!
-//! A profile without a `seccomp` section gets 1–3 plus a filter answering
-//! the [`groups::DANGEROUS`] syscalls with EPERM.
+//! A profile without a `seccomp` section gets the ABI check, the side
+//! doors, clone3, and EPERM for the [`groups::DANGEROUS`] syscalls.
 
 mod arch;
 pub mod args;
 pub mod bpf;
 pub mod consts;
 pub mod groups;
+pub mod program;
 
 use crate::diag::Loc;
 pub use arch::Arch;
@@ -443,9 +433,6 @@ pub enum SeccompError {
     },
 }
 
-/// Marker the allowlist's kill action is compiled to and then rewritten
-/// into a user notification (seccompiler has no such action).
-const NOTIFY_MARKER: u32 = 0x7ff0_0000 | 0x5eed;
 const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
 /// Longest program the kernel accepts (BPF_MAXINSNS).
 pub const MAX_INSNS: usize = 4096;
@@ -653,162 +640,141 @@ pub fn init_filter(arch: Arch) -> Result<Vec<sock_filter>, SeccompError> {
     )
 }
 
-/// Compiles the filters for `policy` (None: no `seccomp` section) on `arch`.
-pub fn compile(policy: Option<&SeccompPolicy>, arch: Arch) -> Result<Vec<Filter>, SeccompError> {
-    let mut filters = vec![Filter {
-        what: "arch",
-        prog: bpf::arch_check(arch),
-        listener: false,
-    }];
-    let compile_err = |what: &'static str| move |why: String| SeccompError::Compile { what, why };
+/// The rules of a sandbox's program, by syscall number: each syscall's
+/// rules in the order they answer.
+type Rules = BTreeMap<i64, Vec<program::Rule>>;
 
-    // Side doors: EPERM.
-    let mut side = RuleMap::new();
+/// Appends a rule for `name` (skipped where `arch` has no such syscall).
+fn rule(rules: &mut Rules, arch: Arch, name: &str, conds: &[Cond], ret: u32) {
+    if let Some(nr) = arch.nr(name) {
+        rules.entry(nr).or_default().push(program::Rule {
+            conds: conds.to_vec(),
+            ret,
+        });
+    }
+}
+
+/// `SECCOMP_RET_*` for a default action (a kill is a user notification
+/// the warden turns into a reported kill).
+fn default_ret(a: Action) -> u32 {
+    match a {
+        Action::KillProcess | Action::KillThread => SECCOMP_RET_USER_NOTIF,
+        Action::Trap => 0x0003_0000,
+        Action::Log => 0x7ffc_0000,
+        Action::Errno(e) => program::ret_errno(e),
+    }
+}
+
+/// Compiles `policy` (None: no `seccomp` section) for `arch` into one
+/// program. Each syscall's rules answer in this order, the first match
+/// deciding:
+///
+/// 1. side doors (EPERM): `ioctl(TIOCSTI/TIOCLINUX)`, `socket`/`socketpair`
+///    with AF_VSOCK, `clone`/`unshare` with namespace flags — no profile
+///    entry can override them;
+/// 2. `clone3` (ENOSYS: libc falls back to `clone`, whose flags the filter
+///    can read);
+/// 3. `prctl(PR_SET_SECCOMP)` (EPERM) where kills are reported and the
+///    profile does not allow seccomp(2): a stacked filter answering ERRNO
+///    would outrank the kill notification;
+/// 4. the profile's `deny` entries (their errno), in order;
+/// 5. the profile's `allow` entries, and the harmless `personality` calls;
+///
+/// then `default_action` (a kill as a user notification to the warden).
+/// Without a `seccomp` section: 1 and 2, the [`groups::DANGEROUS`] calls
+/// (EPERM), and everything else allowed.
+pub fn compile(policy: Option<&SeccompPolicy>, arch: Arch) -> Result<Vec<Filter>, SeccompError> {
+    let eperm = program::ret_errno(libc::EPERM as u32);
+    let mut rules = Rules::new();
     let ioctl = |req: u64| vec![cond("ioctl", 1, Op::Eq, req)];
     for req in [consts::value_of("TIOCSTI"), consts::value_of("TIOCLINUX")] {
-        add(&mut side, arch, "ioctl", &ioctl(req)).map_err(compile_err("side doors"))?;
+        rule(&mut rules, arch, "ioctl", &ioctl(req), eperm);
     }
     // AF_VSOCK talks to the hypervisor's port space, which network
     // namespaces do not cover: no sandbox gets it, whatever its profile.
     for call in ["socket", "socketpair"] {
         let c = [cond(call, 0, Op::Eq, libc::AF_VSOCK as u64)];
-        add(&mut side, arch, call, &c).map_err(compile_err("side doors"))?;
+        rule(&mut rules, arch, call, &c, eperm);
     }
     for call in ["clone", "unshare"] {
         for f in NS_FLAGS {
-            let c = [cond(call, 0, Op::MaskedEq(f), f)];
-            add(&mut side, arch, call, &c).map_err(compile_err("side doors"))?;
-        }
-    }
-    filters.push(Filter {
-        what: "side doors",
-        prog: compile_one(
-            "side doors",
-            arch,
-            side,
-            SeccompAction::Allow,
-            SeccompAction::Errno(libc::EPERM as u32),
-        )?,
-        listener: false,
-    });
-    let mut clone3 = RuleMap::new();
-    add(&mut clone3, arch, "clone3", &[]).map_err(compile_err("clone3"))?;
-    filters.push(Filter {
-        what: "clone3",
-        prog: compile_one(
-            "clone3",
-            arch,
-            clone3,
-            SeccompAction::Allow,
-            SeccompAction::Errno(libc::ENOSYS as u32),
-        )?,
-        listener: false,
-    });
-
-    let Some(policy) = policy else {
-        let mut deny = RuleMap::new();
-        for name in groups::DANGEROUS {
-            if *name == "personality" {
-                continue;
-            }
-            add(&mut deny, arch, name, &[]).map_err(compile_err("dangerous"))?;
-        }
-        // personality() only to query or to set the default (as the
-        // allowlists do): READ_IMPLIES_EXEC and ADDR_NO_RANDOMIZE stay out.
-        let unsafe_personality = [
-            cond("personality", 0, Op::Ne, 0),
-            cond("personality", 0, Op::Ne, 0xffff_ffff),
-        ];
-        add(&mut deny, arch, "personality", &unsafe_personality)
-            .map_err(compile_err("dangerous"))?;
-        filters.push(Filter {
-            what: "dangerous",
-            prog: compile_one(
-                "dangerous",
+            rule(
+                &mut rules,
                 arch,
-                deny,
-                SeccompAction::Allow,
-                SeccompAction::Errno(libc::EPERM as u32),
-            )?,
-            listener: false,
-        });
-        return Ok(filters);
-    };
-
-    let mut by_errno: BTreeMap<u32, RuleMap> = BTreeMap::new();
-    for (e, errno) in &policy.deny {
-        add(by_errno.entry(*errno).or_default(), arch, &e.name, &e.conds)
-            .map_err(compile_err("deny"))?;
+                call,
+                &[cond(call, 0, Op::MaskedEq(f), f)],
+                eperm,
+            );
+        }
     }
-    // A payload that stacks a filter of its own answering ERRNO would
-    // outrank the kill notification (ERRNO precedes USER_NOTIF) and make
-    // unlisted calls fail quietly instead of ending the sandbox. Unless the
-    // profile allows seccomp(2) itself, prctl(PR_SET_SECCOMP) fails too.
-    let reports_kills = matches!(
-        policy.default_action,
-        Action::KillProcess | Action::KillThread
+    rule(
+        &mut rules,
+        arch,
+        "clone3",
+        &[],
+        program::ret_errno(libc::ENOSYS as u32),
     );
-    let stacking = [cond("prctl", 0, Op::Eq, libc::PR_SET_SECCOMP as u64)];
-    if reports_kills && !policy.allow.iter().any(|e| e.name == "seccomp") {
-        add(
-            by_errno.entry(libc::EPERM as u32).or_default(),
-            arch,
-            "prctl",
-            &stacking,
-        )
-        .map_err(compile_err("deny"))?;
-    }
-    for (errno, rules) in by_errno {
-        filters.push(Filter {
-            what: "deny",
-            prog: compile_one(
-                "deny",
-                arch,
-                rules,
-                SeccompAction::Allow,
-                SeccompAction::Errno(errno),
-            )?,
-            listener: false,
+
+    let (default, listener) = match policy {
+        None => {
+            for name in groups::DANGEROUS {
+                if *name != "personality" {
+                    rule(&mut rules, arch, name, &[], eperm);
+                }
+            }
+            // personality() only to query or to set the default (as the
+            // allowlists do): READ_IMPLIES_EXEC and ADDR_NO_RANDOMIZE stay out.
+            let unsafe_personality = [
+                cond("personality", 0, Op::Ne, 0),
+                cond("personality", 0, Op::Ne, 0xffff_ffff),
+            ];
+            rule(&mut rules, arch, "personality", &unsafe_personality, eperm);
+            (program::RET_ALLOW, false)
+        }
+        Some(policy) => {
+            let reports_kills = matches!(
+                policy.default_action,
+                Action::KillProcess | Action::KillThread
+            );
+            if reports_kills && !policy.allow.iter().any(|e| e.name == "seccomp") {
+                let stacking = [cond("prctl", 0, Op::Eq, libc::PR_SET_SECCOMP as u64)];
+                rule(&mut rules, arch, "prctl", &stacking, eperm);
+            }
+            for (e, errno) in &policy.deny {
+                rule(
+                    &mut rules,
+                    arch,
+                    &e.name,
+                    &e.conds,
+                    program::ret_errno(*errno),
+                );
+            }
+            for e in &policy.allow {
+                rule(&mut rules, arch, &e.name, &e.conds, program::RET_ALLOW);
+            }
+            if !policy.allow.iter().any(|e| e.name == "personality") {
+                for c in personality_safe() {
+                    rule(&mut rules, arch, "personality", &c, program::RET_ALLOW);
+                }
+            }
+            (default_ret(policy.default_action), reports_kills)
+        }
+    };
+    let prog = program::build(arch, &rules, default).map_err(|why| SeccompError::Compile {
+        what: "sandbox",
+        why,
+    })?;
+    if prog.len() > MAX_INSNS {
+        return Err(SeccompError::TooLarge {
+            what: "sandbox",
+            len: prog.len(),
         });
     }
-
-    let mut allow = RuleMap::new();
-    for e in &policy.allow {
-        add(&mut allow, arch, &e.name, &e.conds).map_err(compile_err("allow"))?;
-    }
-    // Denied calls pass the allowlist, so that the deny filter's errno (not
-    // the default action) is what the payload sees.
-    for (e, _) in &policy.deny {
-        add(&mut allow, arch, &e.name, &e.conds).map_err(compile_err("allow"))?;
-    }
-    if !allow.contains_key(&arch.nr("personality").unwrap_or(-1)) {
-        for c in personality_safe() {
-            add(&mut allow, arch, "personality", &c).map_err(compile_err("allow"))?;
-        }
-    }
-    let (mismatch, listener) = match policy.default_action {
-        Action::KillProcess | Action::KillThread => {
-            (SeccompAction::Trace(NOTIFY_MARKER & 0xffff), true)
-        }
-        Action::Trap => (SeccompAction::Trap, false),
-        Action::Log => (SeccompAction::Log, false),
-        Action::Errno(e) => (SeccompAction::Errno(e), false),
-    };
-    let mut prog = compile_one("allow", arch, allow, mismatch, SeccompAction::Allow)?;
-    if listener {
-        let marker = 0x7ff0_0000 | (NOTIFY_MARKER & 0xffff);
-        for insn in prog.iter_mut() {
-            if insn.code == bpf::RET_K && insn.k == marker {
-                insn.k = SECCOMP_RET_USER_NOTIF;
-            }
-        }
-    }
-    filters.push(Filter {
-        what: "allow",
+    Ok(vec![Filter {
+        what: "sandbox",
         prog,
         listener,
-    });
-    Ok(filters)
+    }])
 }
 
 #[cfg(test)]

@@ -1,0 +1,279 @@
+//! One classic-BPF program for a whole sandbox: the architecture check,
+//! then a binary search on the syscall number, then per syscall its rules
+//! in order (the first whose conditions all hold answers), then the
+//! default. A syscall whose answer does not depend on its arguments is
+//! answered without loading one, so the kernel's per-syscall action cache
+//! (Linux 5.11) lets allowed ones skip the program entirely.
+
+use super::arch::Arch;
+use super::args::Width;
+use super::bpf::X32_SYSCALL_BIT;
+use super::{Cond, Op};
+use seccompiler::sock_filter;
+use std::collections::BTreeMap;
+
+// Opcodes (linux/filter.h).
+const LD_W_ABS: u16 = 0x20;
+const JEQ_K: u16 = 0x15;
+const JGE_K: u16 = 0x35;
+const JGT_K: u16 = 0x25;
+const JA: u16 = 0x05;
+const RET_K: u16 = 0x06;
+const AND_K: u16 = 0x54;
+
+/// `SECCOMP_RET_KILL_PROCESS`.
+pub const RET_KILL_PROCESS: u32 = 0x8000_0000;
+/// `SECCOMP_RET_ALLOW`.
+pub const RET_ALLOW: u32 = 0x7fff_0000;
+/// `SECCOMP_RET_ERRNO | errno`.
+pub const fn ret_errno(errno: u32) -> u32 {
+    0x0005_0000 | (errno & 0xffff)
+}
+
+const OFF_NR: u32 = 0;
+const OFF_ARCH: u32 = 4;
+
+/// Offset of the low (`hi`: high) 32-bit word of argument `arg` in
+/// `struct seccomp_data`; both supported architectures are little-endian.
+fn arg_word(arg: u8, hi: bool) -> u32 {
+    16 + 8 * u32::from(arg) + if hi { 4 } else { 0 }
+}
+
+/// One rule: when every condition holds, the program returns `ret`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Conditions on the arguments (empty: always).
+    pub conds: Vec<Cond>,
+    /// `SECCOMP_RET_*` value.
+    pub ret: u32,
+}
+
+fn insn(code: u16, jt: u8, jf: u8, k: u32) -> sock_filter {
+    sock_filter { code, jt, jf, k }
+}
+
+/// A jump to a label, resolved once every label's position is known.
+#[derive(Clone, Copy)]
+enum Target {
+    /// The instruction after the current rule (its conditions failed).
+    NextRule,
+}
+
+/// Instructions being emitted, with forward jumps to patch.
+struct Emitter {
+    prog: Vec<sock_filter>,
+    /// (instruction, whether jt (else jf), target) for the current rule.
+    pending: Vec<(usize, bool, Target)>,
+}
+
+impl Emitter {
+    fn push(&mut self, i: sock_filter) {
+        self.prog.push(i);
+    }
+
+    /// A conditional jump: `pass` falls through, the other side goes to
+    /// the next rule. `fail_on_true`: the jump's true branch is the failure.
+    fn check(&mut self, code: u16, k: u32, fail_on_true: bool) {
+        let at = self.prog.len();
+        self.prog.push(insn(code, 0, 0, k));
+        self.pending.push((at, fail_on_true, Target::NextRule));
+    }
+
+    /// Resolves the current rule's failure jumps to the next instruction.
+    fn end_rule(&mut self) -> Result<(), String> {
+        let next = self.prog.len();
+        for (at, jt, Target::NextRule) in self.pending.drain(..) {
+            let off = u8::try_from(next - at - 1)
+                .map_err(|_| "an argument rule is too long for one program".to_string())?;
+            if jt {
+                self.prog[at].jt = off;
+            } else {
+                self.prog[at].jf = off;
+            }
+        }
+        Ok(())
+    }
+
+    /// Emits the checks of one condition; on failure they jump to the next
+    /// rule, on success they fall through.
+    fn cond(&mut self, c: &Cond) {
+        // 16- and 32-bit arguments: the low word only (the kernel ignores
+        // the rest of the register, whatever the caller left there).
+        let wide = c.width == Width::Bits64;
+        let (vh, vl) = ((c.value >> 32) as u32, c.value as u32);
+        let lo = arg_word(c.arg, false);
+        let hi = arg_word(c.arg, true);
+        match (c.op, wide) {
+            (Op::MaskedEq(m), false) => {
+                self.push(insn(LD_W_ABS, 0, 0, lo));
+                self.push(insn(AND_K, 0, 0, m as u32));
+                self.check(JEQ_K, vl, false);
+            }
+            (Op::MaskedEq(m), true) => {
+                self.push(insn(LD_W_ABS, 0, 0, hi));
+                self.push(insn(AND_K, 0, 0, (m >> 32) as u32));
+                self.check(JEQ_K, vh, false);
+                self.push(insn(LD_W_ABS, 0, 0, lo));
+                self.push(insn(AND_K, 0, 0, m as u32));
+                self.check(JEQ_K, vl, false);
+            }
+            (op, false) => {
+                self.push(insn(LD_W_ABS, 0, 0, lo));
+                self.compare_word(op, vl);
+            }
+            (Op::Eq, true) => {
+                self.push(insn(LD_W_ABS, 0, 0, hi));
+                self.check(JEQ_K, vh, false);
+                self.push(insn(LD_W_ABS, 0, 0, lo));
+                self.check(JEQ_K, vl, false);
+            }
+            (Op::Ne, true) => {
+                // Different high words pass at once (skip the low check).
+                self.push(insn(LD_W_ABS, 0, 0, hi));
+                self.push(insn(JEQ_K, 0, 2, vh));
+                self.push(insn(LD_W_ABS, 0, 0, lo));
+                self.check(JEQ_K, vl, true);
+            }
+            (op, true) => {
+                // Ordered: the high words decide unless equal; then the low.
+                let (pass_hi, fail_hi) = match op {
+                    Op::Gt | Op::Ge => (true, false),
+                    _ => (false, true),
+                };
+                self.push(insn(LD_W_ABS, 0, 0, hi));
+                if pass_hi {
+                    // hi > vh: pass (skip jeq, ld, compare).
+                    self.push(insn(JGT_K, 3, 0, vh));
+                    self.check(JEQ_K, vh, false);
+                } else {
+                    // hi > vh: fail; hi < vh: pass (skip ld, compare).
+                    debug_assert!(fail_hi);
+                    self.check(JGT_K, vh, true);
+                    self.push(insn(JEQ_K, 0, 2, vh));
+                }
+                self.push(insn(LD_W_ABS, 0, 0, lo));
+                self.compare_word(op, vl);
+            }
+        }
+    }
+
+    /// Compares the accumulator with `v` (unsigned), failing to the next rule.
+    fn compare_word(&mut self, op: Op, v: u32) {
+        match op {
+            Op::Eq => self.check(JEQ_K, v, false),
+            Op::Ne => self.check(JEQ_K, v, true),
+            Op::Gt => self.check(JGT_K, v, false),
+            Op::Ge => self.check(JGE_K, v, false),
+            Op::Lt => self.check(JGE_K, v, true),
+            Op::Le => self.check(JGT_K, v, true),
+            Op::MaskedEq(_) => unreachable!("masked_eq is handled by the caller"),
+        }
+    }
+}
+
+/// A syscall's code: its rules in order, then `default`. Rules after an
+/// unconditional one are never reached and are left out.
+fn block(rules: &[Rule], default: u32) -> Result<Vec<sock_filter>, String> {
+    let mut e = Emitter {
+        prog: Vec::new(),
+        pending: Vec::new(),
+    };
+    for r in rules {
+        if r.conds.is_empty() {
+            e.push(insn(RET_K, 0, 0, r.ret));
+            return Ok(e.prog);
+        }
+        for c in &r.conds {
+            e.cond(c);
+        }
+        e.push(insn(RET_K, 0, 0, r.ret));
+        e.end_rule()?;
+    }
+    e.push(insn(RET_K, 0, 0, default));
+    Ok(e.prog)
+}
+
+/// The program: kill for another ABI, then dispatch on the number.
+/// `rules` maps syscall numbers to their rules; every other number gets
+/// `default`.
+pub fn build(
+    arch: Arch,
+    rules: &BTreeMap<i64, Vec<Rule>>,
+    default: u32,
+) -> Result<Vec<sock_filter>, String> {
+    let mut prog = vec![
+        insn(LD_W_ABS, 0, 0, OFF_ARCH),
+        insn(JEQ_K, 1, 0, arch.audit()),
+        insn(RET_K, 0, 0, RET_KILL_PROCESS),
+        insn(LD_W_ABS, 0, 0, OFF_NR),
+    ];
+    if arch == Arch::X86_64 {
+        prog.push(insn(JGE_K, 0, 1, X32_SYSCALL_BIT));
+        prog.push(insn(RET_K, 0, 0, RET_KILL_PROCESS));
+    }
+    let blocks: Vec<(u32, Vec<sock_filter>)> = rules
+        .iter()
+        .map(|(nr, r)| Ok((*nr as u32, block(r, default)?)))
+        .collect::<Result<_, String>>()?;
+    // The search tree, then the blocks of syscalls with argument rules
+    // (one-instruction blocks are inlined in the tree's leaves).
+    let mut tree = Vec::new();
+    let mut fixups = Vec::new(); // (tree index of a `ja`, block index)
+    search(&blocks, default, &mut tree, &mut fixups);
+    let start = prog.len();
+    prog.extend(tree);
+    let mut at = BTreeMap::new();
+    for (i, (_, b)) in blocks.iter().enumerate() {
+        if b.len() > 1 {
+            at.insert(i, prog.len());
+            prog.extend(b.iter().cloned());
+        }
+    }
+    for (j, i) in fixups {
+        let from = start + j;
+        prog[from].k = (at[&i] - from - 1) as u32;
+    }
+    Ok(prog)
+}
+
+/// Emits a binary search over `blocks` (sorted by number). Internal nodes
+/// are `jge mid` with a long jump to the upper half; leaves compare one
+/// number and return or jump to its block.
+fn search(
+    blocks: &[(u32, Vec<sock_filter>)],
+    default: u32,
+    out: &mut Vec<sock_filter>,
+    fixups: &mut Vec<(usize, usize)>,
+) {
+    fn go(
+        all: &[(u32, Vec<sock_filter>)],
+        lo: usize,
+        hi: usize,
+        default: u32,
+        out: &mut Vec<sock_filter>,
+        fixups: &mut Vec<(usize, usize)>,
+    ) {
+        if hi - lo <= 1 {
+            if let Some((nr, b)) = all.get(lo) {
+                out.push(insn(JEQ_K, 0, 1, *nr));
+                if b.len() == 1 {
+                    out.push(b[0].clone());
+                } else {
+                    fixups.push((out.len(), lo));
+                    out.push(insn(JA, 0, 0, 0));
+                }
+            }
+            out.push(insn(RET_K, 0, 0, default));
+            return;
+        }
+        let mid = lo + (hi - lo) / 2;
+        // jge: true → the `ja` to the upper half; false → skip it.
+        out.push(insn(JGE_K, 0, 1, all[mid].0));
+        let ja = out.len();
+        out.push(insn(JA, 0, 0, 0));
+        go(all, lo, mid, default, out, fixups);
+        out[ja].k = (out.len() - ja - 1) as u32;
+        go(all, mid, hi, default, out, fixups);
+    }
+    go(blocks, 0, blocks.len(), default, out, fixups);
+}
