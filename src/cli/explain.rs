@@ -88,7 +88,7 @@ pub(super) fn explain(args: ExplainArgs) -> Result<i32, Error> {
                 if f.listener { ", reports kills" } else { "" },
                 arch.name()
             );
-            print!("{}", seccomp::bpf::disassemble(&f.prog));
+            print!("{}", seccomp::bpf::disassemble_named(&f.prog, arch));
         }
     }
     Ok(0)

@@ -78,9 +78,33 @@ pub fn disassemble_one(at: usize, i: &sock_filter) -> String {
 }
 
 /// The whole program, one numbered instruction per line.
+#[cfg(test)]
 pub fn disassemble(prog: &[sock_filter]) -> String {
     prog.iter()
         .enumerate()
         .map(|(n, i)| format!("{n:04}: {}\n", disassemble_one(n, i)))
         .collect()
+}
+
+/// The whole program, with each comparison of the syscall number named
+/// (`jeq #0x0, 23, 24  ; read`): in stockade's programs everything between
+/// `ld nr` and the next load compares the number.
+pub fn disassemble_named(prog: &[sock_filter], arch: super::Arch) -> String {
+    let mut on_nr = false;
+    let mut out = String::new();
+    for (n, i) in prog.iter().enumerate() {
+        let text = disassemble_one(n, i);
+        if i.code == LD_W_ABS {
+            on_nr = i.k == 0;
+        }
+        let name = match i.code {
+            JEQ_K | JGE_K | JGT_K if on_nr => arch.syscall_name(i64::from(i.k)),
+            _ => None,
+        };
+        match name {
+            Some(name) => out.push_str(&format!("{n:04}: {text:<28}; {name}\n")),
+            None => out.push_str(&format!("{n:04}: {text}\n")),
+        }
+    }
+    out
 }
