@@ -53,6 +53,12 @@ impl Term {
     /// Runs `cmd` in a new session whose controlling terminal is this one
     /// (`setsid --ctty`), on all three standard streams.
     fn spawn(&self, cmd: &Command) -> Child {
+        self.command(cmd).spawn().unwrap()
+    }
+
+    /// `cmd` in a new session whose controlling terminal is this one, with
+    /// this terminal on its standard streams.
+    fn command(&self, cmd: &Command) -> Command {
         let mut c = Command::new("setsid");
         c.arg("--ctty").arg(cmd.get_program()).args(cmd.get_args());
         if let Some(d) = cmd.get_current_dir() {
@@ -65,7 +71,7 @@ impl Term {
         }
         let io = || Stdio::from(self.peer.try_clone().unwrap());
         c.stdin(io()).stdout(io()).stderr(io());
-        c.spawn().unwrap()
+        c
     }
 
     fn type_(&mut self, s: &str) {
@@ -479,14 +485,7 @@ select.select([], [], [], 20)
 /// Runs `cmd` on `term` (in a new session, the terminal its controlling
 /// one) with stderr on a pipe, until it wrote "attacked" there.
 fn attack(term: &Term, cmd: &Command) -> (Child, String) {
-    let mut c = Command::new("setsid");
-    c.arg("--ctty").arg(cmd.get_program()).args(cmd.get_args());
-    if let Some(d) = cmd.get_current_dir() {
-        c.current_dir(d);
-    }
-    let io = || Stdio::from(term.peer.try_clone().unwrap());
-    c.stdin(io()).stdout(io()).stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
+    let mut child = term.command(cmd).stderr(Stdio::piped()).spawn().unwrap();
     let mut err = child.stderr.take().unwrap();
     let mut said = Vec::new();
     let mut buf = [0u8; 256];

@@ -3,19 +3,19 @@
 use seccompiler::sock_filter;
 
 // Opcodes (linux/filter.h, linux/bpf_common.h).
-const LD_W_ABS: u16 = 0x20;
-const JEQ_K: u16 = 0x15;
-const JGE_K: u16 = 0x35;
-const JGT_K: u16 = 0x25;
-const JSET_K: u16 = 0x45;
-const JA: u16 = 0x05;
+pub(crate) const LD_W_ABS: u16 = 0x20;
+pub(crate) const JEQ_K: u16 = 0x15;
+pub(crate) const JGE_K: u16 = 0x35;
+pub(crate) const JGT_K: u16 = 0x25;
+pub(crate) const JSET_K: u16 = 0x45;
+pub(crate) const JA: u16 = 0x05;
 /// `ret #k`.
 pub const RET_K: u16 = 0x06;
-const AND_K: u16 = 0x54;
-const LD_IMM: u16 = 0x00;
-const ST: u16 = 0x02;
-const LDX_MEM: u16 = 0x61;
-const LD_MEM: u16 = 0x60;
+pub(crate) const AND_K: u16 = 0x54;
+pub(crate) const LD_IMM: u16 = 0x00;
+pub(crate) const ST: u16 = 0x02;
+pub(crate) const LDX_MEM: u16 = 0x61;
+pub(crate) const LD_MEM: u16 = 0x60;
 
 /// Bit that marks x32 syscall numbers on x86_64.
 pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;

@@ -7,19 +7,10 @@
 
 use super::arch::Arch;
 use super::args::Width;
-use super::bpf::X32_SYSCALL_BIT;
+use super::bpf::{AND_K, JA, JEQ_K, JGE_K, JGT_K, LD_W_ABS, RET_K, X32_SYSCALL_BIT};
 use super::{Cond, Op};
 use seccompiler::sock_filter;
 use std::collections::BTreeMap;
-
-// Opcodes (linux/filter.h).
-const LD_W_ABS: u16 = 0x20;
-const JEQ_K: u16 = 0x15;
-const JGE_K: u16 = 0x35;
-const JGT_K: u16 = 0x25;
-const JA: u16 = 0x05;
-const RET_K: u16 = 0x06;
-const AND_K: u16 = 0x54;
 
 /// `SECCOMP_RET_KILL_PROCESS`.
 pub const RET_KILL_PROCESS: u32 = 0x8000_0000;
