@@ -206,11 +206,30 @@ pub fn build(
         .iter()
         .map(|(nr, r)| Ok((*nr as u32, block(r, default)?)))
         .collect::<Result<_, String>>()?;
-    // The search tree, then the blocks of syscalls with argument rules
-    // (one-instruction blocks are inlined in the tree's leaves).
+    // The number line as segments, each answered the same way: a constant
+    // (neighbours with the same constant merge: most allowed syscalls sit
+    // next to each other) or a syscall's block of argument checks.
+    let mut segments: Vec<(u32, Answer)> = Vec::new();
+    let mut push = |start: u32, a: Answer| {
+        if segments.last().is_some_and(|l| l.0 == start) {
+            segments.pop();
+        }
+        if segments.last().is_none_or(|l| l.1 != a) {
+            segments.push((start, a));
+        }
+    };
+    push(0, Answer::Ret(default));
+    for (i, (nr, b)) in blocks.iter().enumerate() {
+        match b.as_slice() {
+            [only] => push(*nr, Answer::Ret(only.k)),
+            _ => push(*nr, Answer::Block(i)),
+        }
+        push(nr.saturating_add(1), Answer::Ret(default));
+    }
+    // The search tree, then the blocks it jumps to.
     let mut tree = Vec::new();
     let mut fixups = Vec::new(); // (tree index of a `ja`, block index)
-    search(&blocks, default, &mut tree, &mut fixups);
+    search(&segments, 0, segments.len(), &mut tree, &mut fixups);
     let start = prog.len();
     prog.extend(tree);
     let mut at = BTreeMap::new();
@@ -227,44 +246,43 @@ pub fn build(
     Ok(prog)
 }
 
-/// Emits a binary search over `blocks` (sorted by number). Internal nodes
-/// are `jge mid` with a long jump to the upper half; leaves compare one
-/// number and return or jump to its block.
+/// How a segment of syscall numbers is answered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// This `SECCOMP_RET_*`, whatever the arguments.
+    Ret(u32),
+    /// The block of this syscall (by index).
+    Block(usize),
+}
+
+/// Emits a binary search over `segments[lo..hi]` (sorted by first number):
+/// internal nodes are `jge` on a segment's start with a long jump to the
+/// upper half; a leaf returns its constant or jumps to its block.
 fn search(
-    blocks: &[(u32, Vec<sock_filter>)],
-    default: u32,
+    segments: &[(u32, Answer)],
+    lo: usize,
+    hi: usize,
     out: &mut Vec<sock_filter>,
     fixups: &mut Vec<(usize, usize)>,
 ) {
-    fn go(
-        all: &[(u32, Vec<sock_filter>)],
-        lo: usize,
-        hi: usize,
-        default: u32,
-        out: &mut Vec<sock_filter>,
-        fixups: &mut Vec<(usize, usize)>,
-    ) {
-        if hi - lo <= 1 {
-            if let Some((nr, b)) = all.get(lo) {
-                out.push(insn(JEQ_K, 0, 1, *nr));
-                if b.len() == 1 {
-                    out.push(b[0].clone());
-                } else {
-                    fixups.push((out.len(), lo));
-                    out.push(insn(JA, 0, 0, 0));
-                }
+    if hi - lo <= 1 {
+        match segments.get(lo).map(|s| s.1) {
+            Some(Answer::Block(i)) => {
+                fixups.push((out.len(), i));
+                out.push(insn(JA, 0, 0, 0));
             }
-            out.push(insn(RET_K, 0, 0, default));
-            return;
+            Some(Answer::Ret(k)) => out.push(insn(RET_K, 0, 0, k)),
+            // Never empty: the segments start with one at 0.
+            None => out.push(insn(RET_K, 0, 0, RET_KILL_PROCESS)),
         }
-        let mid = lo + (hi - lo) / 2;
-        // jge: true → the `ja` to the upper half; false → skip it.
-        out.push(insn(JGE_K, 0, 1, all[mid].0));
-        let ja = out.len();
-        out.push(insn(JA, 0, 0, 0));
-        go(all, lo, mid, default, out, fixups);
-        out[ja].k = (out.len() - ja - 1) as u32;
-        go(all, mid, hi, default, out, fixups);
+        return;
     }
-    go(blocks, 0, blocks.len(), default, out, fixups);
+    let mid = lo + (hi - lo) / 2;
+    // jge: true → the `ja` to the upper half; false → skip it.
+    out.push(insn(JGE_K, 0, 1, segments[mid].0));
+    let ja = out.len();
+    out.push(insn(JA, 0, 0, 0));
+    search(segments, lo, mid, out, fixups);
+    out[ja].k = (out.len() - ja - 1) as u32;
+    search(segments, mid, hi, out, fixups);
 }
