@@ -21,6 +21,7 @@ pub mod program;
 
 use crate::diag::Loc;
 pub use arch::Arch;
+pub use args::{Cond, Op};
 
 /// What every sandbox's built-in filters answer whatever the allowlist
 /// says: `(syscall, when, answer)`, for `explain`.
@@ -126,118 +127,6 @@ pub fn parse_errno(s: &str) -> Result<u32, String> {
         })
 }
 
-/// A comparison of one syscall argument, at the width the kernel reads it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cond {
-    /// Argument index, 0..=5.
-    pub arg: u8,
-    /// Comparison.
-    pub op: Op,
-    /// Right-hand side.
-    pub value: u64,
-    /// How many bits of the argument the kernel reads (and the filter
-    /// compares).
-    pub width: args::Width,
-}
-
-impl Cond {
-    /// A condition on argument `arg` of syscall `name`. Refused when it
-    /// could be bypassed: an argument whose width stockade does not know,
-    /// a value wider than the argument, or anything but `masked_eq` within
-    /// 16 bits on a 16-bit mode. A name that is no syscall passes here and
-    /// is reported when it is expanded.
-    pub fn new(name: &str, arg: u8, op: Op, value: u64) -> Result<Cond, String> {
-        use args::Width;
-        let known = Arch::native().nr(name).is_some();
-        let width = match args::width(name, arg) {
-            Some(w) => w,
-            None if !known => Width::Bits64,
-            None => {
-                return Err(format!(
-                    "argument rules on {name} argument {arg} are not supported: stockade does not \
-                     know how many bits of it the kernel reads, and a rule on the wrong width \
-                     can be bypassed"
-                ))
-            }
-        };
-        let limit = match width {
-            Width::Bits16 => 0xffff,
-            Width::Bits32 => u64::from(u32::MAX),
-            Width::Bits64 => u64::MAX,
-        };
-        if width == Width::Bits16 && !matches!(op, Op::MaskedEq(_)) {
-            return Err(format!(
-                "{name} argument {arg} is a file mode (16 bits): use masked_eq(MASK), e.g. \
-                 masked_eq(0o4000) for set-user-ID"
-            ));
-        }
-        let mask = match op {
-            Op::MaskedEq(m) => m,
-            _ => 0,
-        };
-        if value > limit || mask > limit {
-            return Err(format!(
-                "{name} argument {arg} is {} bits wide; {value:#x} does not fit",
-                match width {
-                    Width::Bits16 => 16,
-                    Width::Bits32 => 32,
-                    Width::Bits64 => 64,
-                }
-            ));
-        }
-        Ok(Cond {
-            arg,
-            op,
-            value,
-            width,
-        })
-    }
-}
-
-/// Comparison operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-    /// `(arg & mask) == value`
-    MaskedEq(u64),
-}
-
-impl Op {
-    /// Parses `eq ne lt le gt ge` and `masked_eq(MASK)`.
-    pub fn parse(s: &str) -> Result<Op, String> {
-        Ok(match s {
-            "eq" => Op::Eq,
-            "ne" => Op::Ne,
-            "lt" => Op::Lt,
-            "le" => Op::Le,
-            "gt" => Op::Gt,
-            "ge" => Op::Ge,
-            _ => match s
-                .strip_prefix("masked_eq(")
-                .and_then(|r| r.strip_suffix(')'))
-            {
-                Some(m) => Op::MaskedEq(consts::parse_value(m)?),
-                None => {
-                    return Err(format!(
-                        "unknown operator '{s}': use eq, ne, lt, le, gt, ge or masked_eq(MASK)"
-                    ))
-                }
-            },
-        })
-    }
-}
-
 /// One resolved allow or deny entry: a syscall, optional argument
 /// conditions (all must hold), and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -273,28 +162,6 @@ pub enum Answer {
     Errno(u32),
     /// Left to the default action.
     Default(Action),
-}
-
-impl Cond {
-    /// Whether `args` satisfies this condition, at the width the kernel
-    /// reads the argument.
-    pub fn holds(&self, args: &[u64; 6]) -> bool {
-        let mask = match self.width {
-            args::Width::Bits16 => 0xffff,
-            args::Width::Bits32 => u64::from(u32::MAX),
-            args::Width::Bits64 => u64::MAX,
-        };
-        let a = args.get(usize::from(self.arg)).copied().unwrap_or(0) & mask;
-        match self.op {
-            Op::Eq => a == self.value,
-            Op::Ne => a != self.value,
-            Op::Lt => a < self.value,
-            Op::Le => a <= self.value,
-            Op::Gt => a > self.value,
-            Op::Ge => a >= self.value,
-            Op::MaskedEq(m) => a & m == self.value,
-        }
-    }
 }
 
 impl SeccompPolicy {

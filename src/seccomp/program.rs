@@ -6,9 +6,8 @@
 //! (Linux 5.11) lets allowed ones skip the program entirely.
 
 use super::arch::Arch;
-use super::args::Width;
+use super::args::{Cond, Op, Width};
 use super::bpf::{AND_K, JA, JEQ_K, JGE_K, JGT_K, LD_W_ABS, RET_K, X32_SYSCALL_BIT};
-use super::{Cond, Op};
 use seccompiler::sock_filter;
 use std::collections::BTreeMap;
 
