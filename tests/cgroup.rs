@@ -15,6 +15,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use stockade::sandbox::{Limit, Outcome, Sandbox};
 
+/// The cgroup tests run one at a time: one counts the sandbox cgroups
+/// this process left, which another test's running sandbox would join.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The cgroup v2 mount, when it has every controller the limits need.
 fn cgroup_with_controllers() -> Option<PathBuf> {
     let table = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
@@ -59,6 +66,7 @@ fn python() -> bool {
 
 #[test]
 fn memory_max_ends_the_sandbox_and_says_out_of_memory() {
+    let _serial = serial();
     if cgroups_here().is_none() || !python() {
         return;
     }
@@ -94,6 +102,7 @@ fn memory_max_ends_the_sandbox_and_says_out_of_memory() {
 
 #[test]
 fn cpu_max_holds_a_busy_loop_to_its_share() {
+    let _serial = serial();
     if cgroups_here().is_none() || !python() {
         return;
     }
@@ -143,6 +152,7 @@ fn cpu_max_holds_a_busy_loop_to_its_share() {
 
 #[test]
 fn the_cgroup_holds_the_limits_while_it_runs_and_is_gone_after() {
+    let _serial = serial();
     let Some(mount) = cgroups_here() else { return };
     let mut child = Sandbox::from_profile("strict")
         .unwrap()
@@ -195,6 +205,7 @@ fn the_cgroup_holds_the_limits_while_it_runs_and_is_gone_after() {
 
 #[test]
 fn without_a_cgroup_memory_falls_back_to_rlimit_data() {
+    let _serial = serial();
     // Rootless without --cgroup-parent: no cgroup, anywhere.
     if !python() {
         return;
@@ -225,6 +236,7 @@ fn without_a_cgroup_memory_falls_back_to_rlimit_data() {
 
 #[test]
 fn require_cgroup_refuses_to_fall_back() {
+    let _serial = serial();
     each_mode(|mode| {
         if mode != Mode::Rootless {
             return;
@@ -249,6 +261,7 @@ fn require_cgroup_refuses_to_fall_back() {
 
 #[test]
 fn many_sandboxes_leave_no_cgroup_behind() {
+    let _serial = serial();
     let Some(mount) = cgroups_here() else { return };
     let parent = mount.join("stockade");
     let sandbox = Sandbox::from_profile("strict")
@@ -283,6 +296,7 @@ fn many_sandboxes_leave_no_cgroup_behind() {
 /// child of the delegated cgroup, its sandboxes go under another.
 #[test]
 fn a_rootless_launcher_uses_a_delegated_cgroup() {
+    let _serial = serial();
     let Some(mount) = cgroups_here() else { return };
     if !python() {
         return;

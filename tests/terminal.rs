@@ -181,6 +181,13 @@ fn wait_exit(child: &mut Child, secs: u64, term: &mut Term) -> std::process::Exi
     }
 }
 
+/// `stockade run -q [extra] -- PROGRAM ARGS` as the user of `mode`, in `dir`.
+fn run_cmd(mode: Mode, dir: &std::path::Path, extra: &[&str], program: &[&str]) -> Command {
+    let mut cmd = stockade(mode, dir);
+    cmd.args(["run", "-q"]).args(extra).arg("--").args(program);
+    cmd
+}
+
 /// The `stockade run ...` command line for `mode`, as a shell would type it.
 fn command_line(mode: Mode, run_args: &str) -> String {
     let bin = binary().display().to_string();
@@ -249,8 +256,7 @@ fn the_payload_gets_a_terminal_of_its_own() {
         let before = term.mode();
         let script =
             "tty; stty size; echo via-dev-tty > /dev/tty; test -t 0 && echo stdin-is-a-terminal";
-        let mut cmd = stockade(mode, &dir);
-        cmd.args(["run", "-q", "--", "sh", "-c", script]);
+        let cmd = run_cmd(mode, &dir, &[], &["sh", "-c", script]);
         let mut child = term.spawn(&cmd);
         let status = wait_exit(&mut child, 30, &mut term);
         let shown = term.seen.clone();
@@ -264,16 +270,12 @@ fn the_payload_gets_a_terminal_of_its_own() {
         // Control: without a terminal of its own the payload has the
         // launcher's descriptors and no terminal it can name.
         let mut term = Term::new(33, 101);
-        let mut cmd = stockade(mode, &dir);
-        cmd.args([
-            "run",
-            "-q",
-            "--no-pty",
-            "--",
-            "sh",
-            "-c",
-            "tty; echo /dev/tty: ; echo x > /dev/tty",
-        ]);
+        let cmd = run_cmd(
+            mode,
+            &dir,
+            &["--no-pty"],
+            &["sh", "-c", "tty; echo /dev/tty: ; echo x > /dev/tty"],
+        );
         let mut child = term.spawn(&cmd);
         let status = wait_exit(&mut child, 30, &mut term);
         eprintln!("[{mode:?}] --no-pty {status:?}\n{}", term.seen);
@@ -290,18 +292,12 @@ fn job_control_works_in_a_shell_inside() {
     each_mode(|mode| {
         let dir = workdir(mode, "pty-jobs");
         let mut term = Term::new(24, 80);
-        let mut cmd = stockade(mode, &dir);
-        cmd.args([
-            "run",
-            "-q",
-            "--env",
-            "PS1=INNER> ",
-            "--",
-            "bash",
-            "--norc",
-            "--noprofile",
-            "-i",
-        ]);
+        let cmd = run_cmd(
+            mode,
+            &dir,
+            &["--env", "PS1=INNER> "],
+            &["bash", "--norc", "--noprofile", "-i"],
+        );
         let mut child = term.spawn(&cmd);
         let at = term.expect("INNER> ", 20);
         term.type_("sleep 60\n");
@@ -429,15 +425,12 @@ fn window_size_changes_reach_the_payload() {
     each_mode(|mode| {
         let dir = workdir(mode, "pty-winch");
         let mut term = Term::new(24, 80);
-        let mut cmd = stockade(mode, &dir);
-        cmd.args([
-            "run",
-            "-q",
-            "--",
-            "sh",
-            "-c",
-            "echo ready; while read x; do stty size; done",
-        ]);
+        let cmd = run_cmd(
+            mode,
+            &dir,
+            &[],
+            &["sh", "-c", "echo ready; while read x; do stty size; done"],
+        );
         let mut child = term.spawn(&cmd);
         let at = term.expect("ready", 20);
         term.resize(40, 120);
@@ -510,8 +503,7 @@ fn what_the_payload_does_to_its_terminal_stays_inside() {
         let dir = workdir(mode, "pty-attack");
         let mut term = Term::new(24, 80);
         let (mode_before, ld_before) = (term.mode(), term.line_discipline());
-        let mut cmd = stockade(mode, &dir);
-        cmd.args(["run", "-q", "--", "python3", "-c", ATTACK]);
+        let cmd = run_cmd(mode, &dir, &[], &["python3", "-c", ATTACK]);
         let (mut child, said) = attack(&term, &cmd);
         // While the payload still runs: no input was pushed into the
         // launcher's terminal and its discipline is its own.
@@ -577,15 +569,12 @@ fn a_terminal_that_goes_away_ends_the_sandbox() {
     each_mode(|mode| {
         let dir = workdir(mode, "pty-hangup");
         let mut term = Term::new(24, 80);
-        let mut cmd = stockade(mode, &dir);
-        cmd.args([
-            "run",
-            "-q",
-            "--",
-            "sh",
-            "-c",
-            "echo ready; kill -STOP $$; sleep 60",
-        ]);
+        let cmd = run_cmd(
+            mode,
+            &dir,
+            &[],
+            &["sh", "-c", "echo ready; kill -STOP $$; sleep 60"],
+        );
         let mut child = term.spawn(&cmd);
         term.expect("ready", 20);
         std::thread::sleep(Duration::from_millis(300));
