@@ -28,6 +28,12 @@ impl Loc {
             col: 0,
         }
     }
+
+    /// Whether the value was given outside any profile file (on the command
+    /// line or through the library's builder): it has no position.
+    pub fn is_outside_profile(&self) -> bool {
+        self.line == 0
+    }
 }
 
 impl fmt::Display for Loc {

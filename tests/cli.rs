@@ -49,8 +49,62 @@ fn profiles_lists_the_builtins_with_descriptions() {
         .lines()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(names, ["default", "strict"]);
+    let all = [
+        "default",
+        "strict",
+        "shell",
+        "python",
+        "node",
+        "build",
+        "network-client",
+        "plugin",
+    ];
+    assert_eq!(names, all);
     assert!(s.lines().all(|l| l.split_whitespace().count() > 3));
+    // Each says in a header comment what it allows, and loads here.
+    for name in all {
+        let yaml = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("profiles/{name}.yaml")),
+        )
+        .unwrap();
+        assert!(
+            yaml.starts_with(&format!("# stockade built-in profile: {name}\n#\n# ")),
+            "{name}"
+        );
+        let out = stockade_cmd(&["check", name]);
+        assert_eq!(stdout(&out), format!("{name}: ok\n"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn command_line_binds_override_the_profile_and_rules_follow_symlinks() {
+    // `--ro $PWD` under default: the working directory is read-only, and
+    // the profile's write rule on it does not make that an error.
+    let dir = workdir(Mode::Rootless, "cli-ro-pwd");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stockade"))
+        .current_dir(&dir)
+        .args(["run", "-q", "--ro"])
+        .arg(&dir)
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "touch x 2>&1 | grep -c Read-only; ls -d $PWD",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("1\n{}\n", dir.display()));
+    assert!(!dir.join("x").exists());
+    // A rule on /bin, which merged-/usr systems link to usr/bin.
+    let p = dir.join("bin-rule.yaml");
+    std::fs::write(
+        &p,
+        "version: 1\nextends: default\nlandlock:\n  read: [/bin]\n",
+    )
+    .unwrap();
+    let out = stockade_cmd(&["check", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]

@@ -28,12 +28,12 @@ fn python() -> bool {
     have("/usr/bin/python3", "the plugins are python scripts")
 }
 
-/// A `strict` plugin that may use the channel, running `script` in python.
+/// A plugin under the shipped `plugin` profile (its directory: the
+/// scratch directory), running `script` in python.
 fn plugin(script: &str) -> Sandbox {
-    Sandbox::from_yaml(
-        "version: 1\nextends: strict\nseccomp:\n  allow: [connect, sendmsg, recvmsg, sendto, recvfrom, getsockopt, getsockname, getpeername]\n",
-    )
-    .unwrap()
+    Sandbox::from_profile("plugin")
+        .unwrap()
+        .bind_ro_at(scratch_root().to_string_lossy(), "/plugin")
         .args(["python3", "-c", script])
         .channel(None)
 }
@@ -64,7 +64,7 @@ fn a_plugin_killed_mid_request_ends_the_hosts_recv_with_the_violation() {
     if !all_modes_work() || !python() {
         return;
     }
-    // The plugin takes the request, then makes a call `strict` kills
+    // The plugin takes the request, then makes a call the `plugin` profile kills
     // (listen, through ctypes) instead of replying.
     let script = after_request("import ctypes; ctypes.CDLL(None).syscall(50, 0, 1)");
     let child = plugin(&script).spawn().unwrap();

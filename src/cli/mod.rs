@@ -69,7 +69,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                             .unwrap_or_default(),
                         Err(e) => format!("(broken: {})", e.msg),
                     };
-                    println!("{name:<10} {desc} [{}]", path.display());
+                    println!("{name:<14} {desc} [{}]", path.display());
                 }
             }
             for b in profile::BUILTINS {
@@ -82,7 +82,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 } else {
                     ""
                 };
-                println!("{:<10} {desc} [built-in]{shadowed}", b.name);
+                println!("{:<14} {desc} [built-in]{shadowed}", b.name);
             }
             Ok(0)
         }

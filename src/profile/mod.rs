@@ -35,6 +35,30 @@ pub const BUILTINS: &[Builtin] = &[
         name: "strict",
         yaml: include_str!("../../profiles/strict.yaml"),
     },
+    Builtin {
+        name: "shell",
+        yaml: include_str!("../../profiles/shell.yaml"),
+    },
+    Builtin {
+        name: "python",
+        yaml: include_str!("../../profiles/python.yaml"),
+    },
+    Builtin {
+        name: "node",
+        yaml: include_str!("../../profiles/node.yaml"),
+    },
+    Builtin {
+        name: "build",
+        yaml: include_str!("../../profiles/build.yaml"),
+    },
+    Builtin {
+        name: "network-client",
+        yaml: include_str!("../../profiles/network-client.yaml"),
+    },
+    Builtin {
+        name: "plugin",
+        yaml: include_str!("../../profiles/plugin.yaml"),
+    },
 ];
 
 /// The profile `stockade run` uses when none is named.

@@ -168,6 +168,18 @@ pub(super) fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, Pro
     }))
 }
 
+/// Where an optional bind whose source is missing would have gone.
+pub(super) fn optional_dest(e: &At<FsEntry>, host: &Host) -> Result<PathBuf, ProfileError> {
+    let f = &e.value;
+    let d = f
+        .dest
+        .as_ref()
+        .or(f.bind.as_ref())
+        .cloned()
+        .unwrap_or_default();
+    view_path(&expand(&d, &e.loc, host)?, &e.loc, "dest")
+}
+
 /// Whether a filesystem entry is the bind of the working directory.
 pub(super) fn is_workdir_bind(e: &At<FsEntry>) -> bool {
     e.value.bind.as_deref().map(str::trim) == Some("${CWD}") && e.value.dest.is_none()
@@ -251,6 +263,30 @@ pub(super) fn keep_shared_directories_private(
                     loc,
                 },
             );
+        }
+    }
+}
+
+/// Drops a mount that a later one at the same destination replaces whole
+/// (`--ro $PWD` over the profile's writable `${CWD}`), when nothing between
+/// them builds on it: the effective view, and no warning about a bind
+/// that is never seen.
+pub(super) fn drop_superseded(mounts: &mut Vec<Mount>) {
+    let mut i = 0;
+    while i < mounts.len() {
+        let dest = mounts[i].op.dest();
+        let later = mounts[i + 1..]
+            .iter()
+            .position(|m| !matches!(m.op, MountOp::Symlink { .. }) && m.op.dest() == dest);
+        let between_clean = later.is_some_and(|j| {
+            mounts[i + 1..i + 1 + j]
+                .iter()
+                .all(|m| !m.op.dest().starts_with(dest))
+        });
+        if between_clean && !matches!(mounts[i].op, MountOp::Symlink { .. }) {
+            mounts.remove(i);
+        } else {
+            i += 1;
         }
     }
 }

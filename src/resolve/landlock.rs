@@ -8,10 +8,14 @@ use crate::diag::{Loc, ProfileError};
 use crate::landlock::{self as ll, FsRule, LandlockPolicy};
 use crate::policy::{base_of, in_view, Base};
 use crate::policy::{Mount, MountOp};
+use std::path::{Component, Path, PathBuf};
 
+/// `absent` holds the destinations of optional binds whose source is
+/// missing: rules on paths beneath them go with them.
 pub(super) fn resolve_landlock(
     m: &Merged<'_>,
     mounts: &[Mount],
+    absent: &[PathBuf],
     host: &Host,
 ) -> Result<LandlockPolicy, ProfileError> {
     let mut fs = Vec::new();
@@ -22,7 +26,9 @@ pub(super) fn resolve_landlock(
     ];
     for (list, access) in classes {
         for p in list.iter() {
-            fs.push(landlock_rule(&p.value, access, &p.loc, mounts, host)?);
+            fs.extend(landlock_rule(
+                &p.value, access, &p.loc, mounts, absent, host,
+            )?);
         }
     }
     if !fs.is_empty() {
@@ -32,7 +38,7 @@ pub(super) fn resolve_landlock(
             if *writable {
                 access |= ll::write_rights().bits();
             }
-            fs.push(landlock_rule(path, access, &g.loc, mounts, host)?);
+            fs.extend(landlock_rule(path, access, &g.loc, mounts, absent, host)?);
         }
     }
     for r in &m.ll_rules {
@@ -60,7 +66,14 @@ pub(super) fn resolve_landlock(
                 },
             };
         }
-        fs.push(landlock_rule(&r.value.path, access, &r.loc, mounts, host)?);
+        fs.extend(landlock_rule(
+            &r.value.path,
+            access,
+            &r.loc,
+            mounts,
+            absent,
+            host,
+        )?);
     }
     let scopes = match m.ll_scopes {
         None => ll::default_scopes(),
@@ -81,6 +94,8 @@ pub(super) fn resolve_landlock(
             bits
         }
     };
+    // A write rule a command-line read-only bind took every right from.
+    fs.retain(|r| r.access != 0);
     Ok(LandlockPolicy {
         fs,
         bind_tcp: m.ll_bind.clone(),
@@ -90,16 +105,57 @@ pub(super) fn resolve_landlock(
     })
 }
 
+/// Follows the view's own symlinks (`/bin` → `usr/bin` on merged-/usr
+/// systems) lexically, as the kernel will when the rule's path is opened
+/// inside the view. Gives up (returning the path as it stands) on a loop.
+pub(super) fn through_view_links(p: &Path, mounts: &[Mount]) -> PathBuf {
+    let mut p = p.to_path_buf();
+    for _ in 0..40 {
+        let link = mounts.iter().rev().find_map(|m| match &m.op {
+            MountOp::Symlink { dest, target } if p.starts_with(dest) => Some((dest, target)),
+            _ => None,
+        });
+        let Some((dest, target)) = link else {
+            return p;
+        };
+        let rest = p.strip_prefix(dest).unwrap_or(Path::new("")).to_path_buf();
+        let mut out = PathBuf::from("/");
+        let base = if target.is_absolute() {
+            PathBuf::new()
+        } else {
+            dest.parent().unwrap_or(Path::new("/")).to_path_buf()
+        };
+        for c in base.join(target).join(rest).components() {
+            match c {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::Normal(n) => out.push(n),
+                _ => {}
+            }
+        }
+        p = out;
+    }
+    p
+}
+
 /// A rule must name a path in the view, and may not grant writes beneath a
 /// read-only bind (the mount would refuse them anyway: the rule is a mistake).
+/// A read-only bind from the command line or the builder (`--ro $PWD`)
+/// overrides the profile instead: the profile's rule keeps its other rights.
 pub(super) fn landlock_rule(
     path: &str,
-    access: u64,
+    mut access: u64,
     loc: &Loc,
     mounts: &[Mount],
+    absent: &[PathBuf],
     host: &Host,
-) -> Result<FsRule, ProfileError> {
+) -> Result<Option<FsRule>, ProfileError> {
     let p = view_path(&expand(path, loc, host)?, loc, "landlock path")?;
+    let p = through_view_links(&p, mounts);
+    if !in_view(&p, mounts) && absent.iter().any(|a| p.starts_with(a)) {
+        return Ok(None);
+    }
     if !in_view(&p, mounts) {
         return Err(ProfileError::new(
             loc,
@@ -116,6 +172,14 @@ pub(super) fn landlock_rule(
                 writable: false, ..
             } = mounts[i].op
             {
+                if mounts[i].loc.is_outside_profile() && !loc.is_outside_profile() {
+                    access &= !ll::write_rights().bits();
+                    return Ok(Some(FsRule {
+                        path: p,
+                        access,
+                        loc: loc.clone(),
+                    }));
+                }
                 return Err(ProfileError::new(
                     loc,
                     format!(
@@ -128,9 +192,9 @@ pub(super) fn landlock_rule(
             }
         }
     }
-    Ok(FsRule {
+    Ok(Some(FsRule {
         path: p,
         access,
         loc: loc.clone(),
-    })
+    }))
 }

@@ -77,6 +77,7 @@ pub(crate) fn resolve(
     let identity = resolve_identity(m.user, host, &mut warnings)?;
     let mut mounts = Vec::new();
     let mut workdir_binds = Vec::new();
+    let mut absent = Vec::new();
     for e in &m.fs {
         let workdir = is_workdir_bind(e);
         // The working directory "/" would be the whole host: never bound.
@@ -84,19 +85,23 @@ pub(crate) fn resolve(
             warnings.push(workdir_warning(&host.cwd, SHARED_WHY));
             continue;
         }
-        if let Some(op) = fs_op(e, host)? {
-            if workdir {
-                workdir_binds.push(mounts.len());
+        match fs_op(e, host)? {
+            Some(op) => {
+                if workdir {
+                    workdir_binds.push(mounts.len());
+                }
+                mounts.push(Mount {
+                    op,
+                    loc: e.loc.clone(),
+                });
             }
-            mounts.push(Mount {
-                op,
-                loc: e.loc.clone(),
-            });
+            None => absent.push(optional_dest(e, host)?),
         }
     }
     canonicalize_binds(&mut mounts);
     keep_shared_directories_private(&mut mounts, &workdir_binds, host, &mut warnings);
     check_creations(&mounts)?;
+    drop_superseded(&mut mounts);
     let mut grants = ov.landlock_grants.clone();
     if !namespaces.contains(&Namespace::Net) {
         if let Some(resolver) = resolver_target(&mounts) {
@@ -131,7 +136,7 @@ pub(crate) fn resolve(
         .transpose()?;
     let rlimits = resolve_rlimits(&m.limits)?;
     let cgroup = resolve_cgroup(&m.limits, &rlimits, ov.cgroup_parent.clone())?;
-    let landlock = resolve_landlock(&m, &mounts, host)?;
+    let landlock = resolve_landlock(&m, &mounts, &absent, host)?;
     let seccomp = resolve_seccomp(&m, &mut warnings)?;
     let fds = match m.fds {
         None => vec![(0, 0), (1, 1), (2, 2)],

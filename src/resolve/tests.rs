@@ -29,7 +29,7 @@ fn resolve_text(text: &str, h: &Host) -> Result<Policy, ProfileError> {
 fn shipped_profiles_deny_host_unix_sockets_where_landlock_can() {
     use ::landlock::{AccessFs, ABI};
     let right = AccessFs::ResolveUnix as u64;
-    for name in ["default", "strict"] {
+    for name in crate::profile::BUILTINS.iter().map(|b| b.name) {
         let layers = crate::profile::load(name).unwrap();
         let policy = resolve(&layers, &Overrides::default(), &host()).unwrap();
         assert!(
@@ -519,4 +519,77 @@ fn leaving_out_uts_drops_an_inherited_hostname() {
         Some("sandbox"),
         "uts without a name gets the default"
     );
+}
+
+#[test]
+fn landlock_rules_follow_the_views_symlinks() {
+    let text =
+        "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {symlink: /bin, target: usr/bin}\n  \
+                - {symlink: /sbin, target: /bin}\nlandlock:\n  read: [/bin, /sbin/x]\n";
+    let p = resolve_text(text, &host()).unwrap();
+    let paths: Vec<&Path> = p.landlock.fs.iter().map(|r| r.path.as_path()).collect();
+    assert_eq!(paths, [Path::new("/usr/bin"), Path::new("/usr/bin/x")]);
+    // A link that leads out of the view is still an error.
+    let text = "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {symlink: /opt, target: /srv}\n\
+                landlock:\n  read: [/opt]\n";
+    let e = resolve_text(text, &host()).unwrap_err();
+    assert!(
+        e.msg
+            .contains("/srv, which is not part of the sandbox's view"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_read_only_bind_on_the_command_line_overrides_the_profiles_write_rule() {
+    // host().cwd is /usr/share: `--ro $PWD` over a writable ${CWD}.
+    let text = "version: 1\ncwd: ${CWD}\nfilesystem:\n  - {bind: /usr}\n  \
+                - {bind: \"${CWD}\", writable: true}\nlandlock:\n  read: [/usr]\n  write: [\"${CWD}\"]\n";
+    let layer = Layer {
+        profile: parse(text, "t.yaml").unwrap(),
+    };
+    let mut ov = Overrides::default();
+    ov.bind("/usr/share", None, false, Path::new("/"));
+    let p = resolve(&[layer.clone()], &ov, &host()).unwrap();
+    let at_share: Vec<&Mount> = p
+        .mounts
+        .iter()
+        .filter(|m| m.op.dest() == Path::new("/usr/share"))
+        .collect();
+    assert_eq!(at_share.len(), 1, "{:?}", p.mounts);
+    assert!(matches!(
+        at_share[0].op,
+        MountOp::Bind {
+            writable: false,
+            ..
+        }
+    ));
+    let write = crate::landlock::write_rights().bits();
+    assert!(
+        p.landlock.fs.iter().all(|r| r.access & write == 0),
+        "{:?}",
+        p.landlock.fs
+    );
+    assert!(!p
+        .warnings
+        .iter()
+        .any(|w| matches!(w, Warning::BindNotWritable { .. })));
+    // The same read-only bind written in a profile is a mistake, reported.
+    let text = "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {bind: /usr/share}\n\
+                landlock:\n  write: [/usr/share]\n";
+    let e = resolve_text(text, &host()).unwrap_err();
+    assert!(e.msg.contains("lies in a read-only bind"), "{e}");
+}
+
+#[test]
+fn rules_on_an_absent_optional_bind_go_with_it() {
+    let text = "version: 1\nfilesystem:\n  - {bind: /usr}\n  \
+                - {bind: /nonexistent-stockade, optional: true}\n\
+                landlock:\n  read: [/usr, /nonexistent-stockade/sub]\n";
+    let p = resolve_text(text, &host()).unwrap();
+    let paths: Vec<&Path> = p.landlock.fs.iter().map(|r| r.path.as_path()).collect();
+    assert_eq!(paths, [Path::new("/usr")]);
+    // Without `optional`, the missing source is the error.
+    let text = text.replace(", optional: true", "");
+    assert!(resolve_text(&text, &host()).is_err());
 }

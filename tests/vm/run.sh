@@ -37,7 +37,7 @@ kernel=/boot/vmlinuz-$kver
 [ -d "/lib/modules/$kver" ] || { echo "vm: no modules for $kver"; exit 1; }
 
 # The test binaries, built on the host; the guest runs them from the share.
-tests=${STOCKADE_VM_TESTS:-sandbox escape privileges seccomp cli library hosts child_alloc architecture cgroup terminal}
+tests=${STOCKADE_VM_TESTS:-sandbox escape privileges seccomp cli library hosts child_alloc architecture cgroup terminal profiles}
 exes=$(cargo test --no-run --message-format=json 2>/dev/null |
   python3 -c '
 import json, sys
