@@ -550,7 +550,7 @@ fn a_read_only_bind_on_the_command_line_overrides_the_profiles_write_rule() {
     };
     let mut ov = Overrides::default();
     ov.bind("/usr/share", None, false, Path::new("/"));
-    let p = resolve(&[layer.clone()], &ov, &host()).unwrap();
+    let p = resolve(&[layer], &ov, &host()).unwrap();
     let at_share: Vec<&Mount> = p
         .mounts
         .iter()
