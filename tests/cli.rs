@@ -403,3 +403,64 @@ fn the_status_stream_reports_errors_before_the_launch() {
         assert!(v["message"].as_str().unwrap().contains(fragment), "{line}");
     }
 }
+
+/// A profile with seven independent mistakes.
+const SEVEN_MISTAKES: &str = "version: 1\nextends: strict\nhostname: \"bad host\"\nfilesystem:\n  \
+    - {bind: /nonexistent-stockade}\n  - {tmpfs: /data, size: 12Q}\nlandlock:\n  rules:\n    \
+    - {path: /usr, access: [reed]}\nseccomp:\n  allow: [opne, getpid]\n  deny:\n    \
+    - {syscall: ptrace, errno: EPREM}\nlimits:\n  wall_time: 5 fortnights\n";
+
+#[test]
+fn check_reports_every_error_at_once_also_as_json() {
+    let dir = scratch_root().join("check-all");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("seven.yaml");
+    std::fs::write(&bad, SEVEN_MISTAKES).unwrap();
+    let bad = bad.to_str().unwrap();
+    let want = [
+        (3, 11, "invalid hostname 'bad host'"),
+        (5, 5, "bind source /nonexistent-stockade"),
+        (6, 5, "invalid size '12Q'"),
+        (9, 7, "unknown landlock right 'reed'"),
+        (11, 11, "unknown syscall 'opne'"),
+        (13, 7, "unknown errno 'EPREM' (did you mean 'EPERM'?)"),
+        (15, 14, "invalid wall_time '5 fortnights'"),
+    ];
+    let out = stockade_cmd(&["check", bad]);
+    assert_eq!(out.status.code(), Some(125));
+    let err = stderr(&out);
+    let firsts: Vec<&str> = err.lines().filter(|l| l.starts_with("stockade:")).collect();
+    assert_eq!(firsts.len(), want.len(), "{err}");
+    for (line, (l, c, msg)) in firsts.iter().zip(want) {
+        assert!(line.contains(&format!("{bad}:{l}:{c}: ")), "{line}");
+        assert!(line.contains(msg), "{line}");
+    }
+    let out = stockade_cmd(&["check", "--json", bad, "strict"]);
+    assert_eq!(out.status.code(), Some(125));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["profile"], bad);
+    assert_eq!(v[0]["ok"], false);
+    let errors = v[0]["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), want.len(), "{v}");
+    for (e, (l, c, msg)) in errors.iter().zip(want) {
+        assert_eq!(
+            (e["file"].as_str(), e["line"].as_u64(), e["column"].as_u64()),
+            (Some(bad), Some(l), Some(c))
+        );
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains(msg.split(" (").next().unwrap()),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        errors[1]["hint"],
+        "create it, fix the path, or add 'optional: true'"
+    );
+    assert_eq!(
+        v[1],
+        serde_json::json!({"profile": "strict", "ok": true, "errors": [], "warnings": []})
+    );
+}

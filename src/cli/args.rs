@@ -182,6 +182,10 @@ pub struct CheckArgs {
     #[arg(required = true, value_name = "PROFILE")]
     pub profiles: Vec<String>,
     /// Also print the effective policy.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "json")]
     pub verbose: bool,
+    /// Print one JSON array: for each profile, whether it is ok, every
+    /// error with file, line, column and hint, and the warnings.
+    #[arg(long)]
+    pub json: bool,
 }

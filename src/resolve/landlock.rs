@@ -4,6 +4,7 @@
 use super::host::*;
 use super::merge::*;
 use super::values::*;
+use super::Errors;
 use crate::diag::{Loc, ProfileError};
 use crate::landlock::{self as ll, FsRule, LandlockPolicy};
 use crate::policy::{base_of, in_view, Base};
@@ -17,7 +18,8 @@ pub(super) fn resolve_landlock(
     mounts: &[Mount],
     absent: &[PathBuf],
     host: &Host,
-) -> Result<LandlockPolicy, ProfileError> {
+    errs: &mut Errors,
+) -> LandlockPolicy {
     let mut fs = Vec::new();
     let classes = [
         (&m.ll_read, ll::read_rights().bits()),
@@ -26,9 +28,12 @@ pub(super) fn resolve_landlock(
     ];
     for (list, access) in classes {
         for p in list.iter() {
-            fs.extend(landlock_rule(
-                &p.value, access, &p.loc, mounts, absent, host,
-            )?);
+            fs.extend(
+                errs.take(landlock_rule(
+                    &p.value, access, &p.loc, mounts, absent, host,
+                ))
+                .flatten(),
+            );
         }
     }
     if !fs.is_empty() {
@@ -38,7 +43,10 @@ pub(super) fn resolve_landlock(
             if *writable {
                 access |= ll::write_rights().bits();
             }
-            fs.extend(landlock_rule(path, access, &g.loc, mounts, absent, host)?);
+            fs.extend(
+                errs.take(landlock_rule(path, access, &g.loc, mounts, absent, host))
+                    .flatten(),
+            );
         }
     }
     for r in &m.ll_rules {
@@ -53,27 +61,35 @@ pub(super) fn resolve_landlock(
                     None => {
                         let all: Vec<&str> = ["read", "write", "execute"]
                             .into_iter()
-                            .chain(ll::FS_RIGHTS.iter().map(|(n, _)| *n))
+                            .chain(
+                                ll::FS_RIGHTS
+                                    .iter()
+                                    .map(|(n, _)| *n)
+                                    .filter(|n| *n != "execute"),
+                            )
                             .collect();
                         let best =
                             crate::diag::nearest(n, all.iter().copied()).map_or("read", |(_, c)| c);
-                        return Err(ProfileError::new(
-                            &r.loc,
-                            format!("unknown landlock right '{n}'"),
-                        )
-                        .hint(format!("did you mean '{best}'? rights: {}", all.join(", "))));
+                        errs.push(
+                            ProfileError::new(&r.loc, format!("unknown landlock right '{n}'"))
+                                .hint(format!("did you mean '{best}'? rights: {}", all.join(", "))),
+                        );
+                        0
                     }
                 },
             };
         }
-        fs.extend(landlock_rule(
-            &r.value.path,
-            access,
-            &r.loc,
-            mounts,
-            absent,
-            host,
-        )?);
+        fs.extend(
+            errs.take(landlock_rule(
+                &r.value.path,
+                access,
+                &r.loc,
+                mounts,
+                absent,
+                host,
+            ))
+            .flatten(),
+        );
     }
     let scopes = match m.ll_scopes {
         None => ll::default_scopes(),
@@ -84,10 +100,11 @@ pub(super) fn resolve_landlock(
                     "abstract-unix-socket" => ::landlock::Scope::AbstractUnixSocket as u64,
                     "signal" => ::landlock::Scope::Signal as u64,
                     other => {
-                        return Err(
+                        errs.push(
                             ProfileError::new(&s.loc, format!("unknown scope '{other}'"))
                                 .hint("scopes: abstract-unix-socket, signal"),
-                        )
+                        );
+                        0
                     }
                 };
             }
@@ -96,13 +113,13 @@ pub(super) fn resolve_landlock(
     };
     // A write rule a command-line read-only bind took every right from.
     fs.retain(|r| r.access != 0);
-    Ok(LandlockPolicy {
+    LandlockPolicy {
         fs,
         bind_tcp: m.ll_bind.clone(),
         connect_tcp: m.ll_connect.clone(),
         scopes,
         compat: m.ll_compat.map(|c| c.value).unwrap_or_default(),
-    })
+    }
 }
 
 /// Follows the view's own symlinks (`/bin` → `usr/bin` on merged-/usr

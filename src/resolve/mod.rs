@@ -44,37 +44,90 @@ use std::path::{Path, PathBuf};
 
 const DEFAULT_HOSTNAME: &str = "sandbox";
 
-/// Resolves profile layers (root ancestor first) plus overrides into a policy.
+/// Errors found so far. Resolution goes on past an error wherever what
+/// follows does not depend on it, so that `check` reports them all.
+#[derive(Default)]
+pub(super) struct Errors(Vec<ProfileError>);
+
+impl Errors {
+    /// The value, or None with the error kept.
+    pub(super) fn take<T>(&mut self, r: Result<T, ProfileError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.push(e);
+                None
+            }
+        }
+    }
+
+    pub(super) fn push(&mut self, e: ProfileError) {
+        self.0.push(e);
+    }
+}
+
+/// Resolves profile layers (root ancestor first) plus overrides into a
+/// policy, or reports the first error.
 pub(crate) fn resolve(
     layers: &[Layer],
     ov: &Overrides,
     host: &Host,
 ) -> Result<Policy, ProfileError> {
+    resolve_all(layers, ov, host).map_err(|mut all| all.swap_remove(0))
+}
+
+/// Like [`resolve`], but with every error found, in the order resolution
+/// met them (never an empty list).
+pub(crate) fn resolve_all(
+    layers: &[Layer],
+    ov: &Overrides,
+    host: &Host,
+) -> Result<Policy, Vec<ProfileError>> {
+    let mut errs = Errors::default();
+    match resolve_into(layers, ov, host, &mut errs) {
+        Some(p) if errs.0.is_empty() => Ok(p),
+        _ if errs.0.is_empty() => unreachable!("resolution failed without an error"),
+        _ => Err(errs.0),
+    }
+}
+
+fn resolve_into(
+    layers: &[Layer],
+    ov: &Overrides,
+    host: &Host,
+    errs: &mut Errors,
+) -> Option<Policy> {
     let mut m = Merged::default();
     for l in layers {
         m.add(&l.profile);
     }
     m.add(&ov.profile);
-    if let Some(e) = m.errors.first() {
-        return Err(e.clone());
+    for e in &m.errors {
+        errs.push(e.clone());
     }
 
-    let namespaces = resolve_namespaces(m.namespaces, ov.new_net)?;
+    let namespaces = errs
+        .take(resolve_namespaces(m.namespaces, ov.new_net))
+        .unwrap_or_else(|| {
+            use Namespace::*;
+            [User, Pid, Mount, Net, Ipc, Uts].into_iter().collect()
+        });
     let hostname = match (namespaces.contains(&Namespace::Uts), m.hostname) {
         (true, None) => Some(DEFAULT_HOSTNAME.to_string()),
-        (true, Some(h)) => Some(check_hostname(h)?),
+        (true, Some(h)) => errs.take(check_hostname(h)),
         // A later layer left out uts: an inherited hostname goes with it.
         (false, Some(_)) if m.hostname_layer < m.namespaces_layer => None,
         (false, Some(h)) => {
-            return Err(
+            errs.push(
                 ProfileError::new(&h.loc, "hostname requires the uts namespace")
                     .hint("add 'uts' to namespaces, or remove hostname"),
-            )
+            );
+            None
         }
         (false, None) => None,
     };
     let mut warnings = Vec::new();
-    let identity = resolve_identity(m.user, host, &mut warnings)?;
+    let identity = errs.take(resolve_identity(m.user, host, &mut warnings));
     let mut mounts = Vec::new();
     let mut workdir_binds = Vec::new();
     let mut absent = Vec::new();
@@ -85,8 +138,8 @@ pub(crate) fn resolve(
             warnings.push(workdir_warning(&host.cwd, SHARED_WHY));
             continue;
         }
-        match fs_op(e, host)? {
-            Some(op) => {
+        match errs.take(fs_op(e, host)) {
+            Some(Some(op)) => {
                 if workdir {
                     workdir_binds.push(mounts.len());
                 }
@@ -95,12 +148,13 @@ pub(crate) fn resolve(
                     loc: e.loc.clone(),
                 });
             }
-            None => absent.push(optional_dest(e, host)?),
+            Some(None) => absent.extend(errs.take(optional_dest(e, host))),
+            None => {}
         }
     }
     canonicalize_binds(&mut mounts);
     keep_shared_directories_private(&mut mounts, &workdir_binds, host, &mut warnings);
-    check_creations(&mounts)?;
+    errs.take(check_creations(&mounts));
     drop_superseded(&mut mounts);
     let mut grants = ov.landlock_grants.clone();
     if !namespaces.contains(&Namespace::Net) {
@@ -116,66 +170,78 @@ pub(crate) fn resolve(
     let cwd = match m.cwd {
         None => PathBuf::from("/"),
         Some(c) => {
-            let p = view_path(&expand(&c.value, &c.loc, host)?, &c.loc, "cwd")?;
-            if !in_view(&p, &mounts) {
-                return Err(ProfileError::new(
-                    &c.loc,
-                    format!("cwd {} is not part of the sandbox's view", p.display()),
-                )
-                .hint("bind or create that directory, or choose another with --chdir"));
+            let p = expand(&c.value, &c.loc, host).and_then(|v| view_path(&v, &c.loc, "cwd"));
+            match errs.take(p) {
+                Some(p) if !in_view(&p, &mounts) => {
+                    errs.push(
+                        ProfileError::new(
+                            &c.loc,
+                            format!("cwd {} is not part of the sandbox's view", p.display()),
+                        )
+                        .hint("bind or create that directory, or choose another with --chdir"),
+                    );
+                    p
+                }
+                Some(p) => p,
+                None => PathBuf::from("/"),
             }
-            p
         }
     };
-    let env = resolve_env(&m, host)?;
+    let env = errs.take(resolve_env(&m, host)).unwrap_or_default();
     let wall_time = m
         .limits
         .wall_time
         .as_ref()
-        .map(|w| duration(w, "wall_time"))
-        .transpose()?;
-    let rlimits = resolve_rlimits(&m.limits)?;
-    let cgroup = resolve_cgroup(&m.limits, &rlimits, ov.cgroup_parent.clone())?;
-    let landlock = resolve_landlock(&m, &mounts, &absent, host)?;
-    let seccomp = resolve_seccomp(&m, &mut warnings)?;
-    let fds = match m.fds {
-        None => vec![(0, 0), (1, 1), (2, 2)],
+        .and_then(|w| errs.take(duration(w, "wall_time")));
+    let rlimits = errs.take(resolve_rlimits(&m.limits)).unwrap_or_default();
+    let cgroup = errs
+        .take(resolve_cgroup(
+            &m.limits,
+            &rlimits,
+            ov.cgroup_parent.clone(),
+        ))
+        .unwrap_or_default();
+    let landlock = resolve_landlock(&m, &mounts, &absent, host, errs);
+    let seccomp = resolve_seccomp(&m, &mut warnings, errs);
+    let mut fds = Vec::new();
+    match m.fds {
+        None => fds.extend([(0, 0), (1, 1), (2, 2)]),
         Some(list) => {
-            let mut out = Vec::new();
             for f in list {
                 let pair = match &f.value {
                     FdSpec::Same(n) => Some((*n, *n)),
                     FdSpec::Map(s) => crate::fds::parse_spec(s),
                 };
                 match pair {
-                    Some((a, b)) if a >= 0 && b >= 0 => out.push((a, b)),
-                    _ => {
-                        return Err(ProfileError::new(
-                            &f.loc,
-                            "invalid fd: use N or \"HOST:SANDBOX\"",
-                        ))
-                    }
+                    Some((a, b)) if a >= 0 && b >= 0 => fds.push((a, b)),
+                    _ => errs.push(ProfileError::new(
+                        &f.loc,
+                        "invalid fd: use N or \"HOST:SANDBOX\"",
+                    )),
                 }
             }
-            out
         }
-    };
+    }
     let channel = match m.channel.map(|c| &c.value) {
         None | Some(ChannelSpec::On(false)) => None,
         Some(ChannelSpec::On(true)) => Some(crate::policy::ChannelLimits::default()),
         Some(ChannelSpec::Limits(l)) => {
             let d = crate::policy::ChannelLimits::default();
             let loc = &m.channel.map(|c| c.loc.clone()).unwrap_or_else(Loc::cli);
+            let max_message = match &l.max_message {
+                Some(s) => errs
+                    .take(parse_size(s, loc))
+                    .map_or(d.max_message, |v| v as usize),
+                None => d.max_message,
+            };
             Some(crate::policy::ChannelLimits {
-                max_message: match &l.max_message {
-                    Some(s) => parse_size(s, loc)? as usize,
-                    None => d.max_message,
-                },
+                max_message,
                 max_fds: l.max_fds.map_or(d.max_fds, |n| n as usize),
                 socket: l.socket.unwrap_or(false),
             })
         }
     };
+    let identity = identity?;
     for m in &mounts {
         if let MountOp::Bind {
             src,
@@ -221,7 +287,7 @@ pub(crate) fn resolve(
         channel,
         warnings,
     };
-    finish(policy, &ov.launch)
+    errs.take(finish(policy, &ov.launch))
 }
 
 /// Applies a launch's additions (passed descriptors, literal environment

@@ -1,6 +1,7 @@
 //! The `seccomp` section → [`SeccompPolicy`].
 
 use super::merge::*;
+use super::Errors;
 use crate::diag::{Loc, ProfileError};
 use crate::policy::Warning;
 use crate::profile::model::*;
@@ -35,24 +36,29 @@ pub(super) const NEEDED_AFTER_FILTER: [&str; 3] = ["execve", "write", "exit_grou
 pub(super) fn resolve_seccomp(
     m: &Merged<'_>,
     warnings: &mut Vec<Warning>,
-) -> Result<Option<SeccompPolicy>, ProfileError> {
+    errs: &mut Errors,
+) -> Option<SeccompPolicy> {
     if !m.sc_present {
-        return Ok(None);
+        return None;
     }
     let arch = Arch::native();
     let default_action = match m.sc_default {
         None => Action::KillProcess,
-        Some(a) => Action::parse(&a.value).map_err(|e| ProfileError::new(&a.loc, e))?,
+        Some(a) => errs
+            .take(Action::parse(&a.value).map_err(|e| ProfileError::new(&a.loc, e)))
+            .unwrap_or(Action::KillProcess),
     };
     // What each `remove.seccomp` name takes away, expanded, and whether it
     // took anything (a name that matches nothing inherited is an error).
     let mut removed: Vec<(usize, &Loc, &str, Vec<String>, bool)> = Vec::new();
     for (layer, r) in &m.sc_removed {
-        let names = seccomp::expand(&r.value, arch, &r.loc, &[])
-            .map_err(|e| ProfileError::new(&r.loc, format!("remove.seccomp: {e}")))?
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
+        let Some(names) = errs.take(
+            seccomp::expand(&r.value, arch, &r.loc, &[])
+                .map_err(|e| ProfileError::new(&r.loc, format!("remove.seccomp: {e}"))),
+        ) else {
+            continue;
+        };
+        let names = names.into_iter().map(|e| e.name).collect();
         removed.push((*layer, &r.loc, r.value.as_str(), names, false));
     }
     let mut taken = |layer: usize, name: &str| -> bool {
@@ -66,16 +72,22 @@ pub(super) fn resolve_seccomp(
         hit
     };
     let mut allow = Vec::new();
+    let before = errs.0.len();
     for (layer, a) in &m.sc_allow {
         let (name, c) = match &a.value {
             SyscallSpec::Name(n) => (n.as_str(), Vec::new()),
-            SyscallSpec::Rule(r) => (
-                r.syscall.as_str(),
-                conds(&r.syscall, &r.args).map_err(|e| ProfileError::new(&a.loc, e))?,
-            ),
+            SyscallSpec::Rule(r) => {
+                let c = conds(&r.syscall, &r.args).map_err(|e| ProfileError::new(&a.loc, e));
+                let Some(c) = errs.take(c) else { continue };
+                (r.syscall.as_str(), c)
+            }
         };
-        let entries = seccomp::expand(name, arch, &a.loc, &c)
-            .map_err(|e| ProfileError::new(&a.loc, format!("seccomp.allow: {e}")))?;
+        let Some(entries) = errs.take(
+            seccomp::expand(name, arch, &a.loc, &c)
+                .map_err(|e| ProfileError::new(&a.loc, format!("seccomp.allow: {e}"))),
+        ) else {
+            continue;
+        };
         for e in &entries {
             if seccomp::groups::DANGEROUS.contains(&e.name.as_str()) {
                 warnings.push(Warning::DangerousSyscall {
@@ -87,16 +99,25 @@ pub(super) fn resolve_seccomp(
         }
         allow.extend(entries.into_iter().filter(|e| !taken(*layer, &e.name)));
     }
+    // With an allow entry in error, what the list lacks is not known.
+    let allow_known = errs.0.len() == before;
     let mut deny = Vec::new();
     for (layer, d) in &m.sc_deny {
         let errno = match &d.value.errno {
             ValueRepr::Num(n) => seccomp::parse_errno(&n.to_string()),
             ValueRepr::Text(t) => seccomp::parse_errno(t),
         }
-        .map_err(|e| ProfileError::new(&d.loc, e))?;
-        let c = conds(&d.value.syscall, &d.value.args).map_err(|e| ProfileError::new(&d.loc, e))?;
-        let entries = seccomp::expand(&d.value.syscall, arch, &d.loc, &c)
-            .map_err(|e| ProfileError::new(&d.loc, format!("seccomp.deny: {e}")))?;
+        .map_err(|e| ProfileError::new(&d.loc, e));
+        let c = conds(&d.value.syscall, &d.value.args).map_err(|e| ProfileError::new(&d.loc, e));
+        let (Some(errno), Some(c)) = (errs.take(errno), errs.take(c)) else {
+            continue;
+        };
+        let Some(entries) = errs.take(
+            seccomp::expand(&d.value.syscall, arch, &d.loc, &c)
+                .map_err(|e| ProfileError::new(&d.loc, format!("seccomp.deny: {e}"))),
+        ) else {
+            continue;
+        };
         deny.extend(
             entries
                 .into_iter()
@@ -104,8 +125,8 @@ pub(super) fn resolve_seccomp(
                 .map(|e| (e, errno)),
         );
     }
-    if let Some((_, loc, name, _, _)) = removed.iter().find(|r| !r.4) {
-        return Err(ProfileError::new(
+    for (_, loc, name, _, _) in removed.iter().filter(|r| !r.4) {
+        errs.push(ProfileError::new(
             loc,
             format!("remove.seccomp: {name} matches nothing inherited"),
         )
@@ -120,14 +141,20 @@ pub(super) fn resolve_seccomp(
             .map(|a| a.1.loc.clone())
             .unwrap_or_else(Loc::cli)
     });
+    if !allow_known {
+        return None;
+    }
     if allow.is_empty() {
-        return Err(ProfileError::new(&at, "the seccomp allowlist is empty")
-            .hint("allow at least @default; every program needs some syscalls"));
+        errs.push(
+            ProfileError::new(&at, "the seccomp allowlist is empty")
+                .hint("allow at least @default; every program needs some syscalls"),
+        );
+        return None;
     }
     if !matches!(default_action, Action::Log) {
         for need in NEEDED_AFTER_FILTER {
             if !allow.iter().any(|e| e.name == need && e.conds.is_empty()) {
-                return Err(ProfileError::new(
+                errs.push(ProfileError::new(
                     &at,
                     format!("the seccomp allowlist lacks {need}, which stockade needs after the filter is in place"),
                 )
@@ -135,9 +162,9 @@ pub(super) fn resolve_seccomp(
             }
         }
     }
-    Ok(Some(SeccompPolicy {
+    Some(SeccompPolicy {
         default_action,
         allow,
         deny,
-    }))
+    })
 }

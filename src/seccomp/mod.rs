@@ -123,7 +123,10 @@ pub fn parse_errno(s: &str) -> Result<u32, String> {
         .map(|(_, v)| *v as u32)
         .ok_or_else(|| {
             let names: Vec<&str> = ERRNOS.iter().map(|(n, _)| *n).collect();
-            format!("unknown errno '{s}' (known: {})", names.join(", "))
+            match crate::diag::closest(s, names.iter().copied()) {
+                Some(near) => format!("unknown errno '{s}' (did you mean '{near}'?)"),
+                None => format!("unknown errno '{s}' (known: {})", names.join(", ")),
+            }
         })
 }
 
