@@ -175,13 +175,78 @@ fn explain_shows_origins_and_disassembles_filters() {
     for arch in ["x86_64", "aarch64"] {
         let out = stockade_cmd(&["explain", "-p", "default", "--bpf", "--arch", arch]);
         let s = stdout(&out);
-        assert!(s.starts_with("filter 1/1"), "{s}");
+        // --bpf adds the filter to the whole explanation.
+        assert!(s.starts_with("namespaces: "), "{s}");
+        assert!(s.contains("\nfilter 1/1"), "{s}");
         assert!(s.contains("sandbox (") && s.contains(&format!("for {arch}")));
         assert!(s.contains("reports kills"), "{s}");
         assert!(s.contains("ret USER_NOTIF") && s.contains("ret KILL_PROCESS"));
     }
     let out = stockade_cmd(&["explain", "--bpf", "--arch", "sparc"]);
     assert_eq!(out.status.code(), Some(125));
+}
+
+#[test]
+fn explain_json_holds_the_whole_policy_with_origins() {
+    let out = stockade_cmd(&["explain", "--json", "-p", "network-client"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["profile"], "network-client");
+    assert!(!v["namespaces"].as_array().unwrap().contains(&"net".into()));
+    let usr = &v["filesystem"][0];
+    assert_eq!(
+        (
+            usr["op"].as_str(),
+            usr["dest"].as_str(),
+            usr["writable"].as_bool()
+        ),
+        (Some("bind"), Some("/usr"), Some(false))
+    );
+    assert!(
+        usr["origin"]
+            .as_str()
+            .unwrap()
+            .starts_with("built-in profile 'default':"),
+        "{usr}"
+    );
+    assert_eq!(
+        v["landlock"]["tcp_connect"],
+        serde_json::json!([53, 80, 443])
+    );
+    assert_eq!(v["landlock"]["tcp_bind"], serde_json::json!([]));
+    let listen = v["seccomp"]["deny"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["syscall"] == "listen")
+        .unwrap();
+    assert_eq!(listen["errno"], "EPERM");
+    assert!(listen["origin"]
+        .as_str()
+        .unwrap()
+        .starts_with("built-in profile 'network-client':"));
+    // clone3 is answered first, so it is not among the allowed entries, and
+    // the count is the status stream's.
+    let allow = v["seccomp"]["allow"].as_array().unwrap();
+    assert!(allow.iter().all(|e| e["syscall"] != "clone3"));
+    let names: std::collections::BTreeSet<&str> = allow
+        .iter()
+        .map(|e| e["syscall"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        v["seccomp"]["allowed_syscalls"].as_u64(),
+        Some(names.len() as u64)
+    );
+    let text = stdout(&stockade_cmd(&[
+        "explain",
+        "-p",
+        "network-client",
+        "--seccomp",
+    ]));
+    assert!(
+        text.contains(&format!("seccomp allow ({} syscalls)", names.len())),
+        "{text}"
+    );
 }
 
 #[test]

@@ -53,12 +53,18 @@ pub struct ExplainArgs {
     /// Profile: a built-in name or a YAML file.
     #[arg(short, long, value_name = "NAME|FILE", default_value = crate::profile::DEFAULT_PROFILE)]
     pub profile: String,
-    /// Print the seccomp allowlist and deny list, groups expanded.
-    #[arg(long)]
+    /// Print only the seccomp allowlist and deny list (groups expanded),
+    /// leaving out the view, the environment, the limits and Landlock.
+    #[arg(long, conflicts_with = "json")]
     pub seccomp: bool,
-    /// Print the compiled seccomp filters, instruction by instruction.
-    #[arg(long)]
+    /// Add the compiled seccomp filter, instruction by instruction, to
+    /// what is printed.
+    #[arg(long, conflicts_with = "json")]
     pub bpf: bool,
+    /// Print the whole effective policy as one JSON object, each entry
+    /// with the profile line it came from.
+    #[arg(long)]
+    pub json: bool,
     /// Architecture to compile the filters for (x86_64 or aarch64).
     #[arg(long, value_name = "ARCH")]
     pub arch: Option<String>,

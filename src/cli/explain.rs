@@ -8,6 +8,7 @@ use crate::profile;
 use crate::resolve::Overrides;
 use crate::sys;
 use nix::errno::Errno;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 pub(super) fn explain(args: ExplainArgs) -> Result<i32, Error> {
@@ -20,7 +21,12 @@ pub(super) fn explain(args: ExplainArgs) -> Result<i32, Error> {
         Some(a) => Arch::from_name(a)
             .ok_or_else(|| Error::Usage(format!("--arch {a}: expected x86_64 or aarch64")))?,
     };
-    let all = !args.seccomp && !args.bpf;
+    if args.json {
+        println!("{}", policy_json(&args.profile, &policy));
+        return Ok(0);
+    }
+    // `--bpf` adds the filter to the rest; `--seccomp` narrows to the lists.
+    let all = !args.seccomp;
     if all {
         print!("{policy}");
         let ll = crate::landlock::prepare(&policy.landlock, sys::landlock_abi());
@@ -114,4 +120,126 @@ fn describe_conds(conds: &[crate::seccomp::Cond]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" && ")
+}
+
+/// Landlock access bits as right names.
+fn rights(access: u64) -> Vec<&'static str> {
+    crate::landlock::FS_RIGHTS
+        .iter()
+        .filter(|(_, a)| access & (*a as u64) != 0)
+        .map(|(n, _)| *n)
+        .collect()
+}
+
+/// The effective policy as JSON: what `explain` prints, each entry with
+/// the profile line (or `command line`) it came from.
+fn policy_json(profile: &str, p: &crate::policy::Policy) -> Value {
+    use crate::policy::MountOp;
+    let mounts: Vec<Value> = p
+        .mounts
+        .iter()
+        .map(|m| {
+            let mut v = match &m.op {
+                MountOp::Bind {
+                    src,
+                    dest,
+                    writable,
+                    ..
+                } => json!({"op": "bind", "source": src, "dest": dest, "writable": writable}),
+                MountOp::Tmpfs { dest, size, mode } => {
+                    json!({"op": "tmpfs", "dest": dest, "size": size, "mode": format!("{mode:04o}")})
+                }
+                MountOp::Proc { dest } => json!({"op": "proc", "dest": dest}),
+                MountOp::Dev { dest, shm } => json!({"op": "dev", "dest": dest, "shm_size": shm}),
+                MountOp::Dir { dest, mode } => {
+                    json!({"op": "dir", "dest": dest, "mode": format!("{mode:04o}")})
+                }
+                MountOp::Symlink { dest, target } => {
+                    json!({"op": "symlink", "dest": dest, "target": target})
+                }
+            };
+            v["origin"] = json!(m.loc.to_string());
+            v
+        })
+        .collect();
+    let env: serde_json::Map<String, Value> = p
+        .env
+        .iter()
+        .map(|(k, v)| (k.to_string_lossy().into_owned(), json!(v.to_string_lossy())))
+        .collect();
+    let ll = &p.landlock;
+    let enforced = match crate::landlock::prepare(ll, sys::landlock_abi()) {
+        Ok(r) => json!({"abi": r.abi, "status": r.status(), "dropped": r.dropped}),
+        Err(e) => json!({"error": e.to_string()}),
+    };
+    let scopes: Vec<&str> = [
+        (
+            ::landlock::Scope::AbstractUnixSocket as u64,
+            "abstract-unix-socket",
+        ),
+        (::landlock::Scope::Signal as u64, "signal"),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| ll.scopes & bit != 0)
+    .map(|(_, n)| n)
+    .collect();
+    let landlock = json!({
+        "rules": ll.fs.iter().map(|r| json!({
+            "path": r.path, "access": rights(r.access), "origin": r.loc.to_string(),
+        })).collect::<Vec<_>>(),
+        "tcp_bind": ll.bind_tcp,
+        "tcp_connect": ll.connect_tcp,
+        "scopes": scopes,
+        "compatibility": format!("{:?}", ll.compat).to_lowercase(),
+        "on_this_kernel": enforced,
+    });
+    let seccomp = p.seccomp.as_ref().map(|sc| {
+        let allowed = sc.allowed_names();
+        let entry = |e: &crate::seccomp::Entry| {
+            json!({
+                "syscall": e.name,
+                "via": (!e.via.is_empty()).then_some(&e.via),
+                "if": (!e.conds.is_empty()).then(|| describe_conds(&e.conds)),
+                "origin": e.loc.to_string(),
+            })
+        };
+        json!({
+            "default_action": sc.default_action.name(),
+            "allowed_syscalls": allowed.len(),
+            "allow": sc.allow.iter().filter(|e| allowed.contains(e.name.as_str())).map(entry).collect::<Vec<_>>(),
+            "deny": sc.deny.iter().map(|(e, errno)| {
+                let mut v = entry(e);
+                v["errno"] = json!(format!("{:?}", Errno::from_raw(*errno as i32)));
+                v
+            }).collect::<Vec<_>>(),
+            "answered_first": crate::seccomp::ALWAYS_ANSWERED.iter().map(|(name, when, answer)| {
+                json!({"syscall": name, "when": when, "answer": answer})
+            }).collect::<Vec<_>>(),
+        })
+    });
+    json!({
+        "profile": profile,
+        "namespaces": p.namespaces.iter().map(|n| n.name()).collect::<Vec<_>>(),
+        "hostname": p.hostname,
+        "user": {
+            "uid": p.identity.uid, "gid": p.identity.gid,
+            "host_uid": p.identity.host_uid, "host_gid": p.identity.host_gid,
+        },
+        "cwd": p.cwd,
+        "filesystem": mounts,
+        "env": env,
+        "wall_time_seconds": p.wall_time.map(|d| d.as_secs_f64()),
+        "rlimits": p.rlimits.iter().map(|r| json!({"name": r.name, "value": r.value})).collect::<Vec<_>>(),
+        "cgroup": {
+            "memory": p.cgroup.memory, "cpus": p.cgroup.cpu, "pids": p.cgroup.pids,
+            "required": p.cgroup.required, "parent": p.cgroup.parent,
+        },
+        "landlock": landlock,
+        "seccomp": seccomp,
+        "fds": p.fds,
+        "channel": p.channel.map(|c| json!({
+            "max_message": c.max_message, "max_fds": c.max_fds, "socket": c.socket,
+        })),
+        "warnings": p.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+    })
 }
