@@ -4,6 +4,8 @@
 //! `load` reads and parses; it has no other side effects.
 
 pub mod model;
+#[cfg(test)]
+mod schema;
 
 use crate::diag::Loc;
 pub use crate::diag::ProfileError;

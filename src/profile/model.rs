@@ -33,6 +33,26 @@ pub struct At<T> {
     pub loc: Loc,
 }
 
+/// In the schema a located value is the value itself.
+#[cfg(test)]
+impl<T: schemars::JsonSchema> schemars::JsonSchema for At<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
@@ -51,9 +71,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
 /// One profile file (format version 1). Every field is optional so that a
 /// profile can extend another and override only what it names.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Format version; must be `1`. Required.
+    #[cfg_attr(test, schemars(required, range(min = 1, max = 1)))]
     pub version: Option<At<u32>>,
     /// One line shown by `stockade profiles`.
     pub description: Option<String>,
@@ -96,6 +118,7 @@ pub struct Profile {
 /// `remove:` — inherited entries a profile takes away. Each name must
 /// match something inherited (a typo is an error, not a silent no-op).
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RemoveSection {
     /// `true`: no hostname is inherited (a profile that drops `uts` needs
@@ -115,6 +138,7 @@ pub struct RemoveSection {
 
 /// `3` or `"7:3"`.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum FdSpec {
     /// Passed under its own number.
@@ -125,6 +149,7 @@ pub enum FdSpec {
 
 /// `channel: true` or `channel: {max_message: 64K, max_fds: 4}`.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ChannelSpec {
     /// On (default limits) or off.
@@ -135,6 +160,7 @@ pub enum ChannelSpec {
 
 /// Channel limits.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChannelLimits {
     /// Largest message either side accepts. Default 64K.
@@ -150,6 +176,7 @@ pub struct ChannelLimits {
 /// `seccomp:` section. `allow` and `deny` are appended to a parent
 /// profile's; `default_action` replaces it.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SeccompSection {
     /// `kill-process` (default), `kill-thread`, `trap`, `log`, `errno(NAME|N)`.
@@ -168,6 +195,7 @@ pub struct SeccompSection {
 
 /// An allowlist entry: a name (`read`, `@basic-io`) or a rule.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SyscallSpec {
     /// A syscall or `@group`.
@@ -178,6 +206,7 @@ pub enum SyscallSpec {
 
 /// `{syscall: socket, args: [{arg: 0, op: eq, value: AF_UNIX}], why: "..."}`.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     /// Syscall or `@group` (a group takes no `args`).
@@ -193,6 +222,7 @@ pub struct RuleSpec {
 
 /// `{syscall: ptrace, errno: EPERM}`.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DenySpec {
     /// Syscall or `@group`.
@@ -210,6 +240,7 @@ pub struct DenySpec {
 
 /// One argument condition.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ArgSpec {
     /// Argument index, 0..=5.
@@ -222,6 +253,7 @@ pub struct ArgSpec {
 
 /// A number or a name.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ValueRepr {
     /// A number.
@@ -233,6 +265,7 @@ pub enum ValueRepr {
 /// `landlock:` section. Lists are appended to a parent profile's; `scopes`
 /// and `compatibility` replace the parent's.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LandlockSection {
     /// Paths beneath which files may be read and directories listed.
@@ -254,6 +287,7 @@ pub struct LandlockSection {
 
 /// One fine-grained Landlock rule.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LandlockRuleSpec {
     /// Path in the view.
@@ -265,6 +299,7 @@ pub struct LandlockRuleSpec {
 
 /// `landlock.net`.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LandlockNet {
     /// Ports the payload may bind with TCP.
@@ -275,6 +310,7 @@ pub struct LandlockNet {
 
 /// `user: root` or `user: {uid: N, gid: N}`.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum UserSpec {
     /// A name: only `root` (uid and gid 0 inside) is accepted.
@@ -286,6 +322,7 @@ pub enum UserSpec {
 /// Numeric identity inside the sandbox, and (for a launcher run by root) the
 /// host ids it maps onto.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserIds {
     /// uid inside the sandbox.
@@ -302,6 +339,7 @@ pub struct UserIds {
 /// One filesystem operation. Exactly one of `bind`, `tmpfs`, `proc`, `dev`,
 /// `dir`, `symlink` is set; the other keys qualify it.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FsEntry {
     /// Host path to bind into the view (read-only unless `writable`).
@@ -347,6 +385,7 @@ impl FsEntry {
 
 /// A size written as a number of bytes or with a unit (`64M`).
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SizeRepr {
     /// Bytes.
@@ -357,6 +396,7 @@ pub enum SizeRepr {
 
 /// A file mode: YAML integers are read as octal digits (`0755`, `1777`).
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ModeRepr {
     /// Digits read as octal.
@@ -367,6 +407,7 @@ pub enum ModeRepr {
 
 /// `env:` section.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EnvSection {
     /// Host variables passed through unchanged, when set.
@@ -411,6 +452,7 @@ macro_rules! limits_section {
     ($( $(#[$doc:meta])* $field:ident: $ty:ty => $res:ident, )*) => {
         /// `limits:` section. Each field replaces a parent profile's.
         #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct Limits {
             /// Wall-clock limit (`30s`, `5m`, `1h 30m`). The payload gets
