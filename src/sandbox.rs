@@ -85,6 +85,7 @@ pub struct Sandbox {
     stdio: [Stdio; 3],
     trace: bool,
     report_stops: bool,
+    learn: bool,
     terminal_mode: Option<crate::sys::KernelTermios>,
     terminal_size: Option<libc::winsize>,
 }
@@ -219,6 +220,7 @@ impl Sandbox {
             stdio: [Stdio::Inherit; 3],
             trace: false,
             report_stops: false,
+            learn: false,
             terminal_mode: None,
             terminal_size: None,
         }
@@ -670,6 +672,29 @@ impl Sandbox {
         self
     }
 
+    /// Learning mode, for writing a profile: the calls the seccomp
+    /// allowlist would refuse (its default action) are let through and
+    /// each syscall is reported once as [`Event::Learned`]. Namespaces,
+    /// the view, Landlock, limits and the deny list's errno answers still
+    /// apply, but the allowlist does not: never for untrusted code.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// let mut child = Sandbox::from_profile("strict")?.args(["ss", "-l"]).learn().spawn()?;
+    /// while let Some(e) = child.next_event(None)? {
+    ///     match e {
+    ///         Event::Learned { nr, arch } => println!("would refuse {nr} (arch {arch:#x})"),
+    ///         Event::Ended(_) => break,
+    ///         _ => {}
+    ///     }
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn learn(mut self) -> Sandbox {
+        self.learn = true;
+        self
+    }
+
     /// Gives the payload's terminal ([`Stdio::Terminal`]) the mode and the
     /// window size the host terminal `fd` has now (what it lacks is left
     /// at the kernel's defaults).
@@ -755,6 +780,26 @@ impl Sandbox {
     /// ```
     pub fn spawn(&self) -> Result<Child, Error> {
         let policy = self.policy()?;
+        // Learning goes through the warden, which hears of the calls the
+        // filter's default action refuses only when that action is a kill.
+        let learning;
+        let policy = match &policy.seccomp {
+            Some(sc)
+                if self.learn
+                    && matches!(
+                        sc.default_action,
+                        crate::seccomp::Action::Trap | crate::seccomp::Action::Errno(_)
+                    ) =>
+            {
+                let mut p = policy.clone();
+                if let Some(sc) = &mut p.seccomp {
+                    sc.default_action = crate::seccomp::Action::KillProcess;
+                }
+                learning = p;
+                &learning
+            }
+            _ => policy,
+        };
         let mut keep_alive: Vec<OwnedFd> = Vec::new();
         let mut host_ends: [Option<File>; 3] = [None, None, None];
         // The policy's map (stdio and profile fds), with stdio replaced as asked.
@@ -848,6 +893,7 @@ impl Sandbox {
             trace: self.trace,
             memory_by_cgroup: by_cgroup,
             report_stops: self.report_stops,
+            learn: self.learn,
             terminal: terminal.map(|at| plan::TerminalSetup {
                 at,
                 mode: self.terminal_mode,
@@ -1315,7 +1361,7 @@ impl Drop for Child {
 }
 
 /// The name of syscall `nr` of the architecture `arch` (an `AUDIT_ARCH_*`).
-fn syscall_name(nr: i32, arch: u32) -> Option<&'static str> {
+pub(crate) fn syscall_name(nr: i32, arch: u32) -> Option<&'static str> {
     use crate::seccomp::Arch;
     [Arch::X86_64, Arch::Aarch64]
         .into_iter()

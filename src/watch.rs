@@ -78,7 +78,7 @@ impl Board {
         match e {
             Event::Applied => p.applied = true,
             Event::Ended(o) => p.outcome = Some(o),
-            Event::Step(_) => {}
+            Event::Step(_) | Event::Learned { .. } => {}
             // One waiting stop at a time (see `Supervisor`).
             Event::Stopped(_) if p.events.iter().any(|e| matches!(e, Event::Stopped(_))) => return,
             Event::Stopped(_) => {}

@@ -191,3 +191,39 @@ fn child_describe(o: Outcome) -> String {
         o => format!("{o:?}"),
     }
 }
+
+#[test]
+fn learning_mode_never_allocates_either() {
+    if !have("/usr/bin/python3", "the payload is a python script") {
+        return;
+    }
+    // The warden answers each refused call (listen, twice) and reports
+    // the syscall once, with the init's filter that allows that answer.
+    let sandbox = Sandbox::from_profile("strict")
+        .unwrap()
+        .learn()
+        .stdout(Stdio::Piped)
+        .args([
+            "python3",
+            "-c",
+            "import ctypes; l = ctypes.CDLL(None).syscall; l(50, 0, 1); l(50, 0, 1); print('ran')",
+        ]);
+    armed(|| {
+        for _ in 0..20 {
+            let mut child = sandbox.spawn().unwrap();
+            let mut learned = Vec::new();
+            let outcome = loop {
+                match child.next_event(None).unwrap() {
+                    Some(stockade::sandbox::Event::Learned { nr, .. }) => learned.push(nr),
+                    Some(stockade::sandbox::Event::Ended(o)) => break o,
+                    Some(_) => {}
+                    None => panic!("no outcome"),
+                }
+            };
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(outcome, Outcome::Exited(0), "{}", child_describe(outcome));
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n");
+            assert_eq!(learned, [libc::SYS_listen as i32]);
+        }
+    });
+}

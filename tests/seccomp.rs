@@ -653,3 +653,43 @@ fn the_payload_runs_under_one_filter() {
         }
     });
 }
+
+#[test]
+fn learning_lists_the_refused_calls_as_a_profile_that_then_runs() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "sc-learn");
+        let Some(bin) = probe(
+            &dir,
+            "listen-twice",
+            "#include <sys/socket.h>\n#include <stdio.h>\n#include <unistd.h>\nint main(void){int s=socket(AF_UNIX,SOCK_STREAM,0);\
+             listen(s, 1); listen(s, 1); printf(\"survived %d\\n\", getpid() > 0); return 0;}\n",
+        ) else {
+            return;
+        };
+        // Control: strict kills it at the first listen.
+        let out = run_probe(mode, &dir, "strict", &bin, &[], &[]);
+        assert_eq!(out.status.code(), Some(159), "{}", stderr(&out));
+        let out = run_probe(mode, &dir, "strict", &bin, &["--learn"], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "survived 1\n");
+        let err = stderr(&out);
+        let yaml = err
+            .split_once("extend it:\n")
+            .unwrap_or_else(|| panic!("no profile in: {err}"))
+            .1;
+        assert_eq!(
+            yaml,
+            "version: 1\nextends: strict\nseccomp:\n  allow: [listen]\n"
+        );
+        // What it printed is a profile under which the program runs.
+        let learned = dir.join("learned.yaml");
+        std::fs::write(&learned, yaml).unwrap();
+        let out = run_probe(mode, &dir, learned.to_str().unwrap(), &bin, &[], &[]);
+        assert_eq!(
+            (out.status.code(), stdout(&out).as_str()),
+            (Some(0), "survived 1\n"),
+            "{}",
+            stderr(&out)
+        );
+    });
+}

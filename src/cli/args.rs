@@ -151,6 +151,12 @@ pub struct RunArgs {
     /// profile, each setup step, the payload, the teardown.
     #[arg(long)]
     pub timings: bool,
+    /// Learn what the program needs: the calls the profile's seccomp
+    /// allowlist refuses are let through, and at the end stockade prints
+    /// the profile lines that would allow them. Everything else of the
+    /// sandbox applies; never use it on untrusted code.
+    #[arg(long)]
+    pub learn: bool,
     /// Run the payload on its own pseudo-terminal, relayed by stockade
     /// (the default when stdin and stdout are terminals and stockade runs
     /// in the foreground): job control, /dev/tty and window sizes work

@@ -104,6 +104,19 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     if interactive {
         sandbox = sandbox.report_stops();
     }
+    if args.learn {
+        sandbox = sandbox.learn();
+        let refuses = policy
+            .seccomp
+            .as_ref()
+            .is_some_and(|sc| !matches!(sc.default_action, crate::seccomp::Action::Log));
+        say(if refuses {
+            "--learn: the seccomp allowlist is not enforced in this run (what it refuses is let through and listed at the end); never use it on untrusted code"
+        } else {
+            "--learn: the profile's seccomp section refuses nothing by default (no allowlist, or default_action: log): there is nothing to learn"
+        });
+    }
+    let mut learned: Vec<&'static str> = Vec::new();
     if pty {
         // stdin and stdout through the terminal; stderr too unless it was
         // sent elsewhere (`2>log`).
@@ -189,6 +202,9 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
                 child.signal(libc::SIGCONT);
             }
             Ok(Wake::Event(Event::Stopped(_))) => {}
+            Ok(Wake::Event(Event::Learned { nr, arch })) => {
+                learned.extend(crate::sandbox::syscall_name(nr, arch));
+            }
             Ok(Wake::Event(Event::Applied)) => {
                 if let Some(s) = &mut status {
                     s.applied(&policy, child.landlock_report(), child.enforcement());
@@ -232,7 +248,32 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     if let Some(m) = &message {
         say(m);
     }
+    if args.learn {
+        say(&learned_profile(&args.profile, &learned));
+    }
     Ok(outcome.exit_code())
+}
+
+/// What `--learn` prints at the end: the calls let through, as a profile
+/// that extends the one used.
+fn learned_profile(profile: &str, learned: &[&str]) -> String {
+    if learned.is_empty() {
+        return "--learn: the program made no call the profile refuses".to_string();
+    }
+    let mut names = learned.to_vec();
+    names.sort_unstable();
+    names.dedup();
+    format!(
+        "--learn: the profile refuses {} the program made; to allow {}, extend it:\n\
+         version: 1\nextends: {profile}\nseccomp:\n  allow: [{}]",
+        if names.len() == 1 {
+            "1 call".to_string()
+        } else {
+            format!("{} calls", names.len())
+        },
+        if names.len() == 1 { "it" } else { "them" },
+        names.join(", ")
+    )
 }
 
 /// The start-up breakdown `--timings` prints: each event's time since the

@@ -107,6 +107,8 @@ pub struct Contents {
     pub(crate) terminal: Option<Terminal>,
     /// Report the payload's stops to the launcher (job control).
     pub(crate) report_stops: bool,
+    /// Learning: the warden lets refused calls through and reports them.
+    pub(crate) learn: bool,
 }
 
 /// The payload's own pseudo-terminal, made by PID 1 in the view's devpts.
@@ -150,6 +152,10 @@ pub struct Launch {
     pub memory_by_cgroup: bool,
     /// Report the payload's stops.
     pub report_stops: bool,
+    /// Let the calls the filter refuses through, reporting each syscall
+    /// once (the policy's default action must be a kill: see
+    /// `Sandbox::learn`).
+    pub learn: bool,
     /// The terminal: the map's placeholder number, mode and size.
     pub(crate) terminal: Option<TerminalSetup>,
 }
@@ -309,7 +315,7 @@ pub fn build(
         landlock,
         landlock_report,
         seccomp: crate::seccomp::compile(policy.seccomp.as_ref(), crate::seccomp::Arch::native())?,
-        init_filter: init_filter()?,
+        init_filter: init_filter(launch.learn)?,
         fds: fd_map,
         channel_socket,
         process_strings: process_strings(),
@@ -317,6 +323,7 @@ pub fn build(
         trace: launch.trace,
         terminal,
         report_stops: launch.report_stops,
+        learn: launch.learn,
     };
     contents.check()?;
     Ok(Plan(contents))
@@ -341,13 +348,15 @@ fn rlimits(policy: &Policy, memory_by_cgroup: bool) -> Vec<(i32, u64)> {
 }
 
 /// The init's filter is the same for every sandbox: compiled once.
-fn init_filter() -> Result<Vec<seccompiler::sock_filter>, PlanError> {
-    static PROG: std::sync::OnceLock<Vec<seccompiler::sock_filter>> = std::sync::OnceLock::new();
-    if let Some(p) = PROG.get() {
+fn init_filter(learn: bool) -> Result<Vec<seccompiler::sock_filter>, PlanError> {
+    static PROG: [std::sync::OnceLock<Vec<seccompiler::sock_filter>>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let cell = &PROG[usize::from(learn)];
+    if let Some(p) = cell.get() {
         return Ok(p.clone());
     }
-    let p = crate::seccomp::init_filter(crate::seccomp::Arch::native())?;
-    Ok(PROG.get_or_init(|| p).clone())
+    let p = crate::seccomp::init_filter(crate::seccomp::Arch::native(), learn)?;
+    Ok(cell.get_or_init(|| p).clone())
 }
 
 /// This process's argv/environ areas do not move: read once.

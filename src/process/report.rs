@@ -201,6 +201,14 @@ pub enum Record {
     /// The payload was stopped by this signal (only when the plan asks
     /// for stops to be reported).
     Stopped(i32),
+    /// Learning: the payload made a syscall its filter refuses, and the
+    /// warden let it through (reported once per syscall).
+    Learned {
+        /// Syscall number.
+        nr: i32,
+        /// `AUDIT_ARCH_*` of the call.
+        arch: u32,
+    },
 }
 
 /// Size of an encoded record.
@@ -214,6 +222,7 @@ const KIND_TIMED_OUT: u32 = 6;
 const KIND_STEP: u32 = 7;
 const KIND_TERMINAL: u32 = 8;
 const KIND_STOPPED: u32 = 9;
+const KIND_LEARNED: u32 = 10;
 
 impl Record {
     /// Encodes without allocating.
@@ -228,6 +237,7 @@ impl Record {
             Record::Step(stage, t) => (KIND_STEP, stage as u32, t as u32, (t >> 32) as i32),
             Record::Terminal => (KIND_TERMINAL, 0, 0, 0),
             Record::Stopped(sig) => (KIND_STOPPED, 0, 0, sig),
+            Record::Learned { nr, arch } => (KIND_LEARNED, arch, 0, nr),
         };
         let mut out = [0u8; RECORD_LEN];
         for (chunk, word) in out.chunks_exact_mut(4).zip([kind, a, b, c as u32]) {
@@ -263,6 +273,10 @@ impl Record {
             KIND_STEP => Some(Record::Step(Stage::from_u32(a)?, time(b, c))),
             KIND_TERMINAL => Some(Record::Terminal),
             KIND_STOPPED => Some(Record::Stopped(c as i32)),
+            KIND_LEARNED => Some(Record::Learned {
+                nr: c as i32,
+                arch: a,
+            }),
             _ => None,
         }
     }

@@ -100,6 +100,10 @@ struct State {
     stops: std::collections::VecDeque<i32>,
     /// Setup steps reported and not yet returned as events.
     steps: std::collections::VecDeque<Stage>,
+    /// Calls let through in learning mode, not yet returned as events.
+    learned: std::collections::VecDeque<(i32, u32)>,
+    /// How many of those there were (bounded: see `read_record`).
+    learned_total: usize,
     /// When things happened.
     timeline: Timeline,
 }
@@ -142,6 +146,15 @@ pub enum Event {
     /// [`Sandbox::report_stops`](crate::sandbox::Sandbox::report_stops));
     /// it stays stopped until the host sends SIGCONT.
     Stopped(i32),
+    /// Learning (only with [`Sandbox::learn`](crate::sandbox::Sandbox::learn)):
+    /// the payload made a syscall its profile refuses and was let through;
+    /// once per syscall.
+    Learned {
+        /// Syscall number.
+        nr: i32,
+        /// `AUDIT_ARCH_*` of the call.
+        arch: u32,
+    },
     /// The run is over.
     Ended(Outcome),
 }
@@ -301,6 +314,9 @@ impl Supervisor {
             if let Some(sig) = self.st.stops.pop_front() {
                 return Ok(Some(Event::Stopped(sig)));
             }
+            if let Some((nr, arch)) = self.st.learned.pop_front() {
+                return Ok(Some(Event::Learned { nr, arch }));
+            }
             if let Some(o) = self.outcome {
                 return Ok(Some(Event::Ended(o)));
             }
@@ -419,7 +435,16 @@ fn read_record(sock: BorrowedFd<'_>, st: &mut State) -> Read {
         // One pending stop is enough to act on: a payload that stops and
         // continues itself in a loop cannot grow the queue.
         Some(Record::Stopped(sig)) if st.stops.is_empty() => st.stops.push_back(sig),
-        Some(Record::ChannelSocket | Record::Terminal | Record::Stopped(_)) | None => {}
+        // The warden reports each syscall once; a number the kernel does
+        // not have is reported too, so there can be no more than this.
+        Some(Record::Learned { nr, arch }) if st.learned_total < 4096 => {
+            st.learned_total += 1;
+            st.learned.push_back((nr, arch));
+        }
+        Some(
+            Record::ChannelSocket | Record::Terminal | Record::Stopped(_) | Record::Learned { .. },
+        )
+        | None => {}
     }
     Read::Record
 }

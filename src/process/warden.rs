@@ -31,7 +31,7 @@ use super::report::{Failure, Record, Stage, WITHDRAWN};
 use crate::sys::{self, raw, ThreadStack};
 use nix::errno::Errno;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 /// The call the payload's setup makes right after installing its filter,
 /// before execve: a number no kernel assigns (so no allowlist can name
@@ -44,13 +44,34 @@ static SOCK: AtomicI32 = AtomicI32::new(-1);
 static LAST_CAP: AtomicU32 = AtomicU32::new(0);
 /// Set by PID 1 when the payload ended before creating its listener.
 static ABANDON: AtomicBool = AtomicBool::new(false);
+/// Learning mode: let refused calls through and report each syscall once.
+static LEARN: AtomicBool = AtomicBool::new(false);
+/// The syscall numbers below 1024 already reported in learning mode.
+static SEEN: [AtomicU64; 16] = [const { AtomicU64::new(0) }; 16];
+
+/// Marks `nr` seen; whether it was new (numbers outside the table always are).
+fn first_time(nr: i32) -> bool {
+    let Ok(n) = usize::try_from(nr) else {
+        return true;
+    };
+    match SEEN.get(n / 64) {
+        Some(word) => word.fetch_or(1 << (n % 64), Ordering::SeqCst) & (1 << (n % 64)) == 0,
+        None => true,
+    }
+}
 
 /// Starts the warden, which waits for the payload's listener to appear
 /// at descriptor `listener` (PID 1 and the payload share the table until
 /// the payload's exec) and reports on `sock`. Called once, by PID 1,
 /// before it forks the payload.
-pub(super) fn start_from_child(listener: RawFd, sock: RawFd, last_cap: u32) -> sys::SysResult<()> {
+pub(super) fn start_from_child(
+    listener: RawFd,
+    sock: RawFd,
+    last_cap: u32,
+    learn: bool,
+) -> sys::SysResult<()> {
     LISTENER.store(listener, Ordering::SeqCst);
+    LEARN.store(learn, Ordering::SeqCst);
     SOCK.store(sock, Ordering::SeqCst);
     LAST_CAP.store(last_cap, Ordering::SeqCst);
     // The thread must never take a signal meant for PID 1's sigwait loop:
@@ -92,6 +113,7 @@ extern "C" fn run(_: *mut libc::c_void) -> libc::c_int {
     }
     let mut shaken = false;
     let mut reported = false;
+    let learn = LEARN.load(Ordering::SeqCst);
     loop {
         let violation = match raw::seccomp_notif_recv(listener) {
             Ok((id, nr, _, args)) if !shaken => {
@@ -108,6 +130,16 @@ extern "C" fn run(_: *mut libc::c_void) -> libc::c_int {
                 }
                 shaken = true;
                 continue;
+            }
+            Ok((id, nr, arch, _)) if learn => {
+                if first_time(nr) {
+                    let _ = raw::write(sock, &Record::Learned { nr, arch }.encode());
+                }
+                // ENOENT: the call was withdrawn meanwhile; nothing to let through.
+                match raw::seccomp_notif_continue(listener, id) {
+                    Ok(()) | Err(Errno::ENOENT) => continue,
+                    Err(e) => fail(e),
+                }
             }
             Ok((_, nr, arch, _)) => (nr, arch),
             // Not there yet (the payload is still setting up), or a slot
@@ -126,6 +158,9 @@ extern "C" fn run(_: *mut libc::c_void) -> libc::c_int {
                 // which the hang-up shows; anything else was withdrawn.
                 if raw::hung_up(listener) {
                     raw::exit_thread();
+                }
+                if learn {
+                    continue;
                 }
                 (WITHDRAWN, 0)
             }

@@ -485,22 +485,32 @@ const INIT_SYSCALLS: &[&str] = &[
 
 /// The warden's one ioctl (`SECCOMP_IOCTL_NOTIF_RECV`).
 const NOTIF_RECV: u64 = 0xc050_2100;
+/// Its second, in learning mode only (`SECCOMP_IOCTL_NOTIF_SEND`, to let a
+/// call through).
+const NOTIF_SEND: u64 = 0xc018_2101;
 
 /// The sandbox init's own filter: exactly what its reap-and-forward loop
 /// needs; anything else kills it (and with it, the sandbox).
-pub fn init_filter(arch: Arch) -> Result<Vec<sock_filter>, SeccompError> {
+pub fn init_filter(arch: Arch, learn: bool) -> Result<Vec<sock_filter>, SeccompError> {
     let mut rules = RuleMap::new();
     for name in INIT_SYSCALLS {
         add(&mut rules, arch, name, &[])
             .map_err(|why| SeccompError::Compile { what: "init", why })?;
     }
-    add(
-        &mut rules,
-        arch,
-        "ioctl",
-        &[cond("ioctl", 1, Op::Eq, NOTIF_RECV)],
-    )
-    .map_err(|why| SeccompError::Compile { what: "init", why })?;
+    let ioctls: &[u64] = if learn {
+        &[NOTIF_RECV, NOTIF_SEND]
+    } else {
+        &[NOTIF_RECV]
+    };
+    for request in ioctls {
+        add(
+            &mut rules,
+            arch,
+            "ioctl",
+            &[cond("ioctl", 1, Op::Eq, *request)],
+        )
+        .map_err(|why| SeccompError::Compile { what: "init", why })?;
+    }
     compile_one(
         "init",
         arch,

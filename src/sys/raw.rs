@@ -116,6 +116,16 @@ pub(crate) fn seccomp_notif_sync_wake_up(fd: RawFd) -> SysResult<()> {
 
 /// Lets notification `id`'s call return 0 without running it.
 pub(crate) fn seccomp_notif_answer(fd: RawFd, id: u64) -> SysResult<()> {
+    seccomp_notif_send(fd, id, 0)
+}
+
+/// Lets notification `id`'s call run as if no filter had asked
+/// (`SECCOMP_USER_NOTIF_FLAG_CONTINUE`, Linux 5.5): learning mode only.
+pub(crate) fn seccomp_notif_continue(fd: RawFd, id: u64) -> SysResult<()> {
+    seccomp_notif_send(fd, id, 1)
+}
+
+fn seccomp_notif_send(fd: RawFd, id: u64, flags: u32) -> SysResult<()> {
     #[repr(C)]
     struct Resp {
         id: u64,
@@ -128,7 +138,7 @@ pub(crate) fn seccomp_notif_answer(fd: RawFd, id: u64) -> SysResult<()> {
         id,
         val: 0,
         error: 0,
-        flags: 0,
+        flags,
     };
     let p = &r as *const Resp as usize;
     // SAFETY: NOTIF_SEND reads the seccomp_notif_resp `p` points at, alive
