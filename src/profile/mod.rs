@@ -3,9 +3,12 @@
 //!
 //! `load` reads and parses; it has no other side effects.
 
+mod builtin;
 pub mod model;
 #[cfg(test)]
 mod schema;
+
+pub use builtin::{builtin, BUILTINS};
 
 use crate::diag::Loc;
 pub use crate::diag::ProfileError;
@@ -18,51 +21,6 @@ pub const MAX_PROFILE_BYTES: u64 = 1 << 20;
 /// Longest `extends` chain accepted.
 const MAX_EXTENDS_DEPTH: usize = 8;
 
-/// A built-in profile, embedded from `profiles/`.
-#[derive(Debug, Clone, Copy)]
-pub struct Builtin {
-    /// Name used with `--profile` and `extends`.
-    pub name: &'static str,
-    /// The YAML text.
-    pub yaml: &'static str,
-}
-
-/// Every built-in profile.
-pub const BUILTINS: &[Builtin] = &[
-    Builtin {
-        name: "default",
-        yaml: include_str!("../../profiles/default.yaml"),
-    },
-    Builtin {
-        name: "strict",
-        yaml: include_str!("../../profiles/strict.yaml"),
-    },
-    Builtin {
-        name: "shell",
-        yaml: include_str!("../../profiles/shell.yaml"),
-    },
-    Builtin {
-        name: "python",
-        yaml: include_str!("../../profiles/python.yaml"),
-    },
-    Builtin {
-        name: "node",
-        yaml: include_str!("../../profiles/node.yaml"),
-    },
-    Builtin {
-        name: "build",
-        yaml: include_str!("../../profiles/build.yaml"),
-    },
-    Builtin {
-        name: "network-client",
-        yaml: include_str!("../../profiles/network-client.yaml"),
-    },
-    Builtin {
-        name: "plugin",
-        yaml: include_str!("../../profiles/plugin.yaml"),
-    },
-];
-
 /// The profile `stockade run` uses when none is named.
 pub const DEFAULT_PROFILE: &str = "default";
 
@@ -72,11 +30,6 @@ pub const DEFAULT_PROFILE: &str = "default";
 pub struct Layer {
     /// The parsed file.
     pub profile: Profile,
-}
-
-/// Looks a built-in profile up by name.
-pub fn builtin(name: &str) -> Option<&'static Builtin> {
-    BUILTINS.iter().find(|b| b.name == name)
 }
 
 /// Whether `spec` names a file rather than a built-in profile.

@@ -39,7 +39,7 @@ fn the_committed_schema_is_generated_from_the_types() {
 #[test]
 fn every_shipped_profile_validates_and_mistakes_do_not() {
     let validator = jsonschema::validator_for(&committed()).unwrap();
-    for b in super::BUILTINS {
+    for b in super::builtin::BUILTINS {
         let v = yaml(b.yaml);
         let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{}: {errors:?}", b.name);

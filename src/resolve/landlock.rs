@@ -1,10 +1,10 @@
 //! The `landlock` section (and the grants of mounted paths) →
 //! [`LandlockPolicy`].
 
+use super::errors::Errors;
 use super::host::*;
 use super::merge::*;
 use super::values::*;
-use super::Errors;
 use crate::diag::{Loc, ProfileError};
 use crate::landlock::{self as ll, FsRule, LandlockPolicy};
 use crate::policy::{base_of, in_view, Base};

@@ -11,6 +11,7 @@
 //! layer that leaves out `uts` drops an inherited hostname.
 
 mod env;
+mod errors;
 mod filesystem;
 mod host;
 mod identity;
@@ -22,6 +23,7 @@ mod seccomp;
 mod values;
 
 use env::*;
+use errors::Errors;
 use filesystem::*;
 pub(crate) use host::Host;
 use host::*;
@@ -44,28 +46,6 @@ use std::path::{Path, PathBuf};
 
 const DEFAULT_HOSTNAME: &str = "sandbox";
 
-/// Errors found so far. Resolution goes on past an error wherever what
-/// follows does not depend on it, so that `check` reports them all.
-#[derive(Default)]
-pub(super) struct Errors(Vec<ProfileError>);
-
-impl Errors {
-    /// The value, or None with the error kept.
-    pub(super) fn take<T>(&mut self, r: Result<T, ProfileError>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.0.push(e);
-                None
-            }
-        }
-    }
-
-    pub(super) fn push(&mut self, e: ProfileError) {
-        self.0.push(e);
-    }
-}
-
 /// Resolves profile layers (root ancestor first) plus overrides into a
 /// policy, or reports the first error.
 pub(crate) fn resolve(
@@ -85,9 +65,9 @@ pub(crate) fn resolve_all(
 ) -> Result<Policy, Vec<ProfileError>> {
     let mut errs = Errors::default();
     match resolve_into(layers, ov, host, &mut errs) {
-        Some(p) if errs.0.is_empty() => Ok(p),
-        _ if errs.0.is_empty() => unreachable!("resolution failed without an error"),
-        _ => Err(errs.0),
+        Some(p) if errs.is_empty() => Ok(p),
+        _ if errs.is_empty() => unreachable!("resolution failed without an error"),
+        _ => Err(errs.into_vec()),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The `seccomp` section → [`SeccompPolicy`].
 
+use super::errors::Errors;
 use super::merge::*;
-use super::Errors;
 use crate::diag::{Loc, ProfileError};
 use crate::policy::Warning;
 use crate::profile::model::*;
@@ -72,7 +72,7 @@ pub(super) fn resolve_seccomp(
         hit
     };
     let mut allow = Vec::new();
-    let before = errs.0.len();
+    let before = errs.len();
     for (layer, a) in &m.sc_allow {
         let (name, c) = match &a.value {
             SyscallSpec::Name(n) => (n.as_str(), Vec::new()),
@@ -100,7 +100,7 @@ pub(super) fn resolve_seccomp(
         allow.extend(entries.into_iter().filter(|e| !taken(*layer, &e.name)));
     }
     // With an allow entry in error, what the list lacks is not known.
-    let allow_known = errs.0.len() == before;
+    let allow_known = errs.len() == before;
     let mut deny = Vec::new();
     for (layer, d) in &m.sc_deny {
         let errno = match &d.value.errno {
