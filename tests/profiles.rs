@@ -174,13 +174,17 @@ fn build_compiles_with_make_cc_git_and_cargo() {
              commit -q --allow-empty -m m && git log --format=%s",
         );
         assert_eq!(ok(&out, "make"), "built\nm\n");
-        // cargo from the launching user's ~/.cargo and ~/.rustup, read-only.
-        let home = std::env::var("HOME").unwrap_or_default();
-        let cargo = Path::new(&home).join(".cargo/bin/cargo");
+        // cargo from the launching user's ~/.cargo and ~/.rustup, read-only
+        // (root's, where the test harness's HOME has none).
         if mode == Mode::Rootless && is_root() {
             // uid 65534 has no toolchain of its own.
             return;
         }
+        let home = [std::env::var("HOME").unwrap_or_default(), "/root".into()]
+            .into_iter()
+            .find(|h| Path::new(h).join(".cargo/bin/cargo").exists())
+            .unwrap_or_default();
+        let cargo = Path::new(&home).join(".cargo/bin/cargo");
         if !have(&cargo.to_string_lossy(), "the build profile runs cargo") {
             return;
         }
@@ -198,12 +202,12 @@ fn build_compiles_with_make_cc_git_and_cargo() {
             "fn main() { println!(\"cargo built\"); }\n",
             0o644,
         );
-        let out = run(
-            mode,
-            &dir,
-            "build",
-            "cd crate && cargo build -q && ./target/debug/hello && touch $CARGO_HOME/x 2>&1 | grep -c Read-only",
-        );
+        let out = stockade(mode, &dir)
+            .env("HOME", &home)
+            .args(["run", "-q", "-p", "build", "--", "sh", "-c"])
+            .arg("cd crate && cargo build -q && ./target/debug/hello && touch $CARGO_HOME/x 2>&1 | grep -c Read-only")
+            .output()
+            .unwrap();
         assert_eq!(ok(&out, "cargo"), "cargo built\n1\n");
     });
 }

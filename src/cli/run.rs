@@ -161,6 +161,26 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             say(&format!("limit {line}"));
         }
     }
+    // A profile's TCP port rules dropped on an older kernel leave TCP
+    // unrestricted: said on every run (finer filesystem rights newer than
+    // the kernel are shown with -v).
+    let report = child.landlock_report();
+    let net_dropped: Vec<&String> = report
+        .dropped
+        .iter()
+        .filter(|d| d.starts_with("network rule"))
+        .collect();
+    if !net_dropped.is_empty() && !args.quiet && !args.verbose {
+        say(&format!(
+            "warning: landlock ABI {} cannot restrict TCP ports: dropped {}",
+            report.abi,
+            net_dropped
+                .iter()
+                .map(|d| d.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if let (Some(why), false) = (&child.enforcement().unavailable, args.quiet) {
         say(&format!("warning: no cgroup for the sandbox ({why}); memory is bounded per process by RLIMIT_DATA and cpu not at all"));
     }

@@ -170,7 +170,10 @@ pub(super) fn landlock_rule(
 ) -> Result<Option<FsRule>, ProfileError> {
     let p = view_path(&expand(path, loc, host)?, loc, "landlock path")?;
     let p = through_view_links(&p, mounts);
-    if !in_view(&p, mounts) && absent.iter().any(|a| p.starts_with(a)) {
+    // Beneath an optional bind that is not there, unless another mount
+    // makes that path.
+    let gone = |a: &PathBuf| p.starts_with(a) && !mounts.iter().any(|m| m.op.dest().starts_with(a));
+    if absent.iter().any(gone) {
         return Ok(None);
     }
     if !in_view(&p, mounts) {

@@ -589,6 +589,14 @@ fn rules_on_an_absent_optional_bind_go_with_it() {
     let p = resolve_text(text, &host()).unwrap();
     let paths: Vec<&Path> = p.landlock.fs.iter().map(|r| r.path.as_path()).collect();
     assert_eq!(paths, [Path::new("/usr")]);
+    // Also where another mount covers the place it would have gone
+    // (${HOME}/.cargo with HOME=/tmp, under a private /tmp).
+    let under_tmp = "version: 1\nfilesystem:\n  - {bind: /usr}\n  - {tmpfs: /tmp}\n  \
+                     - {bind: /tmp/nonexistent-stockade, optional: true}\n\
+                     landlock:\n  read: [/usr, /tmp/nonexistent-stockade]\n";
+    let p = resolve_text(under_tmp, &host()).unwrap();
+    let paths: Vec<&Path> = p.landlock.fs.iter().map(|r| r.path.as_path()).collect();
+    assert_eq!(paths, [Path::new("/usr")]);
     // Without `optional`, the missing source is the error.
     let text = text.replace(", optional: true", "");
     assert!(resolve_text(&text, &host()).is_err());
