@@ -367,7 +367,7 @@ fn check_within(dir: &std::path::Path, file: &str) -> std::process::Output {
     child.wait_with_output().unwrap()
 }
 
-/// tests/data/bad: 40 broken profiles, each refused with its position and
+/// tests/data/bad: 46 broken profiles, each refused with its position and
 /// reason (EXPECTED), never a panic or a hang; and files that are no
 /// profile at all.
 #[test]

@@ -137,9 +137,8 @@ pub struct RemoveSection {
 }
 
 /// `3` or `"7:3"`.
-#[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[derive(Clone, Debug)]
+#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
 pub enum FdSpec {
     /// Passed under its own number.
     Same(i32),
@@ -148,9 +147,8 @@ pub enum FdSpec {
 }
 
 /// `channel: true` or `channel: {max_message: 64K, max_fds: 4}`.
-#[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[derive(Clone, Debug)]
+#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
 pub enum ChannelSpec {
     /// On (default limits) or off.
     On(bool),
@@ -194,15 +192,15 @@ pub struct SeccompSection {
 }
 
 /// An allowlist entry: a name (`read`, `@basic-io`) or a rule.
-#[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[derive(Clone, Debug)]
+#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
 pub enum SyscallSpec {
     /// A syscall or `@group`.
     Name(String),
     /// A syscall with argument conditions.
     Rule(RuleSpec),
 }
+
 
 /// `{syscall: socket, args: [{arg: 0, op: eq, value: AF_UNIX}], why: "..."}`.
 #[derive(Clone, Debug, Deserialize)]
@@ -252,9 +250,8 @@ pub struct ArgSpec {
 }
 
 /// A number or a name.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
 pub enum ValueRepr {
     /// A number.
     Num(u64),
@@ -309,9 +306,8 @@ pub struct LandlockNet {
 }
 
 /// `user: root` or `user: {uid: N, gid: N}`.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
 pub enum UserSpec {
     /// A name: only `root` (uid and gid 0 inside) is accepted.
     Name(String),
@@ -384,9 +380,8 @@ impl FsEntry {
 }
 
 /// A size written as a number of bytes or with a unit (`64M`).
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
 pub enum SizeRepr {
     /// Bytes.
     Bytes(u64),
@@ -395,9 +390,8 @@ pub enum SizeRepr {
 }
 
 /// A file mode: YAML integers are read as octal digits (`0755`, `1777`).
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
 pub enum ModeRepr {
     /// Digits read as octal.
     Int(u64),
@@ -415,6 +409,81 @@ pub struct EnvSection {
     /// Variables set to a value (variables like `${HOME}` are expanded).
     pub set: Option<BTreeMap<String, At<String>>>,
 }
+
+/// `Deserialize` for a value the YAML may write in several ways (a
+/// number or a string, a name or a mapping): each kind the type takes
+/// maps to a variant, and anything else is refused with a message naming
+/// them all, while a mapping's own mistakes (a missing or misspelt key)
+/// are reported as such.
+macro_rules! deserialize_from {
+    ($ty:ident, $expecting:literal,
+     { $( $method:ident($v:ident: $vty:ty) => $e:expr, )* }
+     $( map => $variant:path, )?) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = $ty;
+
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str($expecting)
+                    }
+
+                    $( fn $method<E: serde::de::Error>(self, $v: $vty) -> Result<$ty, E> {
+                        $e
+                    } )*
+
+                    $( fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<$ty, A::Error> {
+                        Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                            .map($variant)
+                    } )?
+                }
+                d.deserialize_any(V)
+            }
+        }
+    };
+}
+
+/// A number that must fit `T`.
+fn fits<T: TryFrom<i128>, E: serde::de::Error>(v: i128) -> Result<T, E> {
+    T::try_from(v).map_err(|_| E::custom(format!("{v} is out of range")))
+}
+
+deserialize_from!(SyscallSpec, "a syscall name, an @group, or {syscall: NAME, args: [...]}", {
+    visit_str(v: &str) => Ok(SyscallSpec::Name(v.to_owned())),
+} map => SyscallSpec::Rule,);
+
+deserialize_from!(FdSpec, "a descriptor number N, or \"HOST:SANDBOX\"", {
+    visit_u64(v: u64) => fits(v.into()).map(FdSpec::Same),
+    visit_i64(v: i64) => fits(v.into()).map(FdSpec::Same),
+    visit_str(v: &str) => Ok(FdSpec::Map(v.to_owned())),
+});
+
+deserialize_from!(ChannelSpec, "true, false, or {max_message: SIZE, max_fds: N, socket: BOOL}", {
+    visit_bool(v: bool) => Ok(ChannelSpec::On(v)),
+} map => ChannelSpec::Limits,);
+
+deserialize_from!(ValueRepr, "a number or a constant name (AF_UNIX, O_WRONLY|O_CREAT)", {
+    visit_u64(v: u64) => Ok(ValueRepr::Num(v)),
+    visit_i64(v: i64) => fits(v.into()).map(ValueRepr::Num),
+    visit_str(v: &str) => Ok(ValueRepr::Text(v.to_owned())),
+});
+
+deserialize_from!(UserSpec, "root, or {uid: N, gid: N}", {
+    visit_str(v: &str) => Ok(UserSpec::Name(v.to_owned())),
+} map => UserSpec::Ids,);
+
+deserialize_from!(SizeRepr, "a size: bytes, or with a unit (64M, 1G)", {
+    visit_u64(v: u64) => Ok(SizeRepr::Bytes(v)),
+    visit_i64(v: i64) => fits(v.into()).map(SizeRepr::Bytes),
+    visit_str(v: &str) => Ok(SizeRepr::Text(v.to_owned())),
+});
+
+deserialize_from!(ModeRepr, "an octal mode (\"0755\", 1777)", {
+    visit_u64(v: u64) => Ok(ModeRepr::Int(v)),
+    visit_i64(v: i64) => fits(v.into()).map(ModeRepr::Int),
+    visit_str(v: &str) => Ok(ModeRepr::Text(v.to_owned())),
+});
 
 /// A resource limit's value as the profile wrote it.
 #[derive(Clone, Copy, Debug)]
