@@ -181,6 +181,17 @@ fn explain_shows_origins_and_disassembles_filters() {
         assert!(s.contains("sandbox (") && s.contains(&format!("for {arch}")));
         assert!(s.contains("reports kills"), "{s}");
         assert!(s.contains("ret USER_NOTIF") && s.contains("ret KILL_PROCESS"));
+        // Syscall numbers and argument constants are named.
+        for name in [
+            "; ioctl",
+            "; TIOCSTI",
+            "; AF_VSOCK",
+            "; AF_UNIX",
+            "; O_CREAT",
+            "; S_ISUID",
+        ] {
+            assert!(s.contains(name), "{name} in {s}");
+        }
     }
     let out = stockade_cmd(&["explain", "--bpf", "--arch", "sparc"]);
     assert_eq!(out.status.code(), Some(125));

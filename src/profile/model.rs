@@ -201,7 +201,6 @@ pub enum SyscallSpec {
     Rule(RuleSpec),
 }
 
-
 /// `{syscall: socket, args: [{arg: 0, op: eq, value: AF_UNIX}], why: "..."}`.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]

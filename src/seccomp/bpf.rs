@@ -86,19 +86,138 @@ pub fn disassemble(prog: &[sock_filter]) -> String {
         .collect()
 }
 
+/// Which syscall's rules each instruction belongs to: the number range
+/// each dispatch jump leaves is followed from the first `ld nr`, and an
+/// instruction reached with a single number (that is not itself a jump
+/// of the dispatch) starts that syscall's rule block, which runs until the
+/// next block starts.
+fn rule_blocks(prog: &[sock_filter]) -> Vec<Option<u32>> {
+    let mut start: Vec<Option<u32>> = vec![None; prog.len()];
+    let Some(first) = prog.iter().position(|i| i.code == LD_W_ABS && i.k == 0) else {
+        return start;
+    };
+    let mut seen = vec![false; prog.len()];
+    let mut todo = vec![(first + 1, 0u32, u32::MAX)];
+    while let Some((at, lo, hi)) = todo.pop() {
+        let Some(i) = prog.get(at) else { continue };
+        if lo > hi || std::mem::replace(&mut seen[at], true) {
+            continue;
+        }
+        let (t, f) = (at + 1 + i.jt as usize, at + 1 + i.jf as usize);
+        match i.code {
+            JGE_K => {
+                todo.push((t, lo.max(i.k), hi));
+                todo.push((f, lo, hi.min(i.k.wrapping_sub(1))));
+            }
+            JGT_K => {
+                todo.push((t, lo.max(i.k.saturating_add(1)), hi));
+                todo.push((f, lo, hi.min(i.k)));
+            }
+            JEQ_K => {
+                todo.push((t, i.k, i.k));
+                todo.push((f, lo, hi));
+            }
+            JA => todo.push((at + 1 + i.k as usize, lo, hi)),
+            RET_K => {}
+            _ if lo == hi => start[at] = Some(lo),
+            _ => {}
+        }
+    }
+    let mut current = None;
+    let mut out = vec![None; prog.len()];
+    for (n, s) in start.into_iter().enumerate() {
+        if s.is_some() {
+            current = s;
+        }
+        out[n] = current;
+    }
+    out
+}
+
+/// The constant names an argument of a syscall is compared with, by the
+/// prefix of their names.
+const ARG_NAMES: &[(&str, u32, &[&str])] = &[
+    ("socket", 0, &["AF_"]),
+    ("socket", 1, &["SOCK_"]),
+    ("socket", 2, &["NETLINK_"]),
+    ("socketpair", 0, &["AF_"]),
+    ("ioctl", 1, &["TIOC", "TCGETS", "TCSETS", "FIO"]),
+    ("clone", 0, &["CLONE_"]),
+    ("unshare", 0, &["CLONE_"]),
+    ("setns", 1, &["CLONE_"]),
+    ("prctl", 0, &["PR_"]),
+    ("open", 1, &["O_"]),
+    ("openat", 2, &["O_"]),
+    ("open", 2, &["S_IS"]),
+    ("openat", 3, &["S_IS"]),
+    ("creat", 1, &["S_IS"]),
+    ("chmod", 1, &["S_IS"]),
+    ("fchmod", 1, &["S_IS"]),
+    ("fchmodat", 2, &["S_IS"]),
+    ("fchmodat2", 2, &["S_IS"]),
+    ("mknod", 1, &["S_IS"]),
+    ("mknodat", 2, &["S_IS"]),
+    ("mmap", 2, &["PROT_"]),
+    ("mprotect", 2, &["PROT_"]),
+    ("mmap", 3, &["MAP_"]),
+    ("fcntl", 1, &["F_"]),
+    ("kill", 1, &["SIG"]),
+];
+
+/// `k` as the named constants of its family for argument `arg` of
+/// `syscall` (`O_CREAT`, `CLONE_NEWUSER|CLONE_NEWNS`), when they account
+/// for it exactly.
+fn constant_name(syscall: &str, arg: u32, k: u32) -> Option<String> {
+    let prefixes = ARG_NAMES
+        .iter()
+        .find(|(s, a, _)| *s == syscall && *a == arg)?
+        .2;
+    let family = || {
+        super::consts::CONSTANTS
+            .iter()
+            .filter(|(n, v)| prefixes.iter().any(|p| n.starts_with(p)) && *v <= u64::from(u32::MAX))
+    };
+    if let Some((n, _)) = family().find(|(_, v)| *v == u64::from(k)) {
+        return Some((*n).to_string());
+    }
+    // A set of single-bit flags.
+    let mut left = u64::from(k);
+    let mut names = Vec::new();
+    for (n, v) in family().filter(|(_, v)| v.is_power_of_two()) {
+        if left & v != 0 {
+            left &= !v;
+            names.push(*n);
+        }
+    }
+    (left == 0 && k != 0).then(|| names.join("|"))
+}
+
 /// The whole program, with each comparison of the syscall number named
 /// (`jeq #0x0, 23, 24  ; read`): in stockade's programs everything between
 /// `ld nr` and the next load compares the number.
 pub fn disassemble_named(prog: &[sock_filter], arch: super::Arch) -> String {
+    let blocks = rule_blocks(prog);
+    // What the accumulator holds: the syscall number, or the low half of
+    // an argument (its index).
     let mut on_nr = false;
+    let mut on_arg: Option<u32> = None;
     let mut out = String::new();
     for (n, i) in prog.iter().enumerate() {
         let text = disassemble_one(n, i);
         if i.code == LD_W_ABS {
             on_nr = i.k == 0;
+            on_arg = (16..64)
+                .contains(&i.k)
+                .then_some((i.k - 16) / 8)
+                .filter(|_| (i.k - 16) % 8 == 0);
         }
+        let syscall = blocks[n].and_then(|nr| arch.syscall_name(i64::from(nr)));
         let name = match i.code {
-            JEQ_K | JGE_K | JGT_K if on_nr => arch.syscall_name(i64::from(i.k)),
+            JEQ_K | JGE_K | JGT_K if on_nr => arch.syscall_name(i64::from(i.k)).map(str::to_string),
+            JEQ_K | JSET_K | AND_K => match (syscall, on_arg) {
+                (Some(s), Some(a)) => constant_name(s, a, i.k),
+                _ => None,
+            },
             _ => None,
         };
         match name {

@@ -6,6 +6,8 @@
 
 /// Every name a rule may use, with its value.
 pub const CONSTANTS: &[(&str, u64)] = &[
+    ("S_ISUID", libc::S_ISUID as u64),
+    ("S_ISGID", libc::S_ISGID as u64),
     ("AF_UNIX", libc::AF_UNIX as u64),
     ("AF_LOCAL", libc::AF_LOCAL as u64),
     ("AF_INET", libc::AF_INET as u64),
