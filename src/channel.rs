@@ -522,10 +522,29 @@ impl Channel {
 
     fn receive(&self, extra: MsgFlags) -> Result<Option<Message>, ChannelError> {
         let max = self.limits.max_message;
-        let mut buf = vec![0u8; max + 1];
+        // Received into this thread's scratch buffer, then copied out at
+        // the message's size: one zeroed buffer of the largest size per
+        // thread, not one per call (a round trip otherwise zeroes 64 KiB
+        // twice). Buffers above 1 MiB are not kept.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        const KEEP: usize = 1 << 20;
+        SCRATCH.with_borrow_mut(|scratch| {
+            let mut own = Vec::new();
+            let buf = if max < KEEP { scratch } else { &mut own };
+            if buf.len() <= max {
+                buf.resize(max + 1, 0);
+            }
+            self.receive_into(&mut buf[..=max], extra)
+        })
+    }
+
+    fn receive_into(&self, buf: &mut [u8], extra: MsgFlags) -> Result<Option<Message>, ChannelError> {
+        let max = self.limits.max_message;
         let flags = MsgFlags::MSG_TRUNC | extra;
         let (n, truncated, ctrunc, fds) =
-            match crate::sys::recv_with_fds::<FD_CEILING>(self.fd.as_fd(), &mut buf, flags) {
+            match crate::sys::recv_with_fds::<FD_CEILING>(self.fd.as_fd(), buf, flags) {
                 Ok(m) => (m.len, m.truncated, m.fds_truncated, m.fds),
                 Err(Errno::EAGAIN) => return Ok(None),
                 // The other side closed with our message unread.
@@ -547,8 +566,10 @@ impl Channel {
                 max: self.limits.max_fds,
             });
         }
-        buf.truncate(n);
-        Ok(Some(Message { data: buf, fds }))
+        Ok(Some(Message {
+            data: buf[..n].to_vec(),
+            fds,
+        }))
     }
 }
 
