@@ -540,7 +540,11 @@ impl Channel {
         })
     }
 
-    fn receive_into(&self, buf: &mut [u8], extra: MsgFlags) -> Result<Option<Message>, ChannelError> {
+    fn receive_into(
+        &self,
+        buf: &mut [u8],
+        extra: MsgFlags,
+    ) -> Result<Option<Message>, ChannelError> {
         let max = self.limits.max_message;
         let flags = MsgFlags::MSG_TRUNC | extra;
         let (n, truncated, ctrunc, fds) =

@@ -206,10 +206,11 @@ pub fn disassemble_named(prog: &[sock_filter], arch: super::Arch) -> String {
         let text = disassemble_one(n, i);
         if i.code == LD_W_ABS {
             on_nr = i.k == 0;
-            on_arg = (16..64)
-                .contains(&i.k)
-                .then_some((i.k - 16) / 8)
-                .filter(|_| (i.k - 16) % 8 == 0);
+            // The low half of argument N is at 16 + 8 N.
+            on_arg =
+                i.k.checked_sub(16)
+                    .filter(|off| *off < 48 && off % 8 == 0)
+                    .map(|off| off / 8);
         }
         let syscall = blocks[n].and_then(|nr| arch.syscall_name(i64::from(nr)));
         let name = match i.code {
