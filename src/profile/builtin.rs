@@ -9,40 +9,26 @@ pub struct Builtin {
     pub yaml: &'static str,
 }
 
+/// A built-in profile from `profiles/NAME.yaml`.
+macro_rules! builtins {
+    ($($name:literal),* $(,)?) => {
+        &[$(Builtin {
+            name: $name,
+            yaml: include_str!(concat!("../../profiles/", $name, ".yaml")),
+        }),*]
+    };
+}
+
 /// Every built-in profile.
-pub const BUILTINS: &[Builtin] = &[
-    Builtin {
-        name: "default",
-        yaml: include_str!("../../profiles/default.yaml"),
-    },
-    Builtin {
-        name: "strict",
-        yaml: include_str!("../../profiles/strict.yaml"),
-    },
-    Builtin {
-        name: "shell",
-        yaml: include_str!("../../profiles/shell.yaml"),
-    },
-    Builtin {
-        name: "python",
-        yaml: include_str!("../../profiles/python.yaml"),
-    },
-    Builtin {
-        name: "node",
-        yaml: include_str!("../../profiles/node.yaml"),
-    },
-    Builtin {
-        name: "build",
-        yaml: include_str!("../../profiles/build.yaml"),
-    },
-    Builtin {
-        name: "network-client",
-        yaml: include_str!("../../profiles/network-client.yaml"),
-    },
-    Builtin {
-        name: "plugin",
-        yaml: include_str!("../../profiles/plugin.yaml"),
-    },
+pub const BUILTINS: &[Builtin] = builtins![
+    "default",
+    "strict",
+    "shell",
+    "python",
+    "node",
+    "build",
+    "network-client",
+    "plugin",
 ];
 
 /// Looks a built-in profile up by name.
