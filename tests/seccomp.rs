@@ -669,9 +669,28 @@ fn learning_lists_the_refused_calls_as_a_profile_that_then_runs() {
         // Control: strict kills it at the first listen.
         let out = run_probe(mode, &dir, "strict", &bin, &[], &[]);
         assert_eq!(out.status.code(), Some(159), "{}", stderr(&out));
-        let out = run_probe(mode, &dir, "strict", &bin, &["--learn"], &[]);
+        // The status stream names it too (fd 1: stdout carries both).
+        let out = run_probe(
+            mode,
+            &dir,
+            "strict",
+            &bin,
+            &["--learn", "--status-fd", "1"],
+            &[],
+        );
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        assert_eq!(stdout(&out), "survived 1\n");
+        let learned: Vec<String> = stdout(&out)
+            .lines()
+            .filter(|l| l.contains("\"event\":\"learned\""))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(learned.len(), 1, "{}", stdout(&out));
+        assert!(
+            learned[0].contains("\"syscall\":\"listen\""),
+            "{}",
+            learned[0]
+        );
+        assert!(stdout(&out).contains("survived 1\n"));
         let err = stderr(&out);
         let yaml = err
             .split_once("extend it:\n")

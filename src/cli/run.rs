@@ -223,7 +223,11 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             }
             Ok(Wake::Event(Event::Stopped(_))) => {}
             Ok(Wake::Event(Event::Learned { nr, arch })) => {
-                learned.extend(crate::sandbox::syscall_name(nr, arch));
+                let name = crate::sandbox::syscall_name(nr, arch);
+                if let Some(s) = &mut status {
+                    s.note("learned", serde_json::json!({"syscall": name, "nr": nr}));
+                }
+                learned.extend(name);
             }
             Ok(Wake::Event(Event::Applied)) => {
                 if let Some(s) = &mut status {
