@@ -328,6 +328,7 @@ fn doctor_checks_every_requirement_and_exits_1_only_on_a_problem() {
         "user namespaces",
         "seccomp",
         "landlock",
+        "other syscall ABIs",
         "cgroup v2",
         "a sandbox",
     ] {

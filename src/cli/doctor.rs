@@ -125,6 +125,20 @@ fn seccomp() -> Finding {
     }
 }
 
+/// Other system call ABIs are no problem: every filter stockade installs
+/// kills calls of any architecture but the native one, and x32 calls
+/// (numbers with bit 30 set) on x86_64.
+fn other_abis() -> Finding {
+    let x32 = if sys::x32_syscalls_work() {
+        "x32 is enabled in this kernel"
+    } else {
+        "x32 is not enabled in this kernel"
+    };
+    ok(format!(
+        "other syscall ABIs ({x32}; 32-bit compat and x32 calls are killed by every sandbox's filter)"
+    ))
+}
+
 fn cgroups() -> Finding {
     let Some(mount) = crate::process::cgroup::cgroup2_mount() else {
         return problem(
@@ -176,6 +190,7 @@ pub(super) fn doctor() -> i32 {
         user_namespaces(),
         seccomp(),
         landlock(),
+        other_abis(),
         cgroups(),
         a_sandbox(),
     ];

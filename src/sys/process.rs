@@ -324,6 +324,23 @@ pub(crate) fn started_privileged() -> bool {
     unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
 }
 
+/// Whether this kernel runs x32 system calls (x86_64 built with
+/// CONFIG_X86_X32_ABI): `getppid` with the x32 bit set answers instead of
+/// failing with ENOSYS. Always false elsewhere.
+pub(crate) fn x32_syscalls_work() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        const X32_SYSCALL_BIT: c_long = 0x4000_0000;
+        // SAFETY: getppid takes no argument and touches no memory, in
+        // either ABI.
+        check(unsafe { libc::syscall(X32_SYSCALL_BIT | libc::SYS_getppid) }).is_ok()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// A system call with two integer arguments.
 ///
 /// # Safety
