@@ -36,8 +36,11 @@ const EVERYDAY: &[(&str, &str, &str, &str)] = &[
     ("python", "/usr/bin/python3", "python3 -c 'import subprocess, threading, json; print(subprocess.run([\"echo\", \"py\"], capture_output=True).stdout.decode().strip())'", "py\n"),
     // A process pool: semaphores in /dev/shm.
     ("python multiprocessing", "/usr/bin/python3", "python3 -c 'import multiprocessing as m\nif __name__ == \"__main__\":\n  with m.Pool(4) as p: print(sum(p.map(abs, range(-1000, 0))))'", "500500\n"),
-    // Within the bomb limits: a 160 MiB heap and 16 threads.
-    ("java", "/usr/bin/java", "printf 'public class M { public static void main(String[] a) throws Exception { java.util.List<byte[]> l = new java.util.ArrayList<>(); for (int i = 0; i < 40; i++) l.add(new byte[4 << 20]); Thread[] t = new Thread[16]; for (int i = 0; i < 16; i++) { t[i] = new Thread(() -> {}); t[i].start(); } for (Thread x : t) x.join(); System.out.println(\"java \" + l.size()); } }\\n' > M.java && java M.java", "java 40\n"),
+    // Within the bomb limits: a 160 MiB heap and 16 threads, with its
+    // maximum heap declared, as a JVM under any memory limit needs (its
+    // default initial heap is 1/64 of the machine's memory: 380 MiB here,
+    // 720-800 MiB of data in all, more on larger machines).
+    ("java", "/usr/bin/java", "printf 'public class M { public static void main(String[] a) throws Exception { java.util.List<byte[]> l = new java.util.ArrayList<>(); for (int i = 0; i < 40; i++) l.add(new byte[4 << 20]); Thread[] t = new Thread[16]; for (int i = 0; i < 16; i++) { t[i] = new Thread(() -> {}); t[i].start(); } for (Thread x : t) x.join(); System.out.println(\"java \" + l.size()); } }\\n' > M.java && java -Xmx512m M.java", "java 40\n"),
     ("node", "/usr/bin/node", "node -e 'const a = []; for (let i = 0; i < 50; i++) a.push(Buffer.alloc(4 << 20, 1)); console.log(\"node\", a.length)'", "node 50\n"),
 ];
 
