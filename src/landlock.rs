@@ -91,7 +91,8 @@ pub fn fs_right(name: &str) -> Option<AccessFs> {
     FS_RIGHTS.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
 }
 
-fn names(bits: u64) -> Vec<&'static str> {
+/// The names of the filesystem rights in `bits`.
+pub(crate) fn names(bits: u64) -> Vec<&'static str> {
     FS_RIGHTS
         .iter()
         .filter(|(_, a)| bits & (*a as u64) != 0)
@@ -125,6 +126,15 @@ pub struct LandlockPolicy {
     /// Compatibility mode.
     pub compat: Compat,
 }
+
+/// How a dropped TCP port rule is named in [`LandlockReport::dropped`].
+const NETWORK_RULE: &str = "network rule";
+
+/// Every scope a profile can name.
+pub const SCOPES: &[(&str, Scope)] = &[
+    ("abstract-unix-socket", Scope::AbstractUnixSocket),
+    ("signal", Scope::Signal),
+];
 
 /// Scopes applied when a profile does not name any.
 pub fn default_scopes() -> u64 {
@@ -169,6 +179,15 @@ impl LandlockReport {
     /// Whether a ruleset is needed at all.
     pub fn enforces_anything(&self) -> bool {
         self.handled_fs != 0 || self.handled_net != 0 || self.scoped != 0
+    }
+
+    /// The dropped TCP port rules: with them gone, TCP is unrestricted.
+    pub fn dropped_network(&self) -> Vec<&str> {
+        self.dropped
+            .iter()
+            .filter(|d| d.starts_with(NETWORK_RULE))
+            .map(String::as_str)
+            .collect()
     }
 
     /// "fully enforced", "partially enforced" or "not enforced".
@@ -283,7 +302,7 @@ pub fn prepare(p: &LandlockPolicy, kernel_abi: i32) -> Result<LandlockReport, La
         let Some(ports) = ports else { continue };
         let bit = right as u64;
         if supported_net & bit == 0 {
-            check(format!("network rule '{name}'"), 4, false)?;
+            check(format!("{NETWORK_RULE} '{name}'"), 4, false)?;
             continue;
         }
         handled_net |= bit;

@@ -474,11 +474,7 @@ impl std::fmt::Display for Policy {
         }
         writeln!(f, "landlock:")?;
         for r in &self.landlock.fs {
-            let names: Vec<&str> = crate::landlock::FS_RIGHTS
-                .iter()
-                .filter(|(_, a)| r.access & (*a as u64) != 0)
-                .map(|(n, _)| *n)
-                .collect();
+            let names = crate::landlock::names(r.access);
             writeln!(f, "  {}: {}", r.path.display(), names.join(", "))?;
         }
         if let Some(p) = &self.landlock.bind_tcp {

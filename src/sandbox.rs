@@ -780,26 +780,6 @@ impl Sandbox {
     /// ```
     pub fn spawn(&self) -> Result<Child, Error> {
         let policy = self.policy()?;
-        // Learning goes through the warden, which hears of the calls the
-        // filter's default action refuses only when that action is a kill.
-        let learning;
-        let policy = match &policy.seccomp {
-            Some(sc)
-                if self.learn
-                    && matches!(
-                        sc.default_action,
-                        crate::seccomp::Action::Trap | crate::seccomp::Action::Errno(_)
-                    ) =>
-            {
-                let mut p = policy.clone();
-                if let Some(sc) = &mut p.seccomp {
-                    sc.default_action = crate::seccomp::Action::KillProcess;
-                }
-                learning = p;
-                &learning
-            }
-            _ => policy,
-        };
         let mut keep_alive: Vec<OwnedFd> = Vec::new();
         let mut host_ends: [Option<File>; 3] = [None, None, None];
         // The policy's map (stdio and profile fds), with stdio replaced as asked.

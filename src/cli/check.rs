@@ -89,7 +89,7 @@ fn entry(name: &str, result: &Result<Policy, Vec<Error>>) -> Value {
 
 /// An error as JSON: a profile error with its position (line and column
 /// 0 when it has none, as for the command line), others with the message.
-pub(super) fn error_json(e: &Error) -> Value {
+fn error_json(e: &Error) -> Value {
     match e {
         Error::Profile(ProfileError { loc, msg, hint }) => json!({
             "file": &*loc.file,

@@ -122,15 +122,6 @@ fn describe_conds(conds: &[crate::seccomp::Cond]) -> String {
         .join(" && ")
 }
 
-/// Landlock access bits as right names.
-fn rights(access: u64) -> Vec<&'static str> {
-    crate::landlock::FS_RIGHTS
-        .iter()
-        .filter(|(_, a)| access & (*a as u64) != 0)
-        .map(|(n, _)| *n)
-        .collect()
-}
-
 /// The effective policy as JSON: what `explain` prints, each entry with
 /// the profile line (or `command line`) it came from.
 fn policy_json(profile: &str, p: &crate::policy::Policy) -> Value {
@@ -172,20 +163,14 @@ fn policy_json(profile: &str, p: &crate::policy::Policy) -> Value {
         Ok(r) => json!({"abi": r.abi, "status": r.status(), "dropped": r.dropped}),
         Err(e) => json!({"error": e.to_string()}),
     };
-    let scopes: Vec<&str> = [
-        (
-            ::landlock::Scope::AbstractUnixSocket as u64,
-            "abstract-unix-socket",
-        ),
-        (::landlock::Scope::Signal as u64, "signal"),
-    ]
-    .into_iter()
-    .filter(|(bit, _)| ll.scopes & bit != 0)
-    .map(|(_, n)| n)
-    .collect();
+    let scopes: Vec<&str> = crate::landlock::SCOPES
+        .iter()
+        .filter(|(_, bit)| ll.scopes & (*bit as u64) != 0)
+        .map(|(n, _)| *n)
+        .collect();
     let landlock = json!({
         "rules": ll.fs.iter().map(|r| json!({
-            "path": r.path, "access": rights(r.access), "origin": r.loc.to_string(),
+            "path": r.path, "access": crate::landlock::names(r.access), "origin": r.loc.to_string(),
         })).collect::<Vec<_>>(),
         "tcp_bind": ll.bind_tcp,
         "tcp_connect": ll.connect_tcp,

@@ -165,20 +165,12 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     // unrestricted: said on every run (finer filesystem rights newer than
     // the kernel are shown with -v).
     let report = child.landlock_report();
-    let net_dropped: Vec<&String> = report
-        .dropped
-        .iter()
-        .filter(|d| d.starts_with("network rule"))
-        .collect();
+    let net_dropped = report.dropped_network();
     if !net_dropped.is_empty() && !args.quiet && !args.verbose {
         say(&format!(
             "warning: landlock ABI {} cannot restrict TCP ports: dropped {}",
             report.abi,
-            net_dropped
-                .iter()
-                .map(|d| d.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            net_dropped.join(", ")
         ));
     }
     if let (Some(why), false) = (&child.enforcement().unavailable, args.quiet) {

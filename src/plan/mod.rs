@@ -153,8 +153,7 @@ pub struct Launch {
     /// Report the payload's stops.
     pub report_stops: bool,
     /// Let the calls the filter refuses through, reporting each syscall
-    /// once (the policy's default action must be a kill: see
-    /// `Sandbox::learn`).
+    /// once (see `Sandbox::learn`).
     pub learn: bool,
     /// The terminal: the map's placeholder number, mode and size.
     pub(crate) terminal: Option<TerminalSetup>,
@@ -314,7 +313,7 @@ pub fn build(
         rlimits: rlimits(policy, launch.memory_by_cgroup),
         landlock,
         landlock_report,
-        seccomp: crate::seccomp::compile(policy.seccomp.as_ref(), crate::seccomp::Arch::native())?,
+        seccomp: payload_filter(policy.seccomp.as_ref(), launch.learn)?,
         init_filter: init_filter(launch.learn)?,
         fds: fd_map,
         channel_socket,
@@ -345,6 +344,26 @@ fn rlimits(policy: &Policy, memory_by_cgroup: bool) -> Vec<(i32, u64)> {
         }
     }
     out
+}
+
+/// The payload's filter. Learning goes through the warden, which hears of
+/// the calls the default action refuses only when that action is a kill:
+/// a trap or errno default becomes one.
+fn payload_filter(
+    sc: Option<&crate::seccomp::SeccompPolicy>,
+    learn: bool,
+) -> Result<Vec<crate::seccomp::Filter>, PlanError> {
+    use crate::seccomp::{compile, Action, Arch, SeccompPolicy};
+    Ok(match sc {
+        Some(sc) if learn && matches!(sc.default_action, Action::Trap | Action::Errno(_)) => {
+            let learning = SeccompPolicy {
+                default_action: Action::KillProcess,
+                ..sc.clone()
+            };
+            compile(Some(&learning), Arch::native())?
+        }
+        _ => compile(sc, Arch::native())?,
+    })
 }
 
 /// The init's filter is the same for every sandbox: compiled once.

@@ -435,8 +435,8 @@ fn read_record(sock: BorrowedFd<'_>, st: &mut State) -> Read {
         // One pending stop is enough to act on: a payload that stops and
         // continues itself in a loop cannot grow the queue.
         Some(Record::Stopped(sig)) if st.stops.is_empty() => st.stops.push_back(sig),
-        // The warden reports each syscall once; a number the kernel does
-        // not have is reported too, so there can be no more than this.
+        // The warden reports each syscall below 1024 once, and any other
+        // number each time it is made: no more than this many are kept.
         Some(Record::Learned { nr, arch }) if st.learned_total < 4096 => {
             st.learned_total += 1;
             st.learned.push_back((nr, arch));

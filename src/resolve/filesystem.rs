@@ -23,7 +23,16 @@ pub(super) fn parse_mode(m: &ModeRepr, loc: &Loc) -> Result<u32, ProfileError> {
     }
 }
 
-pub(super) fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, ProfileError> {
+/// What a filesystem entry makes of the view.
+pub(super) enum FsOp {
+    /// A mount operation.
+    Mount(MountOp),
+    /// Nothing: an optional bind whose source is missing, which would have
+    /// gone here (rules beneath it go with it).
+    Absent(PathBuf),
+}
+
+pub(super) fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<FsOp, ProfileError> {
     let f = &e.value;
     let loc = &e.loc;
     let kinds = [
@@ -93,7 +102,7 @@ pub(super) fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, Pro
     let dest_of = |s: &String| -> Result<PathBuf, ProfileError> {
         view_path(&expand(s, loc, host)?, loc, kind)
     };
-    Ok(Some(match kind {
+    Ok(FsOp::Mount(match kind {
         "bind" => {
             let src_s = expand(f.bind.as_deref().unwrap_or_default(), loc, host)?;
             let src = view_path(&src_s, loc, "bind source")?;
@@ -109,7 +118,7 @@ pub(super) fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, Pro
             }
             let meta = match host::stat(&src) {
                 Ok(m) => m,
-                Err(_) if f.optional == Some(true) => return Ok(None),
+                Err(_) if f.optional == Some(true) => return Ok(FsOp::Absent(dest)),
                 Err(err) => {
                     return Err(ProfileError::new(
                         loc,
@@ -166,18 +175,6 @@ pub(super) fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<Option<MountOp>, Pro
             }
         }
     }))
-}
-
-/// Where an optional bind whose source is missing would have gone.
-pub(super) fn optional_dest(e: &At<FsEntry>, host: &Host) -> Result<PathBuf, ProfileError> {
-    let f = &e.value;
-    let d = f
-        .dest
-        .as_ref()
-        .or(f.bind.as_ref())
-        .cloned()
-        .unwrap_or_default();
-    view_path(&expand(&d, &e.loc, host)?, &e.loc, "dest")
 }
 
 /// Whether a filesystem entry is the bind of the working directory.
@@ -352,16 +349,7 @@ pub(super) fn resolver_target(mounts: &[Mount]) -> Option<Mount> {
     let host_link = host_path(link)?;
     let text = std::fs::read_link(&host_link).ok()?;
     // Where the link points inside the view, resolved lexically.
-    let mut target = PathBuf::from("/");
-    for c in link.parent()?.join(&text).components() {
-        match c {
-            std::path::Component::ParentDir => {
-                target.pop();
-            }
-            std::path::Component::Normal(n) => target.push(n),
-            _ => {}
-        }
-    }
+    let target = lexical_join(link.parent()?, &text);
     if host_path(&target).is_some_and(|p| p.exists()) {
         return None;
     }

@@ -9,7 +9,7 @@ use crate::diag::{Loc, ProfileError};
 use crate::landlock::{self as ll, FsRule, LandlockPolicy};
 use crate::policy::{base_of, in_view, Base};
 use crate::policy::{Mount, MountOp};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// `absent` holds the destinations of optional binds whose source is
 /// missing: rules on paths beneath them go with them.
@@ -96,17 +96,16 @@ pub(super) fn resolve_landlock(
         Some(list) => {
             let mut bits = 0;
             for s in &list.value {
-                bits |= match s.value.as_str() {
-                    "abstract-unix-socket" => ::landlock::Scope::AbstractUnixSocket as u64,
-                    "signal" => ::landlock::Scope::Signal as u64,
-                    other => {
+                match ll::SCOPES.iter().find(|(n, _)| *n == s.value) {
+                    Some((_, scope)) => bits |= *scope as u64,
+                    None => {
+                        let all: Vec<&str> = ll::SCOPES.iter().map(|(n, _)| *n).collect();
                         errs.push(
-                            ProfileError::new(&s.loc, format!("unknown scope '{other}'"))
-                                .hint("scopes: abstract-unix-socket, signal"),
+                            ProfileError::new(&s.loc, format!("unknown scope '{}'", s.value))
+                                .hint(format!("scopes: {}", all.join(", "))),
                         );
-                        0
                     }
-                };
+                }
             }
             bits
         }
@@ -135,23 +134,9 @@ pub(super) fn through_view_links(p: &Path, mounts: &[Mount]) -> PathBuf {
         let Some((dest, target)) = link else {
             return p;
         };
-        let rest = p.strip_prefix(dest).unwrap_or(Path::new("")).to_path_buf();
-        let mut out = PathBuf::from("/");
-        let base = if target.is_absolute() {
-            PathBuf::new()
-        } else {
-            dest.parent().unwrap_or(Path::new("/")).to_path_buf()
-        };
-        for c in base.join(target).join(rest).components() {
-            match c {
-                Component::ParentDir => {
-                    out.pop();
-                }
-                Component::Normal(n) => out.push(n),
-                _ => {}
-            }
-        }
-        p = out;
+        let rest = p.strip_prefix(dest).unwrap_or(Path::new(""));
+        let dir = dest.parent().unwrap_or(Path::new("/"));
+        p = lexical_join(dir, &target.join(rest));
     }
     p
 }

@@ -119,7 +119,7 @@ fn resolve_into(
             continue;
         }
         match errs.take(fs_op(e, host)) {
-            Some(Some(op)) => {
+            Some(FsOp::Mount(op)) => {
                 if workdir {
                     workdir_binds.push(mounts.len());
                 }
@@ -128,7 +128,7 @@ fn resolve_into(
                     loc: e.loc.clone(),
                 });
             }
-            Some(None) => absent.extend(errs.take(optional_dest(e, host))),
+            Some(FsOp::Absent(dest)) => absent.push(dest),
             None => {}
         }
     }

@@ -16,6 +16,23 @@ pub(super) fn duration(w: &At<String>, what: &str) -> Result<std::time::Duration
 }
 
 /// Expands `${HOME}`, `${CWD}`, `${USER}`, `${UID}` and `${TMPDIR}`.
+/// `rel` taken from directory `dir` and normalized lexically (`..` pops,
+/// `.` is dropped), as a symlink's target is read inside the view; an
+/// absolute `rel` starts from the root.
+pub(super) fn lexical_join(dir: &Path, rel: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for c in dir.join(rel).components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(n) => out.push(n),
+            _ => {}
+        }
+    }
+    out
+}
+
 pub(super) fn expand(s: &str, loc: &Loc, host: &Host) -> Result<String, ProfileError> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;

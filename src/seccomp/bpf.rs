@@ -35,17 +35,20 @@ fn ret_name(k: u32) -> String {
     }
 }
 
+/// The argument at offset `k` of `seccomp_data`, and whether it is its
+/// high half.
+fn arg_at(k: u32) -> Option<(u32, bool)> {
+    let off = k.checked_sub(16).filter(|o| *o < 48)?;
+    Some((off / 8, off % 8 == 4))
+}
+
 fn field(k: u32) -> String {
-    match k {
-        0 => "nr".into(),
-        4 => "arch".into(),
-        8 => "ip".into(),
-        12 => "ip_hi".into(),
-        16..=63 => {
-            let arg = (k - 16) / 8;
-            let hi = if (k - 16) % 8 == 4 { "_hi" } else { "" };
-            format!("args[{arg}]{hi}")
-        }
+    match (k, arg_at(k)) {
+        (_, Some((arg, hi))) => format!("args[{arg}]{}", if hi { "_hi" } else { "" }),
+        (0, _) => "nr".into(),
+        (4, _) => "arch".into(),
+        (8, _) => "ip".into(),
+        (12, _) => "ip_hi".into(),
         _ => format!("[{k}]"),
     }
 }
@@ -206,11 +209,7 @@ pub fn disassemble_named(prog: &[sock_filter], arch: super::Arch) -> String {
         let text = disassemble_one(n, i);
         if i.code == LD_W_ABS {
             on_nr = i.k == 0;
-            // The low half of argument N is at 16 + 8 N.
-            on_arg =
-                i.k.checked_sub(16)
-                    .filter(|off| *off < 48 && off % 8 == 0)
-                    .map(|off| off / 8);
+            on_arg = arg_at(i.k).filter(|(_, hi)| !hi).map(|(arg, _)| arg);
         }
         let syscall = blocks[n].and_then(|nr| arch.syscall_name(i64::from(nr)));
         let name = match i.code {
