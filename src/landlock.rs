@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 /// How to treat access rights the kernel's Landlock ABI cannot enforce.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(rename_all = "kebab-case")]
 pub enum Compat {
     /// Drop rights newer than the kernel (reported), but fail when the

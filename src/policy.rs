@@ -493,7 +493,7 @@ impl std::fmt::Display for Policy {
 
 /// A Linux namespace stockade can create.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(rename_all = "lowercase")]
 pub enum Namespace {
     /// User namespace (always created).

@@ -1,4 +1,6 @@
-//! The built-in profiles, embedded from `profiles/` at build time.
+//! The built-in profiles, embedded from `profiles/` at build time, each
+//! with its snapshot: the parsed model as JSON, which a run loads instead
+//! of parsing the YAML (the format and its generator are in `snapshot`).
 
 /// A built-in profile, embedded from `profiles/`.
 #[derive(Debug, Clone, Copy)]
@@ -7,6 +9,12 @@ pub struct Builtin {
     pub name: &'static str,
     /// The YAML text.
     pub yaml: &'static str,
+    /// The parsed YAML as written by `snapshot`'s generator, from
+    /// `src/profile/snapshots/NAME.json`: used instead of the YAML while
+    /// its hash line matches the YAML's.
+    pub(super) snapshot: &'static str,
+    /// The YAML's content hash, computed at build time.
+    pub(super) yaml_hash: u64,
 }
 
 /// A built-in profile from `profiles/NAME.yaml`.
@@ -15,6 +23,10 @@ macro_rules! builtins {
         &[$(Builtin {
             name: $name,
             yaml: include_str!(concat!("../../profiles/", $name, ".yaml")),
+            snapshot: include_str!(concat!("snapshots/", $name, ".json")),
+            yaml_hash: content_hash(
+                include_str!(concat!("../../profiles/", $name, ".yaml")).as_bytes(),
+            ),
         }),*]
     };
 }
@@ -30,6 +42,29 @@ pub const BUILTINS: &[Builtin] = builtins![
     "network-client",
     "plugin",
 ];
+
+/// FNV-1a, 64 bits: a content key, not a defence (the YAML and the
+/// snapshot are both part of the binary).
+pub(super) const fn content_hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        h ^= bytes[i] as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
+    }
+    h
+}
+
+impl Builtin {
+    /// The snapshot's JSON when it was made from this binary's YAML (its
+    /// first line is that YAML's hash in hexadecimal); `None` for an
+    /// edited profile, whose YAML is then parsed.
+    pub(super) fn snapshot(&self) -> Option<&'static str> {
+        let (hash, json) = self.snapshot.split_once('\n')?;
+        (u64::from_str_radix(hash, 16) == Ok(self.yaml_hash)).then_some(json)
+    }
+}
 
 /// Looks a built-in profile up by name.
 pub fn builtin(name: &str) -> Option<&'static Builtin> {

@@ -7,8 +7,10 @@ mod builtin;
 pub mod model;
 #[cfg(test)]
 mod schema;
+#[cfg(test)]
+mod snapshot;
 
-pub use builtin::{builtin, BUILTINS};
+pub use builtin::{builtin, Builtin, BUILTINS};
 
 use crate::diag::Loc;
 pub use crate::diag::ProfileError;
@@ -75,6 +77,18 @@ pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         )
         .hint("start the profile with 'version: 1'")),
     }
+}
+
+/// Parses a built-in profile: its snapshot when that was made from the
+/// YAML built into this binary, otherwise the YAML.
+fn parse_builtin(b: &Builtin) -> Result<Profile, ProfileError> {
+    let origin = format!("built-in profile '{}'", b.name);
+    if let Some(json) = b.snapshot() {
+        if let Ok(profile) = model::parse_snapshot(json, &Arc::from(origin.as_str())) {
+            return Ok(profile);
+        }
+    }
+    parse(b.yaml, &origin)
 }
 
 /// The YAML library's message without its own location prefix and snippet
@@ -233,8 +247,7 @@ pub fn load(spec: &str) -> Result<Vec<Layer>, ProfileError> {
                     names.join(", ")
                 ))
             })?;
-            let origin = format!("built-in profile '{}'", b.name);
-            (parse(b.yaml, &origin)?, None, format!("builtin:{name}"))
+            (parse_builtin(b)?, None, format!("builtin:{name}"))
         };
         if seen.contains(&key) {
             return Err(ProfileError::new(

@@ -5,7 +5,7 @@
 pub(crate) use crate::diag::Loc;
 pub(crate) use crate::policy::Namespace;
 use serde::{Deserialize, Deserializer};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -13,6 +13,9 @@ thread_local! {
     /// The file being parsed, read by `At::deserialize`. Set by `parse_with_origin`
     /// for the duration of one parse, so the model types stay plain serde types.
     static CURRENT_FILE: RefCell<Arc<str>> = RefCell::new(Arc::from("<profile>"));
+    /// Whether the text being parsed is a snapshot (JSON, each [`At`] as
+    /// `[line, column, value]`) rather than YAML.
+    static SNAPSHOT: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Parses `text` with every [`At`] recording `file` as its origin.
@@ -21,7 +24,20 @@ pub(crate) fn parse_with_origin<T: for<'de> Deserialize<'de>>(
     file: &Arc<str>,
 ) -> Result<T, serde_saphyr::Error> {
     CURRENT_FILE.with(|c| *c.borrow_mut() = file.clone());
+    SNAPSHOT.set(false);
     serde_saphyr::from_str_with_options(text, serde_saphyr::Options::default())
+}
+
+/// Parses a snapshot of a profile (see `profile::snapshot`): the model as
+/// JSON, every [`At`] as `[line, column, value]` with `file` as its origin.
+/// A tenth of the YAML parse's time, for the built-in profiles every run
+/// loads.
+pub(crate) fn parse_snapshot(json: &str, file: &Arc<str>) -> serde_json::Result<Profile> {
+    CURRENT_FILE.with(|c| *c.borrow_mut() = file.clone());
+    SNAPSHOT.set(true);
+    let profile = serde_json::from_str(json);
+    SNAPSHOT.set(false);
+    profile
 }
 
 /// A value together with its location in the profile.
@@ -55,23 +71,36 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for At<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
+        let (line, col, value) = if SNAPSHOT.get() {
+            <(usize, usize, T)>::deserialize(d)?
+        } else {
+            let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
+            (
+                s.referenced.line() as usize,
+                s.referenced.column() as usize,
+                s.value,
+            )
+        };
         let file = CURRENT_FILE.with(|c| c.borrow().clone());
         Ok(At {
-            value: s.value,
-            loc: Loc {
-                file,
-                line: s.referenced.line() as usize,
-                col: s.referenced.column() as usize,
-            },
+            value,
+            loc: Loc { file, line, col },
         })
+    }
+}
+
+/// The snapshot form: `[line, column, value]`.
+#[cfg(test)]
+impl<T: serde::Serialize> serde::Serialize for At<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.loc.line, self.loc.col, &self.value).serialize(s)
     }
 }
 
 /// One profile file (format version 1). Every field is optional so that a
 /// profile can extend another and override only what it names.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Format version; must be `1`. Required.
@@ -118,7 +147,7 @@ pub struct Profile {
 /// `remove:` — inherited entries a profile takes away. Each name must
 /// match something inherited (a typo is an error, not a silent no-op).
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct RemoveSection {
     /// `true`: no hostname is inherited (a profile that drops `uts` needs
@@ -138,7 +167,7 @@ pub struct RemoveSection {
 
 /// `3` or `"7:3"`.
 #[derive(Clone, Debug)]
-#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize), serde(untagged))]
 pub enum FdSpec {
     /// Passed under its own number.
     Same(i32),
@@ -148,7 +177,7 @@ pub enum FdSpec {
 
 /// `channel: true` or `channel: {max_message: 64K, max_fds: 4}`.
 #[derive(Clone, Debug)]
-#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize), serde(untagged))]
 pub enum ChannelSpec {
     /// On (default limits) or off.
     On(bool),
@@ -158,7 +187,7 @@ pub enum ChannelSpec {
 
 /// Channel limits.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct ChannelLimits {
     /// Largest message either side accepts. Default 64K.
@@ -174,7 +203,7 @@ pub struct ChannelLimits {
 /// `seccomp:` section. `allow` and `deny` are appended to a parent
 /// profile's; `default_action` replaces it.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct SeccompSection {
     /// `kill-process` (default), `kill-thread`, `trap`, `log`, `errno(NAME|N)`.
@@ -193,7 +222,7 @@ pub struct SeccompSection {
 
 /// An allowlist entry: a name (`read`, `@basic-io`) or a rule.
 #[derive(Clone, Debug)]
-#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize), serde(untagged))]
 pub enum SyscallSpec {
     /// A syscall or `@group`.
     Name(String),
@@ -203,7 +232,7 @@ pub enum SyscallSpec {
 
 /// `{syscall: socket, args: [{arg: 0, op: eq, value: AF_UNIX}], why: "..."}`.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     /// Syscall or `@group` (a group takes no `args`).
@@ -219,7 +248,7 @@ pub struct RuleSpec {
 
 /// `{syscall: ptrace, errno: EPERM}`.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct DenySpec {
     /// Syscall or `@group`.
@@ -237,7 +266,7 @@ pub struct DenySpec {
 
 /// One argument condition.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct ArgSpec {
     /// Argument index, 0..=5.
@@ -250,7 +279,7 @@ pub struct ArgSpec {
 
 /// A number or a name.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize), serde(untagged))]
 pub enum ValueRepr {
     /// A number.
     Num(u64),
@@ -261,7 +290,7 @@ pub enum ValueRepr {
 /// `landlock:` section. Lists are appended to a parent profile's; `scopes`
 /// and `compatibility` replace the parent's.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct LandlockSection {
     /// Paths beneath which files may be read and directories listed.
@@ -283,7 +312,7 @@ pub struct LandlockSection {
 
 /// One fine-grained Landlock rule.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct LandlockRuleSpec {
     /// Path in the view.
@@ -295,7 +324,7 @@ pub struct LandlockRuleSpec {
 
 /// `landlock.net`.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct LandlockNet {
     /// Ports the payload may bind with TCP.
@@ -306,7 +335,7 @@ pub struct LandlockNet {
 
 /// `user: root` or `user: {uid: N, gid: N}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize), serde(untagged))]
 pub enum UserSpec {
     /// A name: only `root` (uid and gid 0 inside) is accepted.
     Name(String),
@@ -317,7 +346,7 @@ pub enum UserSpec {
 /// Numeric identity inside the sandbox, and (for a launcher run by root) the
 /// host ids it maps onto.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct UserIds {
     /// uid inside the sandbox.
@@ -334,7 +363,7 @@ pub struct UserIds {
 /// One filesystem operation. Exactly one of `bind`, `tmpfs`, `proc`, `dev`,
 /// `dir`, `symlink` is set; the other keys qualify it.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct FsEntry {
     /// Host path to bind into the view (read-only unless `writable`).
@@ -380,7 +409,7 @@ impl FsEntry {
 
 /// A size written as a number of bytes or with a unit (`64M`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize), serde(untagged))]
 pub enum SizeRepr {
     /// Bytes.
     Bytes(u64),
@@ -390,7 +419,7 @@ pub enum SizeRepr {
 
 /// A file mode: YAML integers are read as octal digits (`0755`, `1777`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(test, derive(schemars::JsonSchema), serde(untagged))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize), serde(untagged))]
 pub enum ModeRepr {
     /// Digits read as octal.
     Int(u64),
@@ -400,7 +429,7 @@ pub enum ModeRepr {
 
 /// `env:` section.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct EnvSection {
     /// Host variables passed through unchanged, when set.
@@ -520,7 +549,7 @@ macro_rules! limits_section {
     ($( $(#[$doc:meta])* $field:ident: $ty:ty => $res:ident, )*) => {
         /// `limits:` section. Each field replaces a parent profile's.
         #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, derive(schemars::JsonSchema, serde::Serialize))]
         #[serde(deny_unknown_fields)]
         pub struct Limits {
             /// Wall-clock limit (`30s`, `5m`, `1h 30m`). The payload gets
