@@ -248,8 +248,7 @@ fn clone_flags(policy: &Policy) -> u64 {
 }
 
 fn last_cap() -> u32 {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
+    crate::sys::read_proc("/proc/sys/kernel/cap_last_cap")
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(63)
 }

@@ -39,7 +39,7 @@ fn os(what: &str, path: &Path, e: Errno) -> Unavailable {
 
 /// Where cgroup v2 is mounted, from the mount table.
 pub(crate) fn cgroup2_mount() -> Option<PathBuf> {
-    let table = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let table = crate::sys::read_proc("/proc/self/mountinfo")?;
     table.lines().find_map(|l| {
         let (left, right) = l.split_once(" - ")?;
         let fstype = right.split_whitespace().next()?;

@@ -135,3 +135,24 @@ pub(crate) fn poll_timeout(d: std::time::Duration) -> nix::poll::PollTimeout {
     let ms = d.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
     nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::MAX)
 }
+
+/// Reads a kernel-generated text file (procfs) whole. Such files report a
+/// size of 0, so `fs::read_to_string` reads them with a stat and a
+/// growing series of small reads (six system calls for `/proc/self/stat`
+/// at every start-up); page-sized reads get the text in one and see the
+/// end in the next.
+pub(crate) fn read_proc(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut text = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match f.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => text.extend_from_slice(chunk.get(..n)?),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    String::from_utf8(text).ok()
+}

@@ -265,7 +265,7 @@ impl ProcessStrings {
     /// The areas from `/proc/self/stat` (fields 48 to 51, counted after
     /// the command name, which may hold spaces and parentheses).
     pub(crate) fn of_self() -> Option<ProcessStrings> {
-        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let stat = super::fd::read_proc("/proc/self/stat")?;
         let after = stat.get(stat.rfind(')')? + 2..)?;
         let f: Vec<usize> = after
             .split_whitespace()
