@@ -182,14 +182,7 @@ impl Channel {
             SockFlag::SOCK_CLOEXEC,
         )
         .map_err(io)?;
-        Ok((
-            Channel {
-                fd: a,
-                limits,
-                watch: None,
-            },
-            b,
-        ))
+        Ok((Channel::from_fd(a, limits), b))
     }
 
     /// Wraps a connected SOCK_SEQPACKET socket.
@@ -290,8 +283,12 @@ impl Channel {
                 max: self.limits.max_fds,
             });
         }
-        let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
-        let cmsg = [ControlMessage::ScmRights(&raw)];
+        let mut numbers = [0; FD_CEILING];
+        for (n, f) in numbers.iter_mut().zip(fds) {
+            *n = f.as_raw_fd();
+        }
+        let raw = numbers.get(..fds.len()).unwrap_or_default();
+        let cmsg = [ControlMessage::ScmRights(raw)];
         let cmsgs: &[ControlMessage<'_>] = if raw.is_empty() { &[] } else { &cmsg };
         match sendmsg::<()>(
             self.fd.as_raw_fd(),
@@ -447,9 +444,16 @@ impl Channel {
     }
 
     fn recv_until(&self, deadline: Option<Instant>) -> Result<Message, ChannelError> {
+        // With nothing but the socket to wait for (the sandbox's side, no
+        // deadline) a blocking receive is the wait: one system call per
+        // message instead of a receive, a poll and a receive again.
+        let flags = match (&self.watch, deadline) {
+            (None, None) => MsgFlags::empty(),
+            _ => MsgFlags::MSG_DONTWAIT,
+        };
         loop {
             // Messages sent before the end are delivered first.
-            match self.receive(MsgFlags::MSG_DONTWAIT) {
+            match self.receive(flags) {
                 Ok(Some(m)) => return Ok(m),
                 Ok(None) | Err(ChannelError::Io(OsError(libc::EINTR))) => {}
                 Err(ChannelError::Closed) => return Err(self.closed(deadline)),
@@ -473,11 +477,12 @@ impl Channel {
                     crate::sys::poll_timeout(left)
                 }
             };
-            let mut fds = vec![PollFd::new(self.fd.as_fd(), events)];
-            if let Some(w) = &self.watch {
-                fds.push(PollFd::new(w.ended_fd(), PollFlags::POLLIN));
-            }
-            match poll(&mut fds, timeout) {
+            let socket = PollFd::new(self.fd.as_fd(), events);
+            let (mut fds, n) = match &self.watch {
+                Some(w) => ([socket, PollFd::new(w.ended_fd(), PollFlags::POLLIN)], 2),
+                None => ([socket.clone(), socket], 1),
+            };
+            match poll(&mut fds[..n], timeout) {
                 Ok(0) | Err(Errno::EINTR) => continue,
                 Ok(_) => {}
                 Err(e) => return Err(io(e)),
@@ -866,6 +871,20 @@ mod tests {
             assert!(sent < 100_000, "the buffer never filled");
         };
         assert_eq!(err, ChannelError::WouldBlock);
+    }
+
+    #[test]
+    fn a_receive_waits_for_the_message_then_for_the_close() {
+        let (a, b) = pair(16, 0);
+        let peer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            a.send(b"late", &[]).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+            drop(a);
+        });
+        assert_eq!(b.recv().unwrap().data, b"late");
+        assert_eq!(b.recv().unwrap_err(), ChannelError::Closed);
+        peer.join().unwrap();
     }
 
     #[test]
