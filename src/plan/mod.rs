@@ -58,8 +58,9 @@ pub struct Contents {
     pub(crate) clear_groups: bool,
     /// Host paths the child opens before it changes identity.
     pub(crate) sources: Vec<CString>,
-    /// Number of bind steps: each gets its own tree, cloned from its source
-    /// before anything is mounted, so no clone can contain the view itself.
+    /// Number of trees cloned from sources before anything is mounted, so no
+    /// clone can contain the view itself: one per bind step, one for all
+    /// the /proc file masks.
     pub(crate) trees: usize,
     /// Filesystem steps in order.
     pub(crate) steps: Vec<Step>,
@@ -160,26 +161,42 @@ pub struct Launch {
 }
 
 impl Contents {
-    /// The bind steps' `(source index, tree index, attributes)`, in order.
-    pub(crate) fn binds(&self) -> impl Iterator<Item = (usize, usize, u64)> + '_ {
-        self.steps.iter().filter_map(|s| match s {
+    /// The trees the child clones before it builds the view, in order:
+    /// `(step index, source index, tree index, attributes)` for each bind
+    /// step, and for the first mask step of each mask tree.
+    pub(crate) fn clones(&self) -> impl Iterator<Item = (usize, usize, usize, u64)> + '_ {
+        self.steps.iter().enumerate().filter_map(|(i, s)| match s {
             Step::Bind {
                 source,
                 tree,
                 attrs,
                 ..
-            } => Some((*source, *tree, *attrs)),
+            } => Some((i, *source, *tree, *attrs)),
+            Step::Mask {
+                source,
+                tree,
+                attrs,
+                ..
+            } => {
+                let earlier = self
+                    .steps
+                    .iter()
+                    .take(i)
+                    .any(|e| matches!(e, Step::Mask { tree: t, .. } if t == tree));
+                (!earlier).then_some((i, *source, *tree, *attrs))
+            }
             _ => None,
         })
     }
 
     /// What the child relies on and cannot check without failing a step:
-    /// every bind names a source and a tree that exist, each tree once;
+    /// every bind names a source and a tree that exist, each tree once
+    /// (the masks' shared tree once for all);
     /// every destination has a component; the descriptor map fits the
     /// child's stack array; there is a command to try.
     fn check(&self) -> Result<(), PlanError> {
         let mut trees = vec![false; self.trees];
-        for (source, tree, _) in self.binds() {
+        for (_, source, tree, _) in self.clones() {
             let fresh = trees.get_mut(tree).map(|t| !std::mem::replace(t, true));
             if source >= self.sources.len() || fresh != Some(true) {
                 return Err(PlanError::Inconsistent(
@@ -189,6 +206,22 @@ impl Contents {
         }
         if trees.contains(&false) {
             return Err(PlanError::Inconsistent("a cloned tree is never attached"));
+        }
+        // A mask attaches a copy of whichever mask came before it: all
+        // masks of a tree must be alike.
+        let masks = || {
+            self.steps.iter().filter_map(|s| match s {
+                Step::Mask {
+                    source,
+                    tree,
+                    attrs,
+                    ..
+                } => Some((*source, *tree, *attrs)),
+                _ => None,
+            })
+        };
+        if masks().any(|m| masks().any(|n| n.1 == m.1 && n != m)) {
+            return Err(PlanError::Inconsistent("masks of one tree differ"));
         }
         if self.steps.iter().any(|s| s.dest().comps.is_empty()) {
             return Err(PlanError::Inconsistent("a step has an empty destination"));
@@ -382,4 +415,79 @@ fn process_strings() -> Option<crate::sys::ProcessStrings> {
     static AREAS: std::sync::OnceLock<Option<crate::sys::ProcessStrings>> =
         std::sync::OnceLock::new();
     *AREAS.get_or_init(crate::sys::ProcessStrings::of_self)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::Overrides;
+    use crate::sys::MOUNT_ATTR_RDONLY;
+
+    fn strict_plan() -> Plan {
+        let layers = crate::profile::load("strict").unwrap();
+        let policy =
+            crate::resolve::resolve(&layers, &Overrides::default(), &crate::fuzzing::host())
+                .unwrap();
+        let launch = Launch {
+            trace: false,
+            memory_by_cgroup: false,
+            report_stops: false,
+            learn: false,
+            terminal: None,
+        };
+        build(&policy, &["/bin/true".into()], &[(1, 1)], &launch).unwrap()
+    }
+
+    fn masks(plan: &Plan) -> Vec<(usize, usize)> {
+        plan.steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Mask { source, tree, .. } => Some((*source, *tree)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_proc_file_mask_copies_one_tree_cloned_once() {
+        let plan = strict_plan();
+        let m = masks(&plan);
+        assert_eq!(m.len(), view::PROC_MASKED_FILES.len());
+        assert!(m.iter().all(|x| *x == m[0]), "{m:?}");
+        let (source, tree) = m[0];
+        assert_eq!(plan.sources[source].as_bytes(), view::MASK_SOURCE);
+        // Cloned once, at the first mask; each bind's tree once too.
+        let cloned: Vec<usize> = plan.clones().map(|(_, _, t, _)| t).collect();
+        assert_eq!(cloned.iter().filter(|t| **t == tree).count(), 1);
+        assert_eq!(cloned.len(), plan.trees);
+        let first = plan
+            .steps
+            .iter()
+            .position(|s| matches!(s, Step::Mask { .. }));
+        assert_eq!(plan.clones().find(|c| c.2 == tree).map(|c| c.0), first);
+        // The clone's index names its step, for error messages.
+        for (i, ..) in plan.clones() {
+            assert!(matches!(
+                plan.steps[i],
+                Step::Bind { .. } | Step::Mask { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn masks_of_one_tree_must_be_alike() {
+        let Plan(mut c) = strict_plan();
+        assert!(c.check().is_ok());
+        let last = c
+            .steps
+            .iter_mut()
+            .rev()
+            .find_map(|s| match s {
+                Step::Mask { attrs, .. } => Some(attrs),
+                _ => None,
+            })
+            .unwrap();
+        *last &= !MOUNT_ATTR_RDONLY;
+        assert!(matches!(c.check(), Err(PlanError::Inconsistent(_))));
+    }
 }

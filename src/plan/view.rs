@@ -51,6 +51,22 @@ pub enum Step {
         /// `MOUNT_ATTR_*` applied recursively before attaching.
         attrs: u64,
     },
+    /// Cover the file at `dest` with a copy of the mask tree (`/dev/null`,
+    /// read-only), when the kernel has that file. The first mask attaches
+    /// the tree cloned from the host; each later one attaches a clone of
+    /// the mask before it, so nothing is cloned for a file that is absent:
+    /// closing a clone that was never attached makes the kernel wait for an
+    /// RCU grace period, a tenth of a millisecond per file.
+    Mask {
+        /// Index into [`Plan::sources`] (`/dev/null`).
+        source: usize,
+        /// Index of the shared mask tree.
+        tree: usize,
+        /// Where.
+        dest: Dest,
+        /// `MOUNT_ATTR_*` of the mask.
+        attrs: u64,
+    },
     /// Create and attach a new filesystem instance (tmpfs, proc, devpts).
     Fresh {
         /// Filesystem type.
@@ -93,6 +109,7 @@ impl Step {
     pub(crate) fn dest(&self) -> &Dest {
         match self {
             Step::Bind { dest, .. }
+            | Step::Mask { dest, .. }
             | Step::Fresh { dest, .. }
             | Step::ReadOnly { dest }
             | Step::Seal { dest }
@@ -103,6 +120,9 @@ impl Step {
 }
 
 pub(super) const FORWARD_ATTRS: u64 = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+/// The source of every /proc file mask, and its attributes.
+pub(super) const MASK_SOURCE: &[u8] = b"/dev/null";
+pub(super) const MASK_ATTRS: u64 = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
 /// Files in /proc that reveal or control the host kernel and are masked.
 pub(super) const PROC_MASKED_FILES: &[&str] = &[
     "kcore",
@@ -124,6 +144,9 @@ pub(super) const DEV_NODES: &[&str] = &["null", "zero", "full", "random", "urand
 pub(super) struct Builder {
     pub(super) sources: Vec<CString>,
     pub(super) trees: usize,
+    /// The source and tree every /proc file mask is copied from, once one
+    /// is needed.
+    pub(super) mask: Option<(usize, usize)>,
     pub(super) steps: Vec<Step>,
     pub(super) descriptions: Vec<String>,
     /// The view's `pts/ptmx` (the last `dev` mount's), for a terminal.
@@ -273,16 +296,22 @@ pub(super) fn add_proc(b: &mut Builder, d: &Path, cf: usize) -> Result<(), PlanE
             format!("read-only {}", p.display()),
         );
     }
-    let null = b.source(b"/dev/null")?;
+    let (source, tree) = match b.mask {
+        Some(m) => m,
+        None => {
+            let m = (b.source(MASK_SOURCE)?, b.tree());
+            b.mask = Some(m);
+            m
+        }
+    };
     for name in PROC_MASKED_FILES {
         let p = d.join(name);
-        let tree = b.tree();
         b.push(
-            Step::Bind {
-                source: null,
+            Step::Mask {
+                source,
                 tree,
                 dest: dest(&p, no_create, Leaf::File, true),
-                attrs: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+                attrs: MASK_ATTRS,
             },
             format!("mask {}", p.display()),
         );

@@ -195,7 +195,7 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
     if !trees.is_empty() {
         enter(plan, sock, Stage::CloneSources);
     }
-    for (i, (source, tree, attrs)) in plan.binds().enumerate() {
+    for (i, source, tree, attrs) in plan.clones() {
         let src = sources.get(source).and_then(Option::as_ref);
         let slot = trees.get_mut(tree);
         let (Some(src), Some(slot)) = (src, slot) else {
@@ -273,9 +273,12 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
     )?;
 
     enter(plan, sock, Stage::Mounts);
+    let mut last_mask = None;
     for (i, step) in plan.steps.iter().enumerate() {
-        at(Stage::Mounts, i, view::apply(step, root.as_fd(), trees))?;
+        let r = view::apply(step, root.as_fd(), trees, &mut last_mask);
+        at(Stage::Mounts, i, r)?;
     }
+    drop(last_mask);
 
     // pivot_root(".", ".") stacks the old root on top of the new one; the
     // detach then removes it, leaving no path back to the host tree. There

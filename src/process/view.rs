@@ -111,16 +111,35 @@ pub(super) fn seal(fd: BorrowedFd<'_>) -> SysResult<()> {
 }
 
 /// Applies one filesystem step below `root`; `trees` holds each bind's
-/// cloned tree, taken when attached.
+/// cloned tree, taken when attached, and `last_mask` the mask attached
+/// last (a mount in the view, which the next mask copies).
 pub(super) fn apply(
     step: &Step,
     root: BorrowedFd<'_>,
     trees: &mut [Option<OwnedFd>],
+    last_mask: &mut Option<OwnedFd>,
 ) -> SysResult<()> {
     match step {
         Step::Bind { tree, dest, .. } => {
             let tree = trees.get_mut(*tree).and_then(Option::take);
             attach(tree.ok_or(Errno::EINVAL)?, root, dest)
+        }
+        Step::Mask {
+            tree, dest, attrs, ..
+        } => {
+            let Some(t) = walk(root, dest, false)? else {
+                return Ok(());
+            };
+            let mask = match last_mask.take() {
+                Some(prev) => clone_tree(prev.as_fd(), *attrs)?,
+                None => trees
+                    .get_mut(*tree)
+                    .and_then(Option::take)
+                    .ok_or(Errno::EINVAL)?,
+            };
+            sys::move_mount_fd(mask.as_fd(), t.fd())?;
+            *last_mask = Some(mask);
+            Ok(())
         }
         Step::Fresh {
             fstype,
