@@ -99,14 +99,13 @@ pub(super) fn run_from_child(
         },
         None => None,
     };
-    // With a seccomp listener the payload shares PID 1's descriptor table
-    // until its exec (CLONE_FILES) and PID 1 waits for that exec
-    // (CLONE_VFORK): the listener fd the payload's filter creates, at the
-    // lowest free number, is then in PID 1's table, where PID 1's warden
-    // thread receives its notifications (see `warden`); a notification
-    // queued before the warden starts waits for it. The payload keeps
-    // exactly its targets plus the two parked descriptors; the listener
-    // then takes the lowest other number.
+    // With a seccomp listener the payload also shares PID 1's descriptor
+    // table until its exec (CLONE_FILES): the listener fd the payload's
+    // filter creates, at the lowest free number, is then in PID 1's
+    // table, where PID 1's warden thread receives its notifications (see
+    // `warden`); a notification queued before the warden starts waits for
+    // it. The payload keeps exactly its targets plus the two parked
+    // descriptors; the listener then takes the lowest other number.
     let ruleset_fd = ruleset.as_ref().map_or(-1, |r| r.as_raw_fd());
     let slot: Option<RawFd> = plan.has_listener().then(|| {
         let mut n = plan.fds.first_free;
@@ -123,25 +122,52 @@ pub(super) fn run_from_child(
             fail_from_child(sock, Stage::Warden, 0, errno);
         }
     }
+    // The payload starts in PID 1's memory, on its own stack, and PID 1
+    // waits until it execs (see `sys::vfork_on`): nothing is copied.
     let flags = match slot {
-        Some(_) => (libc::CLONE_VFORK | libc::CLONE_FILES) as libc::c_long,
+        Some(_) => libc::CLONE_FILES,
         None => 0,
     };
     enter(plan, sock, Stage::ForkPayload);
-    // SAFETY: the payload only makes async-signal-safe calls until its
-    // exec or exit (`payload::run_from_child`). With CLONE_FILES it changes
-    // PID 1's table only by what `payload` documents: the listener its
-    // filter creates at `slot`, and the descriptors it places and closes,
-    // none of which PID 1 uses but the parked two, which it keeps.
-    let pid = match unsafe { sys::fork_with(flags) } {
+    let args = PayloadArgs {
+        plan,
+        sock,
+        ruleset: ruleset.as_ref().map(|r| r.as_fd()),
+        umask: old_umask,
+    };
+    let arg = std::ptr::from_ref(&args).cast_mut().cast();
+    // SAFETY: PAYLOAD_STACK is used by this one payload (PID 1 starts one);
+    // `payload_entry` only makes async-signal-safe calls until its exec
+    // or exit, touches no memory of the warden's but the statics it is
+    // told of, and `args` outlives it (this thread waits for its exec).
+    // With CLONE_FILES it changes PID 1's table only by what `payload`
+    // documents: the listener its filter creates at `slot`, and the
+    // descriptors it places and closes, none of which PID 1 uses but the
+    // parked two, which it keeps.
+    let pid = match unsafe { sys::vfork_on(&PAYLOAD_STACK, flags, payload_entry, arg) } {
         Ok(p) => p,
         Err(errno) => fail_from_child(sock, Stage::ForkPayload, 0, errno),
     };
-    if pid == 0 {
-        payload::run_from_child(plan, sock, ruleset.as_ref().map(|r| r.as_fd()), old_umask)
-    }
     let listener = slot.filter(|s| sys::fd_is_open(*s));
     init::run_from_child(pid, sock, listener, plan)
+}
+
+/// The payload's stack: it runs in PID 1's memory until its exec.
+static PAYLOAD_STACK: sys::ThreadStack = sys::ThreadStack::new();
+
+/// What the payload's entry needs, on PID 1's stack while it waits.
+struct PayloadArgs<'a> {
+    plan: &'a Plan,
+    sock: BorrowedFd<'a>,
+    ruleset: Option<BorrowedFd<'a>>,
+    umask: libc::mode_t,
+}
+
+extern "C" fn payload_entry(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `PayloadArgs` PID 1 keeps alive, unchanged,
+    // while it waits for this process's exec or exit.
+    let a = unsafe { &*arg.cast_const().cast::<PayloadArgs<'_>>() };
+    payload::run_from_child(a.plan, a.sock, a.ruleset, a.umask)
 }
 
 /// Steps 1–13: everything PID 1 does to build the view. Returns the

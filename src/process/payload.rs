@@ -90,6 +90,9 @@ pub(super) fn run_from_child(
         enter(plan, sock, Stage::Seccomp);
     }
     for f in &plan.seccomp {
+        if f.listener {
+            warden::listener_soon();
+        }
         // The listener lands in the table PID 1 shares until exec, where
         // the warden reads it by number; this process never uses it.
         match sys::seccomp_install(&f.prog, f.listener, false) {

@@ -44,6 +44,10 @@ static SOCK: AtomicI32 = AtomicI32::new(-1);
 static LAST_CAP: AtomicU32 = AtomicU32::new(0);
 /// Set by PID 1 when the payload ended before creating its listener.
 static ABANDON: AtomicBool = AtomicBool::new(false);
+/// Nonzero once the payload is about to install its filter, or has ended
+/// (see `abandon`): until then the warden sleeps on it instead of looking
+/// for the listener.
+static SOON: AtomicU32 = AtomicU32::new(0);
 /// Learning mode: let refused calls through and report each syscall once.
 static LEARN: AtomicBool = AtomicBool::new(false);
 /// The syscall numbers below 1024 already reported in learning mode.
@@ -88,6 +92,15 @@ pub(super) fn start_from_child(
 /// Tells a warden still waiting for the listener that none will come.
 pub(super) fn abandon() {
     ABANDON.store(true, Ordering::SeqCst);
+    listener_soon();
+}
+
+/// Tells the warden that the listener is about to appear: called by the
+/// payload, which shares PID 1's memory until its exec, right before it
+/// installs its filter. The warden looks for the listener from then on.
+pub(super) fn listener_soon() {
+    SOON.store(1, Ordering::SeqCst);
+    raw::futex_wake(&SOON);
 }
 
 extern "C" fn run(_: *mut libc::c_void) -> libc::c_int {
@@ -148,7 +161,14 @@ extern "C" fn run(_: *mut libc::c_void) -> libc::c_int {
                 if ABANDON.load(Ordering::SeqCst) {
                     raw::exit_thread();
                 }
-                raw::nap(20_000);
+                // Asleep while the payload sets up; then, for the few
+                // hundred microseconds the kernel takes to install the
+                // filter, looking every 20 µs or so.
+                if SOON.load(Ordering::SeqCst) == 0 {
+                    raw::futex_wait(&SOON, 0);
+                } else {
+                    raw::nap(20_000);
+                }
                 continue;
             }
             Err(Errno::EINTR) => continue,

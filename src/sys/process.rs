@@ -52,23 +52,6 @@ pub(crate) unsafe fn clone_pidfd(
     Ok((pid, Some(new_fd(pidfd.into())?)))
 }
 
-/// A fork by the raw `clone` syscall with extra flags (`CLONE_VFORK`,
-/// `CLONE_FILES`): the caller is suspended until the child execs or exits
-/// with `CLONE_VFORK`, and shares its descriptor table until the child's
-/// exec with `CLONE_FILES`. Returns 0 in the child.
-///
-/// # Safety
-/// As for [`clone_pidfd`]: the child may only make async-signal-safe
-/// calls until it execs or exits. With `CLONE_FILES`, whatever the child
-/// opens or closes before its exec changes the caller's table too.
-pub(crate) unsafe fn fork_with(extra: c_long) -> SysResult<pid_t> {
-    // SAFETY: without CLONE_VM the child still gets a private copy of
-    // memory (CLONE_VFORK only suspends the parent); stack, tid and tls
-    // arguments are null, as for fork.
-    let rc = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as c_long | extra, 0, 0, 0, 0) };
-    check(rc).map(|p| p as pid_t)
-}
-
 /// sethostname(2).
 pub(crate) fn sethostname(name: &CStr) -> SysResult<()> {
     let bytes = name.to_bytes();

@@ -5,6 +5,7 @@ use super::check::SysResult;
 use libc::{c_int, c_long, pid_t};
 use nix::errno::Errno;
 use std::os::fd::RawFd;
+use std::sync::atomic::AtomicU32;
 
 /// One system call by number.
 ///
@@ -197,6 +198,23 @@ pub(crate) fn hung_up(fd: RawFd) -> bool {
 /// Sleeps for `ns` nanoseconds (under a second).
 pub(crate) fn nap(ns: i64) {
     let _ = ppoll(None, ns);
+}
+
+/// Waits while `word` holds `expected` (futex(2), private: the waker
+/// shares this memory). Returns early on a signal or a spurious wake-up:
+/// the caller checks the word again.
+pub(crate) fn futex_wait(word: &AtomicU32, expected: u32) {
+    let op = (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as usize;
+    // SAFETY: `word` is a live, aligned u32 the kernel only reads; no
+    // timeout (null).
+    let _ = unsafe { call(libc::SYS_futex, word.as_ptr() as usize, op, expected as usize) };
+}
+
+/// Wakes every waiter on `word` (futex(2), private).
+pub(crate) fn futex_wake(word: &AtomicU32) {
+    let op = (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as usize;
+    // SAFETY: the kernel only uses the address as a key.
+    let _ = unsafe { call(libc::SYS_futex, word.as_ptr() as usize, op, i32::MAX as usize) };
 }
 
 /// Drops every capability of the calling thread: locks `securebits`,

@@ -2,7 +2,7 @@
 //! not allocate or use pthreads after clone).
 
 use super::check::*;
-use libc::pid_t;
+use libc::{c_int, pid_t};
 
 /// Memory for a thread started with [`start_thread`]: a fixed stack that
 /// exists before the clone, since the child may not allocate.
@@ -54,5 +54,33 @@ pub(crate) unsafe fn start_thread(
     // uses (the caller's contract); clone(3) runs `f` there and ends the
     // thread when it returns; `arg` is passed through as an integer.
     let rc = unsafe { libc::clone(f, top.cast(), flags, arg as *mut libc::c_void) };
+    check_int(rc)
+}
+
+/// Runs `f(arg)` on `stack` in a new process that shares this one's
+/// memory until it execs or exits, while the calling thread waits
+/// (`CLONE_VM | CLONE_VFORK`, as posix_spawn does): no page table is
+/// copied, so the child costs about what a thread costs. `extra` adds
+/// clone flags (`CLONE_FILES`). Returns the child's pid once it has
+/// exec'd or exited.
+///
+/// # Safety
+/// Once per stack at a time. `f` runs in this process's memory and with
+/// the calling thread's TLS: it may only make raw or async-signal-safe
+/// system calls, must leave memory other threads use alone, and must end
+/// in execve or `_exit`, never return.
+pub(crate) unsafe fn vfork_on(
+    stack: &'static ThreadStack,
+    extra: c_int,
+    f: extern "C" fn(*mut libc::c_void) -> c_int,
+    arg: *mut libc::c_void,
+) -> SysResult<pid_t> {
+    let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD | extra;
+    let top = stack.0.get().cast::<u8>().wrapping_add(THREAD_STACK_LEN);
+    // SAFETY: `top` is the end of a static stack no one else uses (the
+    // caller's contract); this thread is suspended until the child execs
+    // or exits, so the child never runs beside it in the shared memory;
+    // `arg` is passed through.
+    let rc = unsafe { libc::clone(f, top.cast(), flags, arg) };
     check_int(rc)
 }
