@@ -158,6 +158,9 @@ pub struct Channel {
     fd: OwnedFd,
     limits: ChannelLimits,
     watch: Option<Arc<dyn EndWatch>>,
+    /// The supervisor shuts this socket down for reading once the sandbox
+    /// is over, which ends a receive blocked in `recvmsg`.
+    reads_end_with_sandbox: bool,
 }
 
 impl Channel {
@@ -201,12 +204,24 @@ impl Channel {
             fd,
             limits,
             watch: None,
+            reads_end_with_sandbox: false,
         }
     }
 
     pub(crate) fn watching(mut self, watch: Option<Arc<dyn EndWatch>>) -> Channel {
         self.watch = watch;
         self
+    }
+
+    /// A duplicate of the socket for the supervisor, which shuts it down
+    /// for reading once the sandbox is over (see `watch::watch`): from then
+    /// on a receive returns what was sent before the end, then the end, so
+    /// one without a deadline may block in `recvmsg` instead of polling the
+    /// sandbox's end beside the socket.
+    pub(crate) fn reads_end_with_sandbox(&mut self) -> std::io::Result<OwnedFd> {
+        let dup = self.fd.try_clone()?;
+        self.reads_end_with_sandbox = true;
+        Ok(dup)
     }
 
     /// The limits in force.
@@ -444,12 +459,15 @@ impl Channel {
     }
 
     fn recv_until(&self, deadline: Option<Instant>) -> Result<Message, ChannelError> {
-        // With nothing but the socket to wait for (the sandbox's side, no
-        // deadline) a blocking receive is the wait: one system call per
-        // message instead of a receive, a poll and a receive again.
-        let flags = match (&self.watch, deadline) {
-            (None, None) => MsgFlags::empty(),
-            _ => MsgFlags::MSG_DONTWAIT,
+        // With nothing but the socket to wait for (no deadline, and no end
+        // to watch or one that shuts the socket down) a blocking receive is
+        // the wait: one system call per message instead of a receive, a
+        // poll and a receive again.
+        let block = deadline.is_none() && (self.watch.is_none() || self.reads_end_with_sandbox);
+        let flags = if block {
+            MsgFlags::empty()
+        } else {
+            MsgFlags::MSG_DONTWAIT
         };
         loop {
             // Messages sent before the end are delivered first.

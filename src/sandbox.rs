@@ -923,7 +923,17 @@ impl Sandbox {
             Some(_) => sup.take_terminal(SOCKET_WAIT).map(File::from),
             None => None,
         };
-        if let Err(failed) = crate::watch::watch(sup, board, ready) {
+        let mut channel = channel;
+        let channel_end = match channel.as_mut().map(Channel::reads_end_with_sandbox) {
+            Some(Err(err)) => {
+                sup.kill();
+                while !matches!(sup.poll(None), Ok(Some(Event::Ended(_))) | Err(_)) {}
+                return Err(io("cannot duplicate the channel's socket")(err));
+            }
+            Some(Ok(fd)) => Some(fd),
+            None => None,
+        };
+        if let Err(failed) = crate::watch::watch(sup, board, ready, channel_end) {
             let (mut sup, err) = *failed;
             // Nobody would reap it: end it here.
             sup.kill();

@@ -117,6 +117,8 @@ struct Watched {
     ready: OwnedFd,
     /// The setup socket is still registered.
     sock: bool,
+    /// The host's end of the channel, shut down for reading at the end.
+    channel: Option<OwnedFd>,
 }
 
 struct Watcher {
@@ -201,10 +203,16 @@ fn watcher() -> std::io::Result<&'static Watcher> {
 /// Hands `sup` to the process's supervisor thread, which posts its events
 /// on `board` and signals each on the eventfd `ready` until the sandbox
 /// has ended.
+///
+/// `channel` is a duplicate of the host's end of the sandbox's channel:
+/// shut down for reading once the sandbox has ended, so a receive blocked
+/// on it returns (the payload's end may outlive the sandbox, passed in a
+/// message).
 pub(crate) fn watch(
     sup: Supervisor,
     board: Arc<Board>,
     ready: OwnedFd,
+    channel: Option<OwnedFd>,
 ) -> Result<(), Box<(Supervisor, std::io::Error)>> {
     let w = match watcher() {
         Ok(w) => w,
@@ -234,6 +242,7 @@ pub(crate) fn watch(
             board,
             ready,
             sock,
+            channel,
         },
     );
     Ok(())
@@ -307,8 +316,15 @@ impl Watcher {
                 };
                 drop(watched);
                 let Watched {
-                    sup, board, ready, ..
+                    sup,
+                    board,
+                    ready,
+                    channel,
+                    ..
                 } = w;
+                if let Some(c) = channel {
+                    let _ = crate::sys::shutdown_reads(c.as_fd());
+                }
                 let timeline = sup.timeline().clone();
                 drop(sup);
                 board.finish(last, ready, timeline);

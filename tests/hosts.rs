@@ -127,6 +127,42 @@ fn the_time_limit_holds_while_the_host_waits_on_the_channel() {
 }
 
 #[test]
+fn a_plugin_that_hands_the_host_its_own_end_still_ends_the_hosts_recv() {
+    if !all_modes_work() || !python() {
+        return;
+    }
+    // The plugin sends its end of the channel to the host and exits: the
+    // host then holds both ends, so no end-of-file will ever come from the
+    // peer. A receive blocked on the socket must still return with the
+    // outcome once the sandbox is over.
+    let script = after_request("socket.send_fds(s, [b'mine'], [s.fileno()])");
+    let child = plugin(&script).spawn().unwrap();
+    let (err, fds) = within(Duration::from_secs(90), move || {
+        let chan = child.channel().unwrap();
+        chan.send(b"request", &[]).unwrap();
+        let mine = chan.recv().unwrap();
+        assert_eq!(mine.data, b"mine");
+        let e = chan.recv().unwrap_err();
+        (e, mine.fds.len())
+    });
+    assert_eq!(fds, 1);
+    assert_eq!(err, ChannelError::Ended(Outcome::Exited(0)));
+    // Control: a channel whose peer end is held the same way, with no
+    // sandbox to end it, receives nothing and does not end.
+    let (chan, peer) = stockade::channel::Channel::pair(Default::default()).unwrap();
+    let (_chan2, carrier) = stockade::channel::Channel::pair(Default::default()).unwrap();
+    let holder = stockade::channel::Channel::from_fd(carrier, Default::default());
+    holder
+        .send(b"", &[std::os::fd::AsFd::as_fd(&peer)])
+        .unwrap();
+    drop(peer);
+    assert_eq!(
+        chan.recv_timeout(Duration::from_millis(300)).unwrap_err(),
+        ChannelError::TimedOut
+    );
+}
+
+#[test]
 fn a_plugin_that_exits_ends_a_pending_send() {
     if !all_modes_work() || !python() {
         return;

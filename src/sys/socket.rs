@@ -181,3 +181,9 @@ pub(crate) fn accept(listener: BorrowedFd<'_>) -> SysResult<OwnedFd> {
         .into(),
     )
 }
+
+/// shutdown(2) for reading: a receive blocked on the socket, through any
+/// descriptor, returns what is queued and then end-of-file.
+pub(crate) fn shutdown_reads(sock: BorrowedFd<'_>) -> SysResult<()> {
+    nix::sys::socket::shutdown(sock.as_raw_fd(), nix::sys::socket::Shutdown::Read)
+}
