@@ -600,6 +600,17 @@ impl Channel {
     }
 }
 
+impl Drop for Channel {
+    fn drop(&mut self) {
+        // The supervisor holds a duplicate of this socket (see
+        // `reads_end_with_sandbox`): closing this descriptor alone would
+        // not close the channel, and the payload must read end-of-file.
+        if self.reads_end_with_sandbox {
+            let _ = crate::sys::shutdown(self.fd.as_fd(), nix::sys::socket::Shutdown::Both);
+        }
+    }
+}
+
 impl AsFd for Channel {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()

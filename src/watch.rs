@@ -323,7 +323,7 @@ impl Watcher {
                     ..
                 } = w;
                 if let Some(c) = channel {
-                    let _ = crate::sys::shutdown_reads(c.as_fd());
+                    let _ = crate::sys::shutdown(c.as_fd(), nix::sys::socket::Shutdown::Read);
                 }
                 let timeline = sup.timeline().clone();
                 drop(sup);

@@ -163,6 +163,31 @@ fn a_plugin_that_hands_the_host_its_own_end_still_ends_the_hosts_recv() {
 }
 
 #[test]
+fn closing_the_channel_is_end_of_file_for_the_plugin() {
+    if !all_modes_work() || !python() {
+        return;
+    }
+    // The plugin counts messages until end-of-file and exits with the
+    // count: the host's close must reach it although the supervisor holds
+    // a duplicate of the host's end.
+    let script = "import os, socket, sys\n\
+                  s = socket.socket(fileno=int(os.environ['STOCKADE_CHANNEL_FD']))\n\
+                  n = 0\n\
+                  while s.recv(100):\n    n += 1\n\
+                  sys.exit(10 + n)\n";
+    let child = plugin(script).spawn().unwrap();
+    let outcome = within(Duration::from_secs(90), move || {
+        let mut child = child;
+        let chan = child.channel().unwrap();
+        chan.send(b"one", &[]).unwrap();
+        chan.send(b"two", &[]).unwrap();
+        child.close_channel();
+        child.wait().unwrap()
+    });
+    assert_eq!(outcome, Outcome::Exited(12));
+}
+
+#[test]
 fn a_plugin_that_exits_ends_a_pending_send() {
     if !all_modes_work() || !python() {
         return;

@@ -182,8 +182,9 @@ pub(crate) fn accept(listener: BorrowedFd<'_>) -> SysResult<OwnedFd> {
     )
 }
 
-/// shutdown(2) for reading: a receive blocked on the socket, through any
-/// descriptor, returns what is queued and then end-of-file.
-pub(crate) fn shutdown_reads(sock: BorrowedFd<'_>) -> SysResult<()> {
-    nix::sys::socket::shutdown(sock.as_raw_fd(), nix::sys::socket::Shutdown::Read)
+/// shutdown(2): for reading, a receive blocked on the socket through any
+/// descriptor returns what is queued and then end-of-file; for both, the
+/// peer reads end-of-file too, whoever else holds a descriptor of it.
+pub(crate) fn shutdown(sock: BorrowedFd<'_>, how: nix::sys::socket::Shutdown) -> SysResult<()> {
+    nix::sys::socket::shutdown(sock.as_raw_fd(), how)
 }
