@@ -672,3 +672,22 @@ fn oversize_programs_are_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn every_syscall_name_maps_to_its_number_as_the_syscalls_crate_says() {
+    use std::str::FromStr;
+    for s in syscalls::x86_64::Sysno::iter() {
+        assert_eq!(Arch::X86_64.nr(s.name()), Some(i64::from(s.id())), "{s}");
+        assert_eq!(syscalls::x86_64::Sysno::from_str(s.name()), Ok(s));
+    }
+    for s in syscalls::aarch64::Sysno::iter() {
+        assert_eq!(Arch::Aarch64.nr(s.name()), Some(i64::from(s.id())), "{s}");
+    }
+    assert_eq!(Arch::Aarch64.nr("newfstatat"), Arch::Aarch64.nr("fstatat"));
+    assert!(Arch::Aarch64.nr("newfstatat").is_some());
+    for name in ["", "opne", "open ", "zzz", "_", "read\0"] {
+        assert_eq!(Arch::X86_64.nr(name), None, "{name:?}");
+    }
+    assert_eq!(Arch::X86_64.nr("open"), Some(2));
+    assert_eq!(Arch::Aarch64.nr("open"), None);
+}
