@@ -226,6 +226,18 @@ impl Sandbox {
         }
     }
 
+    /// A sandbox from profile layers and settings made elsewhere (the
+    /// command line's).
+    pub(crate) fn with_settings(
+        layers: Vec<profile::Layer>,
+        host: Host,
+        settings: Overrides,
+    ) -> Sandbox {
+        let mut s = Sandbox::new(Source::Layers(layers, host));
+        s.settings = settings;
+        s
+    }
+
     /// A sandbox with a policy resolved (or built) elsewhere. The builder's
     /// settings need a profile to resolve against: on such a sandbox they
     /// make [`Sandbox::spawn`] fail; use [`Sandbox::from_profile`] or

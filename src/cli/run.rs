@@ -49,16 +49,17 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             err,
         })?),
     };
+    // The sandbox resolves the profile with the command line's settings
+    // once; what this function reads of the policy is that resolution.
     let resolved = host().and_then(|host| {
         let layers = profile::load(&args.profile)?;
-        Ok(crate::resolve::resolve(
-            &layers,
-            &overrides(&args, &host)?,
-            &host,
-        )?)
+        let settings = overrides(&args, &host)?;
+        let sandbox = Sandbox::with_settings(layers, host, settings);
+        sandbox.policy()?;
+        Ok(sandbox)
     });
-    let policy = match resolved {
-        Ok(p) => p,
+    let sandbox = match resolved {
+        Ok(s) => s,
         Err(e) => {
             if let Some(s) = &mut status {
                 s.setup_error(&e.to_string());
@@ -66,6 +67,7 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
             return Err(e);
         }
     };
+    let policy = sandbox.policy()?;
     let resolved_at = sys::monotonic_now();
     for w in &policy.warnings {
         if !args.quiet {
@@ -97,7 +99,11 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
                     .iter()
                     .any(|m| matches!(m.op, MountOp::Dev { .. })))
     };
-    let mut sandbox = Sandbox::with_policy(policy.clone()).args(args.command.iter().cloned());
+    let refuses = policy
+        .seccomp
+        .as_ref()
+        .is_some_and(|sc| !matches!(sc.default_action, crate::seccomp::Action::Log));
+    let mut sandbox = sandbox.args(args.command.iter().cloned());
     if args.trace_setup || args.timings {
         sandbox = sandbox.trace_setup();
     }
@@ -106,10 +112,6 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     }
     if args.learn {
         sandbox = sandbox.learn();
-        let refuses = policy
-            .seccomp
-            .as_ref()
-            .is_some_and(|sc| !matches!(sc.default_action, crate::seccomp::Action::Log));
         say(if refuses {
             "--learn: the seccomp allowlist is not enforced in this run (what it refuses is let through and listed at the end); never use it on untrusted code"
         } else {
@@ -222,8 +224,8 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
                 learned.extend(name);
             }
             Ok(Wake::Event(Event::Applied)) => {
-                if let Some(s) = &mut status {
-                    s.applied(&policy, child.landlock_report(), child.enforcement());
+                if let (Some(s), Ok(policy)) = (&mut status, sandbox.policy()) {
+                    s.applied(policy, child.landlock_report(), child.enforcement());
                 }
             }
             Ok(Wake::Event(Event::Ended(o))) => break o,
@@ -267,6 +269,9 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     if args.learn {
         say(&learned_profile(&args.profile, &learned));
     }
+    // The process exits next: the policy, hundreds of small allocations,
+    // is left to the exit rather than freed one by one.
+    std::mem::forget(sandbox);
     Ok(outcome.exit_code())
 }
 
