@@ -7,7 +7,11 @@
 
 use std::fmt::Write as _;
 
-include!("src/seccomp/name_hash.rs");
+include!("src/fnv.rs");
+
+/// Slots of each table: a power of two above twice the number of
+/// syscalls of any architecture, so probes stay short.
+const NAME_SLOTS: usize = 1024;
 
 fn table(name: &str, rows: Vec<(&'static str, i32)>) -> String {
     assert!(
@@ -16,7 +20,7 @@ fn table(name: &str, rows: Vec<(&'static str, i32)>) -> String {
     );
     let mut slots = vec![0u16; NAME_SLOTS];
     for (i, (n, _)) in rows.iter().enumerate() {
-        let mut s = name_hash(n.as_bytes()) as usize % NAME_SLOTS;
+        let mut s = (fnv1a(n.as_bytes()) % NAME_SLOTS as u64) as usize;
         while slots[s] != 0 {
             s = (s + 1) % NAME_SLOTS;
         }
@@ -27,7 +31,7 @@ fn table(name: &str, rows: Vec<(&'static str, i32)>) -> String {
         let nr = u16::try_from(*nr).expect("syscall numbers fit in 16 bits");
         writeln!(out, "        ({n:?}, {nr}),").unwrap();
     }
-    out.push_str("    ],\n    slots: [\n");
+    out.push_str("    ],\n    slots: &[\n");
     for chunk in slots.chunks(16) {
         let line: Vec<String> = chunk.iter().map(u16::to_string).collect();
         writeln!(out, "        {},", line.join(", ")).unwrap();
@@ -47,5 +51,5 @@ fn main() {
     let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("syscall_names.rs");
     std::fs::write(out, text).unwrap();
     println!("cargo::rerun-if-changed=build.rs");
-    println!("cargo::rerun-if-changed=src/seccomp/name_hash.rs");
+    println!("cargo::rerun-if-changed=src/fnv.rs");
 }

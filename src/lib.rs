@@ -48,6 +48,7 @@ macro_rules! after_clone {
 
 // Diagnostics and the system-call layer.
 mod diag;
+mod fnv;
 after_clone! {
     mod sys;
 }

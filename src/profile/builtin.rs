@@ -43,17 +43,10 @@ pub const BUILTINS: &[Builtin] = builtins![
     "plugin",
 ];
 
-/// FNV-1a, 64 bits: a content key, not a defence (the YAML and the
-/// snapshot are both part of the binary).
+/// The key of a snapshot: FNV-1a of the YAML, a content key, not a
+/// defence (the YAML and the snapshot are both part of the binary).
 pub(super) const fn content_hash(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut i = 0;
-    while i < bytes.len() {
-        h ^= bytes[i] as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        i += 1;
-    }
-    h
+    crate::fnv::fnv1a(bytes)
 }
 
 impl Builtin {
