@@ -854,17 +854,22 @@ impl Sandbox {
         map.extend(policy.fds.iter().filter(|p| p.1 > 2).copied());
         // The payload's end of the channel, at the number the policy's
         // environment names.
-        let channel = match (policy.channel, policy.channel_fd()) {
+        // The supervisor gets a duplicate of the host's end (see `watch`).
+        let (channel, channel_end) = match (policy.channel, policy.channel_fd()) {
             (Some(limits), Some(target)) => {
-                let (host, payload) = Channel::pair(limits).map_err(|e| Error::Io {
+                let (mut host, payload) = Channel::pair(limits).map_err(|e| Error::Io {
                     what: "cannot create the channel",
                     err: std::io::Error::other(e.to_string()),
                 })?;
+                let end = host.reads_end_with_sandbox().map_err(|err| Error::Io {
+                    what: "cannot duplicate the channel's socket",
+                    err,
+                })?;
                 map.push((payload.as_raw_fd(), target));
                 keep_alive.push(payload);
-                Some(host)
+                (Some(host), Some(end))
             }
-            _ => None,
+            _ => (None, None),
         };
         // The sandbox's own cgroup, before the plan: without one, `memory`
         // falls back to RLIMIT_DATA, which the plan then sets.
@@ -933,16 +938,6 @@ impl Sandbox {
         // Sent after the channel socket, before the payload starts.
         let terminal = match terminal {
             Some(_) => sup.take_terminal(SOCKET_WAIT).map(File::from),
-            None => None,
-        };
-        let mut channel = channel;
-        let channel_end = match channel.as_mut().map(Channel::reads_end_with_sandbox) {
-            Some(Err(err)) => {
-                sup.kill();
-                while !matches!(sup.poll(None), Ok(Some(Event::Ended(_))) | Err(_)) {}
-                return Err(io("cannot duplicate the channel's socket")(err));
-            }
-            Some(Ok(fd)) => Some(fd),
             None => None,
         };
         if let Err(failed) = crate::watch::watch(sup, board, ready, channel_end) {
