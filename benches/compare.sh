@@ -10,7 +10,8 @@
 # Figures (as in issue "Speed" and README's Performance table):
 #   start-up of /bin/true: floor (unshare, same namespaces), bwrap with the
 #     equivalent view, stockade strict/default/minimal, as root and as
-#     uid 65534 (rootless)
+#     uid 65534 (rootless); the launcher is the static musl build README's
+#     Install section gives, and strict is measured with the glibc build too
 #   parallel start-ups, 2 and 8 at a time: stockade strict vs bwrap
 #   launcher peak RSS: stockade strict vs bwrap
 #   syscall cost: argument-checked ioctl and unchecked getppid, unfiltered,
@@ -38,15 +39,23 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# The launcher as installed (README, Install): static, against musl.
+static=$(uname -m)-unknown-linux-musl
+if ! rustup target list --installed 2>/dev/null | grep -qx "$static"; then
+  rustup target add "$static"
+fi
+cargo build --release --quiet --target "$static"
 cargo build --release --quiet
 cargo build --release --quiet --example channel_rtt
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 0755 "$work"
 S=$work/stockade
-cp target/release/stockade "$S"
+G=$work/stockade-glibc
+cp "target/$static/release/stockade" "$S"
+cp target/release/stockade "$G"
 cp target/release/examples/channel_rtt "$work/channel_rtt"
-chmod 0755 "$S" "$work/channel_rtt"
+chmod 0755 "$S" "$G" "$work/channel_rtt"
 cd "$work"
 mkdir -p run && chmod 0777 run && cd run
 
@@ -76,6 +85,7 @@ startup_json=$work/startup.json
 cmds=(-n floor "$floor"
       -n bwrap "$bwrap_cmd /bin/true"
       -n stockade-strict "$S run -q -p strict -- /bin/true"
+      -n stockade-strict-glibc "$G run -q -p strict -- /bin/true"
       -n stockade-default "$S run -q -p default -- /bin/true"
       -n stockade-minimal "$S run -q -p $work/minimal.yaml -- /bin/true")
 if [ $have_rootless = 1 ]; then
@@ -127,12 +137,13 @@ rss() { # median of 15 peak RSS readings (KiB) of the launcher process
   for _ in $(seq 15); do /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; done | sort -n | sed -n 8p
 }
 srss=$(rss "$S" run -q -p strict -- /bin/true)
+grss=$(rss "$G" run -q -p strict -- /bin/true)
 brss=$(rss $bwrap_cmd /bin/true)
 report "## launcher peak RSS (median of 15)"
 report ""
-report "| stockade strict | bwrap | ratio |"
-report "|---|---|---|"
-report "| ${srss} KiB | ${brss} KiB | $(python3 -c "print(f'{$srss/$brss:.2f}x')") |"
+report "| stockade strict | bwrap | ratio | glibc build | ratio |"
+report "|---|---|---|---|---|"
+report "| ${srss} KiB | ${brss} KiB | $(python3 -c "print(f'{$srss/$brss:.2f}x')") | ${grss} KiB | $(python3 -c "print(f'{$grss/$brss:.2f}x')") |"
 report ""
 
 # --- syscall cost ---------------------------------------------------------
@@ -224,7 +235,7 @@ out=$repo/benches/results/$(date -u +%Y-%m-%d)-$(hostname).md
   echo
   echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
   echo "- kernel: $(uname -r); stockade $(git -C "$repo" rev-parse --short HEAD); $(bwrap --version); $(hyperfine --version)"
-  echo "- launcher: $(id -un) (rootless rows: uid 65534 via setpriv)"
+  echo "- launcher: $(id -un) (rootless rows: uid 65534 via setpriv); built for $static (static) unless a row says glibc"
   echo
   cat "$results"
 } > "$out"

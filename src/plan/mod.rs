@@ -368,6 +368,7 @@ fn rlimits(policy: &Policy, memory_by_cgroup: bool) -> Vec<(i32, u64)> {
         .iter()
         .map(|r| (r.resource, r.value))
         .collect();
+    #[allow(clippy::unnecessary_cast)] // u32 with glibc, i32 with musl
     let data = libc::RLIMIT_DATA as i32;
     if let (Some(m), false) = (policy.cgroup.memory, memory_by_cgroup) {
         match out.iter_mut().find(|r| r.0 == data) {

@@ -367,7 +367,10 @@ fn every_limit_of_the_section_becomes_its_rlimit() {
         .iter()
         .map(|r| (r.name, r.resource, r.value))
         .collect();
-    let r = |x: libc::__rlimit_resource_t| x as i32;
+    // The constants are u32 with glibc, i32 with musl.
+    fn r(x: impl TryInto<i32>) -> i32 {
+        x.try_into().ok().unwrap()
+    }
     assert_eq!(
         got,
         [

@@ -227,7 +227,8 @@ pub(crate) fn loopback_up() -> SysResult<()> {
     let rc = unsafe {
         libc::ioctl(
             fd.as_raw_fd(),
-            libc::SIOCSIFFLAGS,
+            // glibc's request is an unsigned long, musl's an int.
+            libc::SIOCSIFFLAGS as _,
             &req as *const libc::ifreq,
         )
     };
@@ -289,15 +290,19 @@ impl ProcessStrings {
     }
 }
 
-/// setrlimit(2) with soft = hard = `value`.
+/// setrlimit(2) with soft = hard = `value`, as the prlimit64 system call:
+/// musl's setrlimit() signals every thread of the process (the payload
+/// calls this after clone, where only one thread exists).
 pub(crate) fn setrlimit(resource: c_int, value: u64) -> SysResult<()> {
-    let lim = libc::rlimit {
+    let lim = libc::rlimit64 {
         rlim_cur: value,
         rlim_max: value,
     };
-    // SAFETY: lim is a valid rlimit; the resource number was validated when
-    // the plan was built (an unknown one fails with EINVAL).
-    check_int(unsafe { libc::setrlimit(resource as libc::__rlimit_resource_t, &lim) }).map(drop)
+    let none: *mut libc::rlimit64 = std::ptr::null_mut();
+    // SAFETY: lim is a valid rlimit64 the kernel only reads; pid 0 is the
+    // calling process; the resource number was validated when the plan was
+    // built (an unknown one fails with EINVAL).
+    check(unsafe { libc::syscall(libc::SYS_prlimit64, 0, resource, &lim, none) }).map(drop)
 }
 
 /// Whether the process was started with elevated privileges (setuid,

@@ -61,6 +61,99 @@ unsafe fn syscall6(nr: c_long, a: [usize; 6]) -> isize {
     ret
 }
 
+/// clone(2) onto `top`, the end of a stack: the child calls `f(arg)`
+/// there and ends with exit(2) when it returns; returns the child's id.
+/// No C library's clone() is used: musl's refuses `CLONE_THREAD`, and
+/// neither may touch a thread structure the child does not have.
+///
+/// # Safety
+/// `top` must be the 16-byte-aligned end of memory that nothing else uses
+/// while the child runs; `flags` must include `CLONE_VM` (the child runs
+/// `f` in this memory, with this thread's TLS, so `f` may only make raw
+/// system calls and must not unwind).
+#[cfg(target_arch = "x86_64")]
+pub(crate) unsafe fn clone_on(
+    flags: usize,
+    top: *mut u8,
+    f: extern "C" fn(*mut libc::c_void) -> c_int,
+    arg: *mut libc::c_void,
+) -> SysResult<pid_t> {
+    let ret: isize;
+    // SAFETY: the kernel copies every register but rax, rcx and r11 into
+    // the child and switches it to `top`; the child calls `f` with the
+    // aligned stack the ABI expects and never returns here. The parent
+    // takes the branch with its own stack untouched. Pointers are valid
+    // by the caller's contract.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "mov rdi, r13",
+            "call r12",
+            "mov edi, eax",
+            "mov eax, {exit}",
+            "syscall",
+            "ud2",
+            "2:",
+            exit = const libc::SYS_exit,
+            inlateout("rax") libc::SYS_clone as isize => ret,
+            in("rdi") flags,
+            in("rsi") top,
+            in("rdx") 0usize,
+            in("r10") 0usize,
+            in("r8") 0usize,
+            in("r12") f,
+            in("r13") arg,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack)
+        );
+    }
+    check(ret).map(|pid| pid as pid_t)
+}
+
+/// clone(2) onto `top` (see the x86_64 version).
+///
+/// # Safety
+/// As for the x86_64 version.
+#[cfg(target_arch = "aarch64")]
+pub(crate) unsafe fn clone_on(
+    flags: usize,
+    top: *mut u8,
+    f: extern "C" fn(*mut libc::c_void) -> c_int,
+    arg: *mut libc::c_void,
+) -> SysResult<pid_t> {
+    let ret: isize;
+    // SAFETY: the kernel copies every register but x0 into the child and
+    // switches it to `top` (16-byte aligned); the child calls `f` and
+    // never returns here. Pointers are valid by the caller's contract.
+    unsafe {
+        std::arch::asm!(
+            "svc 0",
+            "cbnz x0, 2f",
+            "mov x0, x10",
+            "blr x9",
+            "mov x8, {exit}",
+            "svc 0",
+            "brk #0",
+            "2:",
+            exit = const libc::SYS_exit,
+            in("x8") libc::SYS_clone,
+            inlateout("x0") flags as isize => ret,
+            in("x1") top,
+            in("x2") 0usize,
+            in("x3") 0usize,
+            in("x4") 0usize,
+            in("x9") f,
+            in("x10") arg,
+            lateout("x30") _,
+            options(nostack)
+        );
+    }
+    check(ret).map(|pid| pid as pid_t)
+}
+
 fn check(ret: isize) -> SysResult<usize> {
     if (-4095..0).contains(&ret) {
         Err(Errno::from_raw(-ret as i32))

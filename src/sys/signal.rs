@@ -47,7 +47,7 @@ pub(crate) fn sigtimedwait(
     // SAFETY: siginfo_t is plain data; zeroed is valid.
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
     let t = wait.map(|w| libc::timespec {
-        tv_sec: w.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_sec: w.as_secs().min(i64::MAX as u64) as _,
         tv_nsec: w.subsec_nanos() as libc::c_long,
     });
     let tp = t
@@ -122,5 +122,5 @@ pub(crate) fn set_signal_mask(mask: &[u64; 1]) -> SysResult<()> {
 pub(crate) fn signal_this_thread(sig: c_int) -> SysResult<()> {
     let (pid, tid) = (std::process::id() as libc::pid_t, nix::unistd::gettid().as_raw());
     // SAFETY: tgkill only takes integers.
-    check_int(unsafe { libc::tgkill(pid, tid, sig) }).map(drop)
+    check(unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, sig) }).map(drop)
 }

@@ -15,7 +15,8 @@ pub(crate) fn send_fd(sock: BorrowedFd<'_>, bytes: &[u8], fd: BorrowedFd<'_>) ->
     }
     // SAFETY: cmsghdr is plain data; zeroed is valid.
     let mut cmsg: Cmsg = unsafe { std::mem::zeroed() };
-    cmsg.hdr.cmsg_len = std::mem::size_of::<libc::cmsghdr>() + std::mem::size_of::<c_int>();
+    // size_t in glibc, socklen_t in musl.
+    cmsg.hdr.cmsg_len = (std::mem::size_of::<libc::cmsghdr>() + std::mem::size_of::<c_int>()) as _;
     cmsg.hdr.cmsg_level = libc::SOL_SOCKET;
     cmsg.hdr.cmsg_type = libc::SCM_RIGHTS;
     cmsg.fd = fd.as_raw_fd();
@@ -28,7 +29,7 @@ pub(crate) fn send_fd(sock: BorrowedFd<'_>, bytes: &[u8], fd: BorrowedFd<'_>) ->
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
     msg.msg_control = (&mut cmsg as *mut Cmsg).cast();
-    msg.msg_controllen = std::mem::size_of::<Cmsg>();
+    msg.msg_controllen = std::mem::size_of::<Cmsg>() as _;
     // SAFETY: msg points at a valid iovec and control buffer that outlive
     // the call; sendmsg only reads them.
     let rc = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };

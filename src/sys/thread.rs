@@ -51,10 +51,9 @@ pub(crate) unsafe fn start_thread(
     // The stack grows down from its end, which the type aligns to 16.
     let top = stack.0.get().cast::<u8>().wrapping_add(THREAD_STACK_LEN);
     // SAFETY: `top` is the end of a 64 KiB static buffer no other thread
-    // uses (the caller's contract); clone(3) runs `f` there and ends the
-    // thread when it returns; `arg` is passed through as an integer.
-    let rc = unsafe { libc::clone(f, top.cast(), flags, arg as *mut libc::c_void) };
-    check_int(rc)
+    // uses (the caller's contract); the thread runs `f` there and ends
+    // when it returns; `arg` is passed through as an integer.
+    unsafe { super::raw::clone_on(flags as usize, top, f, arg as *mut libc::c_void) }
 }
 
 /// Runs `f(arg)` on `stack` in a new process that shares this one's
@@ -81,6 +80,5 @@ pub(crate) unsafe fn vfork_on(
     // caller's contract); this thread is suspended until the child execs
     // or exits, so the child never runs beside it in the shared memory;
     // `arg` is passed through.
-    let rc = unsafe { libc::clone(f, top.cast(), flags, arg) };
-    check_int(rc)
+    unsafe { super::raw::clone_on(flags as usize, top, f, arg) }
 }
