@@ -52,7 +52,7 @@ pub(super) fn explain(args: ExplainArgs) -> Result<i32, Error> {
                     if !e.conds.is_empty() {
                         from = format!("if {} {from}", describe_conds(&e.conds));
                     }
-                    allow.entry(e.name.as_str()).or_default().push(from);
+                    allow.entry(e.name).or_default().push(from);
                 }
                 // What the built-in filters answer first is not allowed,
                 // whatever the list says.
@@ -183,7 +183,7 @@ fn policy_json(profile: &str, p: &crate::policy::Policy) -> Value {
         let entry = |e: &crate::seccomp::Entry| {
             json!({
                 "syscall": e.name,
-                "via": (!e.via.is_empty()).then_some(&e.via),
+                "via": (!e.via.is_empty()).then_some(&*e.via),
                 "if": (!e.conds.is_empty()).then(|| describe_conds(&e.conds)),
                 "origin": e.loc.to_string(),
             })
@@ -191,7 +191,7 @@ fn policy_json(profile: &str, p: &crate::policy::Policy) -> Value {
         json!({
             "default_action": sc.default_action.name(),
             "allowed_syscalls": allowed.len(),
-            "allow": sc.allow.iter().filter(|e| allowed.contains(e.name.as_str())).map(entry).collect::<Vec<_>>(),
+            "allow": sc.allow.iter().filter(|e| allowed.contains(e.name)).map(entry).collect::<Vec<_>>(),
             "deny": sc.deny.iter().map(|(e, errno)| {
                 let mut v = entry(e);
                 v["errno"] = json!(format!("{:?}", Errno::from_raw(*errno as i32)));

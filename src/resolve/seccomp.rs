@@ -50,7 +50,7 @@ pub(super) fn resolve_seccomp(
     };
     // What each `remove.seccomp` name takes away, expanded, and whether it
     // took anything (a name that matches nothing inherited is an error).
-    let mut removed: Vec<(usize, &Loc, &str, Vec<String>, bool)> = Vec::new();
+    let mut removed: Vec<(usize, &Loc, &str, Vec<&'static str>, bool)> = Vec::new();
     for (layer, r) in &m.sc_removed {
         let Some(names) = errs.take(
             seccomp::expand(&r.value, arch, &r.loc, &[])
@@ -64,7 +64,7 @@ pub(super) fn resolve_seccomp(
     let mut taken = |layer: usize, name: &str| -> bool {
         let mut hit = false;
         for r in removed.iter_mut().filter(|r| r.0 > layer) {
-            if r.3.iter().any(|n| n == name) {
+            if r.3.contains(&name) {
                 r.4 = true;
                 hit = true;
             }
@@ -89,15 +89,15 @@ pub(super) fn resolve_seccomp(
             continue;
         };
         for e in &entries {
-            if seccomp::groups::DANGEROUS.contains(&e.name.as_str()) {
+            if seccomp::groups::DANGEROUS.contains(&e.name) {
                 warnings.push(Warning::DangerousSyscall {
                     at: a.loc.to_string(),
-                    name: e.name.clone(),
-                    via: e.via.clone(),
+                    name: e.name.to_string(),
+                    via: e.via.to_string(),
                 });
             }
         }
-        allow.extend(entries.into_iter().filter(|e| !taken(*layer, &e.name)));
+        allow.extend(entries.into_iter().filter(|e| !taken(*layer, e.name)));
     }
     // With an allow entry in error, what the list lacks is not known.
     let allow_known = errs.len() == before;
@@ -121,7 +121,7 @@ pub(super) fn resolve_seccomp(
         deny.extend(
             entries
                 .into_iter()
-                .filter(|e| !taken(*layer, &e.name))
+                .filter(|e| !taken(*layer, e.name))
                 .map(|e| (e, errno)),
         );
     }

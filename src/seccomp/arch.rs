@@ -14,14 +14,15 @@ mod names {
     }
 
     impl Names {
-        pub(super) fn nr(&self, name: &str) -> Option<u16> {
+        /// The table's own copy of `name`, and its number.
+        pub(super) fn find(&self, name: &str) -> Option<(&'static str, u16)> {
             let n = self.slots.len();
             let mut s = (crate::fnv::fnv1a(name.as_bytes()) % n as u64) as usize;
             loop {
                 let i = usize::from(*self.slots.get(s)?).checked_sub(1)?;
-                let (candidate, nr) = self.names.get(i)?;
-                if *candidate == name {
-                    return Some(*nr);
+                let &(candidate, nr) = self.names.get(i)?;
+                if candidate == name {
+                    return Some((candidate, nr));
                 }
                 s = (s + 1) % n;
             }
@@ -85,15 +86,27 @@ impl Arch {
     /// The syscall number of `name` (the kernel's name; a few differ from
     /// the syscall table's, e.g. aarch64's `newfstatat`).
     pub fn nr(self, name: &str) -> Option<i64> {
-        let name = match (self, name) {
-            (Arch::Aarch64, "newfstatat") => "fstatat",
-            _ => name,
-        };
+        self.find(name).map(|(_, nr)| i64::from(nr))
+    }
+
+    /// `name` as a static string, when it is a syscall of this
+    /// architecture: resolved entries name their syscall without an
+    /// allocation each.
+    pub fn static_name(self, name: &str) -> Option<&'static str> {
+        self.find(name).map(|(n, _)| n)
+    }
+
+    fn find(self, name: &str) -> Option<(&'static str, u16)> {
         let table = match self {
             Arch::X86_64 => &names::X86_64,
             Arch::Aarch64 => &names::AARCH64,
         };
-        table.nr(name).map(i64::from)
+        match (self, name) {
+            (Arch::Aarch64, "newfstatat") => {
+                table.find("fstatat").map(|(_, nr)| ("newfstatat", nr))
+            }
+            _ => table.find(name),
+        }
     }
 
     /// The name of syscall `nr`.

@@ -36,6 +36,7 @@ use seccompiler::{
     SeccompRule,
 };
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What happens to a syscall the allowlist does not name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,11 +136,12 @@ pub fn parse_errno(s: &str) -> Result<u32, String> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     /// Syscall name.
-    pub name: String,
+    pub name: &'static str,
     /// Conditions; empty means always.
     pub conds: Vec<Cond>,
-    /// `@group via @group` chain, or empty when named directly.
-    pub via: String,
+    /// `@group via @group` chain, or empty when named directly (shared by
+    /// every member of the group).
+    pub via: Arc<str>,
     /// Where the entry was written.
     pub loc: Loc,
 }
@@ -187,7 +189,7 @@ impl SeccompPolicy {
     pub fn allowed_names(&self) -> std::collections::BTreeSet<&str> {
         self.allow
             .iter()
-            .map(|e| e.name.as_str())
+            .map(|e| e.name)
             .filter(|n| {
                 !ALWAYS_ANSWERED
                     .iter()
@@ -201,7 +203,7 @@ impl SeccompPolicy {
 /// Unknown names fail with a suggestion.
 pub fn expand(name: &str, arch: Arch, loc: &Loc, conds: &[Cond]) -> Result<Vec<Entry>, String> {
     let mut out = Vec::new();
-    expand_into(name, arch, loc, conds, "", &mut out, 0)?;
+    expand_into(name, arch, loc, conds, &Arc::from(""), &mut out, 0)?;
     Ok(out)
 }
 
@@ -210,7 +212,7 @@ fn expand_into(
     arch: Arch,
     loc: &Loc,
     conds: &[Cond],
-    via: &str,
+    via: &Arc<str>,
     out: &mut Vec<Entry>,
     depth: usize,
 ) -> Result<(), String> {
@@ -229,10 +231,10 @@ fn expand_into(
                 "argument rules need a single syscall, not the group {name}"
             ));
         }
-        let via = if via.is_empty() {
-            name.to_string()
+        let via: Arc<str> = if via.is_empty() {
+            Arc::from(name)
         } else {
-            format!("{name} via {via}")
+            Arc::from(format!("{name} via {via}"))
         };
         let legacy = if arch == Arch::X86_64 {
             g.x86_64_only
@@ -246,7 +248,7 @@ fn expand_into(
         }
         return Ok(());
     }
-    if arch.nr(name).is_none() {
+    let Some(static_name) = arch.static_name(name) else {
         let all = arch.all_names();
         let best = all
             .iter()
@@ -260,11 +262,11 @@ fn expand_into(
             ),
             None => format!("unknown syscall '{name}' on {}", arch.name()),
         });
-    }
+    };
     out.push(Entry {
-        name: name.to_string(),
+        name: static_name,
         conds: conds.to_vec(),
-        via: via.to_string(),
+        via: via.clone(),
         loc: loc.clone(),
     });
     Ok(())
@@ -418,12 +420,13 @@ fn personality_safe() -> Vec<Vec<Cond>> {
 /// filter cannot see; `loc` is where the profile asked for it.
 pub fn restrict_suid_sgid(loc: &Loc) -> Vec<(Entry, u32)> {
     let mut out = Vec::new();
-    let mut entry = |name: &str, conds: Vec<Cond>, errno: i32| {
+    let via: Arc<str> = Arc::from("restrict_suid_sgid");
+    let mut entry = |name: &'static str, conds: Vec<Cond>, errno: i32| {
         out.push((
             Entry {
-                name: name.into(),
+                name,
                 conds,
-                via: "restrict_suid_sgid".into(),
+                via: via.clone(),
                 loc: loc.clone(),
             },
             errno as u32,
@@ -522,15 +525,19 @@ pub fn init_filter(arch: Arch, learn: bool) -> Result<Vec<sock_filter>, SeccompE
 
 /// The rules of a sandbox's program, by syscall number: each syscall's
 /// rules in the order they answer.
-type Rules = BTreeMap<i64, Vec<program::Rule>>;
+/// `(syscall number, rule)` in the order the rules were added.
+type Rules = Vec<(i64, program::Rule)>;
 
 /// Appends a rule for `name` (skipped where `arch` has no such syscall).
 fn rule(rules: &mut Rules, arch: Arch, name: &str, conds: &[Cond], ret: u32) {
     if let Some(nr) = arch.nr(name) {
-        rules.entry(nr).or_default().push(program::Rule {
-            conds: conds.to_vec(),
-            ret,
-        });
+        rules.push((
+            nr,
+            program::Rule {
+                conds: conds.to_vec(),
+                ret,
+            },
+        ));
     }
 }
 
@@ -624,13 +631,13 @@ pub fn compile(policy: Option<&SeccompPolicy>, arch: Arch) -> Result<Vec<Filter>
                 rule(
                     &mut rules,
                     arch,
-                    &e.name,
+                    e.name,
                     &e.conds,
                     program::ret_errno(*errno),
                 );
             }
             for e in &policy.allow {
-                rule(&mut rules, arch, &e.name, &e.conds, program::RET_ALLOW);
+                rule(&mut rules, arch, e.name, &e.conds, program::RET_ALLOW);
             }
             if !policy.allow.iter().any(|e| e.name == "personality") {
                 for c in personality_safe() {
@@ -640,6 +647,8 @@ pub fn compile(policy: Option<&SeccompPolicy>, arch: Arch) -> Result<Vec<Filter>
             (default_ret(policy.default_action), reports_kills)
         }
     };
+    // Stable: each syscall's rules keep the order they answer in.
+    rules.sort_by_key(|r| r.0);
     let prog = program::build(arch, &rules, default).map_err(|why| SeccompError::Compile {
         what: "sandbox",
         why,

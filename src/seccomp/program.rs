@@ -9,7 +9,6 @@ use super::arch::Arch;
 use super::args::{Cond, Op, Width};
 use super::bpf::{AND_K, JA, JEQ_K, JGE_K, JGT_K, LD_W_ABS, RET_K, X32_SYSCALL_BIT};
 use seccompiler::sock_filter;
-use std::collections::BTreeMap;
 
 /// `SECCOMP_RET_KILL_PROCESS`.
 pub const RET_KILL_PROCESS: u32 = 0x8000_0000;
@@ -161,17 +160,22 @@ impl Emitter {
     }
 }
 
+/// What a syscall's rules come to when the first of them has no
+/// condition: that rule's return value, whatever the arguments.
+fn constant(rules: &[(i64, Rule)]) -> Option<u32> {
+    rules
+        .first()
+        .filter(|(_, r)| r.conds.is_empty())
+        .map(|(_, r)| r.ret)
+}
+
 /// A syscall's code: its rules in order, then `default`. Rules after an
 /// unconditional one are never reached and are left out.
-fn block(rules: &[Rule], default: u32) -> Result<Vec<sock_filter>, String> {
-    let mut e = Emitter {
-        prog: Vec::new(),
-        pending: Vec::new(),
-    };
-    for r in rules {
+fn block(rules: &[(i64, Rule)], default: u32, e: &mut Emitter) -> Result<(), String> {
+    for (_, r) in rules {
         if r.conds.is_empty() {
             e.push(insn(RET_K, 0, 0, r.ret));
-            return Ok(e.prog);
+            return Ok(());
         }
         for c in &r.conds {
             e.cond(c);
@@ -180,17 +184,15 @@ fn block(rules: &[Rule], default: u32) -> Result<Vec<sock_filter>, String> {
         e.end_rule()?;
     }
     e.push(insn(RET_K, 0, 0, default));
-    Ok(e.prog)
+    Ok(())
 }
 
 /// The program: kill for another ABI, then dispatch on the number.
-/// `rules` maps syscall numbers to their rules; every other number gets
+/// `rules` holds `(syscall number, rule)` sorted by number, each
+/// syscall's rules in the order they answer; every other number gets
 /// `default`.
-pub fn build(
-    arch: Arch,
-    rules: &BTreeMap<i64, Vec<Rule>>,
-    default: u32,
-) -> Result<Vec<sock_filter>, String> {
+pub fn build(arch: Arch, rules: &[(i64, Rule)], default: u32) -> Result<Vec<sock_filter>, String> {
+    debug_assert!(rules.is_sorted_by_key(|r| r.0));
     let mut prog = vec![
         insn(LD_W_ABS, 0, 0, OFF_ARCH),
         insn(JEQ_K, 1, 0, arch.audit()),
@@ -201,10 +203,7 @@ pub fn build(
         prog.push(insn(JGE_K, 0, 1, X32_SYSCALL_BIT));
         prog.push(insn(RET_K, 0, 0, RET_KILL_PROCESS));
     }
-    let blocks: Vec<(u32, Vec<sock_filter>)> = rules
-        .iter()
-        .map(|(nr, r)| Ok((*nr as u32, block(r, default)?)))
-        .collect::<Result<_, String>>()?;
+    let syscalls: Vec<&[(i64, Rule)]> = rules.chunk_by(|a, b| a.0 == b.0).collect();
     // The number line as segments, each answered the same way: a constant
     // (neighbours with the same constant merge: most allowed syscalls sit
     // next to each other) or a syscall's block of argument checks.
@@ -218,10 +217,11 @@ pub fn build(
         }
     };
     push(0, Answer::Ret(default));
-    for (i, (nr, b)) in blocks.iter().enumerate() {
-        match b.as_slice() {
-            [only] => push(*nr, Answer::Ret(only.k)),
-            _ => push(*nr, Answer::Block(i)),
+    for (i, r) in syscalls.iter().enumerate() {
+        let nr = r[0].0 as u32;
+        match constant(r) {
+            Some(k) => push(nr, Answer::Ret(k)),
+            None => push(nr, Answer::Block(i)),
         }
         push(nr.saturating_add(1), Answer::Ret(default));
     }
@@ -231,16 +231,22 @@ pub fn build(
     search(&segments, 0, segments.len(), &mut tree, &mut fixups);
     let start = prog.len();
     prog.extend(tree);
-    let mut at = BTreeMap::new();
-    for (i, (_, b)) in blocks.iter().enumerate() {
-        if b.len() > 1 {
-            at.insert(i, prog.len());
-            prog.extend(b.iter().cloned());
+    let mut at = vec![0; syscalls.len()];
+    let mut e = Emitter {
+        prog,
+        pending: Vec::new(),
+    };
+    for (i, r) in syscalls.iter().enumerate() {
+        if constant(r).is_none() {
+            at[i] = e.prog.len();
+            e.pending.clear();
+            block(r, default, &mut e)?;
         }
     }
+    let mut prog = e.prog;
     for (j, i) in fixups {
         let from = start + j;
-        prog[from].k = (at[&i] - from - 1) as u32;
+        prog[from].k = (at[i] - from - 1) as u32;
     }
     Ok(prog)
 }

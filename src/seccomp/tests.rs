@@ -114,7 +114,7 @@ fn compile_stacked(
 
     let mut by_errno: BTreeMap<u32, RuleMap> = BTreeMap::new();
     for (e, errno) in &policy.deny {
-        add(by_errno.entry(*errno).or_default(), arch, &e.name, &e.conds)
+        add(by_errno.entry(*errno).or_default(), arch, e.name, &e.conds)
             .map_err(compile_err("deny"))?;
     }
     // A payload that stacks a filter of its own answering ERRNO would
@@ -151,12 +151,12 @@ fn compile_stacked(
 
     let mut allow = RuleMap::new();
     for e in &policy.allow {
-        add(&mut allow, arch, &e.name, &e.conds).map_err(compile_err("allow"))?;
+        add(&mut allow, arch, e.name, &e.conds).map_err(compile_err("allow"))?;
     }
     // Denied calls pass the allowlist, so that the deny filter's errno (not
     // the default action) is what the payload sees.
     for (e, _) in &policy.deny {
-        add(&mut allow, arch, &e.name, &e.conds).map_err(compile_err("allow"))?;
+        add(&mut allow, arch, e.name, &e.conds).map_err(compile_err("allow"))?;
     }
     if !allow.contains_key(&arch.nr("personality").unwrap_or(-1)) {
         for c in personality_safe() {
@@ -241,11 +241,7 @@ fn default_and_system_service_hold_no_dangerous_syscall() {
             let entries = expand(g, arch, &loc(), &[]).unwrap();
             assert!(entries.len() > 30);
             for e in &entries {
-                assert!(
-                    !groups::DANGEROUS.contains(&e.name.as_str()),
-                    "{g} holds {}",
-                    e.name
-                );
+                assert!(!groups::DANGEROUS.contains(&e.name), "{g} holds {}", e.name);
             }
         }
     }
@@ -255,7 +251,7 @@ fn default_and_system_service_hold_no_dangerous_syscall() {
 fn expansion_records_the_group_chain_and_suggests() {
     let e = expand("@system-service", Arch::X86_64, &loc(), &[]).unwrap();
     let read = e.iter().find(|e| e.name == "read").unwrap();
-    assert_eq!(read.via, "@basic-io via @system-service");
+    assert_eq!(&*read.via, "@basic-io via @system-service");
     let err = expand("opne", Arch::X86_64, &loc(), &[]).unwrap_err();
     assert_eq!(
         err,
@@ -367,13 +363,13 @@ fn run_stack(filters: &[Filter], arch: u32, nr: u32, args: &[u64; 6]) -> (u32, V
 fn one_program_answers_as_the_old_stack_did() {
     // Shaped like the shipped profiles (which a higher layer loads): their
     // groups, their argument rules, their errno answers, restrict_suid_sgid.
-    let rule = |name: &str, conds: &[(u8, Op, u64)]| Entry {
-        name: name.into(),
+    let rule = |name: &'static str, conds: &[(u8, Op, u64)]| Entry {
+        name,
         conds: conds
             .iter()
             .map(|(a, op, v)| Cond::new(name, *a, *op, *v).unwrap())
             .collect(),
-        via: String::new(),
+        via: "".into(),
         loc: loc(),
     };
     let errno_denies = [
@@ -437,19 +433,19 @@ fn one_program_answers_as_the_old_stack_did() {
         Action::Log,
     );
     custom.allow.push(Entry {
-        name: "mmap".into(),
+        name: "mmap",
         conds: vec![
             Cond::new("mmap", 2, Op::MaskedEq(4), 0).unwrap(),
             Cond::new("mmap", 1, Op::Le, 0x1_0000_0000).unwrap(),
         ],
-        via: String::new(),
+        via: "".into(),
         loc: loc(),
     });
     custom.deny.push((
         Entry {
-            name: "lseek".into(),
+            name: "lseek",
             conds: vec![Cond::new("lseek", 1, Op::Gt, 0xffff_fffe).unwrap()],
-            via: String::new(),
+            via: "".into(),
             loc: loc(),
         },
         22,
@@ -658,9 +654,9 @@ fn oversize_programs_are_refused() {
     let mut p = policy(&[], &[], Action::KillProcess);
     for v in 0..3000u64 {
         p.allow.push(Entry {
-            name: "write".into(),
+            name: "write",
             conds: vec![Cond::new("write", 0, Op::Eq, v).unwrap()],
-            via: String::new(),
+            via: "".into(),
             loc: loc(),
         });
     }
