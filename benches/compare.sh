@@ -81,7 +81,10 @@ results=$(mktemp)
 report() { printf '%s\n' "$*" | tee -a "$results"; }
 
 # --- start-up -------------------------------------------------------------
-startup_json=$work/startup.json
+# hyperfine runs one command's runs back to back, so a noisy minute of the
+# machine lands on one command: the runs are split into rounds, each
+# running every command in turn, and the medians are taken over all rounds.
+rounds=5
 cmds=(-n floor "$floor"
       -n bwrap "$bwrap_cmd /bin/true"
       -n stockade-strict "$S run -q -p strict -- /bin/true"
@@ -93,12 +96,19 @@ if [ $have_rootless = 1 ]; then
          -n rootless-bwrap "${rootless[*]} $bwrap_cmd /bin/true"
          -n rootless-stockade-strict "${rootless[*]} $S run -q -p strict -- /bin/true")
 fi
-hyperfine -N --warmup 30 --runs "$runs" --export-json "$startup_json" "${cmds[@]}" >/dev/null 2>&1
-report "## start-up of /bin/true ($runs runs each, interleaved by hyperfine; medians)"
+for r in $(seq "$rounds"); do
+  hyperfine -N --warmup 10 --runs $(( (runs + rounds - 1) / rounds )) \
+    --export-json "$work/startup-$r.json" "${cmds[@]}" >/dev/null 2>&1
+done
+report "## start-up of /bin/true ($runs runs each in $rounds interleaved rounds; medians)"
 report ""
-python3 - "$startup_json" <<'PY' | tee -a "$results"
-import json, sys
-r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
+python3 - "$work"/startup-*.json <<'PY' | tee -a "$results"
+import json, statistics, sys
+times = {}
+for f in sys.argv[1:]:
+    for x in json.load(open(f))["results"]:
+        times.setdefault(x["command"], []).extend(x["times"])
+r = {name: statistics.median(t) for name, t in times.items()}
 print(f"| command | median | vs floor | vs bwrap |\n|---|---|---|---|")
 for name, m in r.items():
     prefix = "rootless-" if name.startswith("rootless-") else ""
