@@ -240,6 +240,11 @@ report ""
 # --- the machine ----------------------------------------------------------
 mkdir -p "$repo/benches/results"
 out=$repo/benches/results/$(date -u +%Y-%m-%d)-$(hostname).md
+n=2
+while [ -e "$out" ]; do # a second run that day does not replace the first
+  out=$repo/benches/results/$(date -u +%Y-%m-%d)-$(hostname)-$n.md
+  n=$((n + 1))
+done
 {
   echo "# benches/compare.sh, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
