@@ -71,7 +71,6 @@ unsafe fn syscall6(nr: c_long, a: [usize; 6]) -> isize {
 /// while the child runs; `flags` must include `CLONE_VM` (the child runs
 /// `f` in this memory, with this thread's TLS, so `f` may only make raw
 /// system calls and must not unwind).
-#[cfg(target_arch = "x86_64")]
 pub(crate) unsafe fn clone_on(
     flags: usize,
     top: *mut u8,
@@ -84,6 +83,7 @@ pub(crate) unsafe fn clone_on(
     // aligned stack the ABI expects and never returns here. The parent
     // takes the branch with its own stack untouched. Pointers are valid
     // by the caller's contract.
+    #[cfg(target_arch = "x86_64")]
     unsafe {
         std::arch::asm!(
             "syscall",
@@ -110,24 +110,10 @@ pub(crate) unsafe fn clone_on(
             options(nostack)
         );
     }
-    check(ret).map(|pid| pid as pid_t)
-}
-
-/// clone(2) onto `top` (see the x86_64 version).
-///
-/// # Safety
-/// As for the x86_64 version.
-#[cfg(target_arch = "aarch64")]
-pub(crate) unsafe fn clone_on(
-    flags: usize,
-    top: *mut u8,
-    f: extern "C" fn(*mut libc::c_void) -> c_int,
-    arg: *mut libc::c_void,
-) -> SysResult<pid_t> {
-    let ret: isize;
     // SAFETY: the kernel copies every register but x0 into the child and
     // switches it to `top` (16-byte aligned); the child calls `f` and
     // never returns here. Pointers are valid by the caller's contract.
+    #[cfg(target_arch = "aarch64")]
     unsafe {
         std::arch::asm!(
             "svc 0",

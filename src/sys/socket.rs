@@ -73,7 +73,7 @@ impl std::fmt::Debug for UnixPath {
             .sun_path
             .iter()
             .take(n)
-            .map(|&c| c as u8)
+            .map(|&c| c.to_ne_bytes()[0]) // c_char is i8 on x86_64, u8 on aarch64
             .collect();
         write!(f, "UnixPath({:?})", String::from_utf8_lossy(&bytes))
     }
