@@ -7,7 +7,7 @@
 
 use super::arch::Arch;
 use super::args::{Cond, Op, Width};
-use super::bpf::{AND_K, JA, JEQ_K, JGE_K, JGT_K, LD_W_ABS, RET_K, X32_SYSCALL_BIT};
+use super::bpf::{AND_K, JA, JEQ_K, JGE_K, JGT_K, JSET_K, LD_W_ABS, RET_K, X32_SYSCALL_BIT};
 use seccompiler::sock_filter;
 
 /// `SECCOMP_RET_KILL_PROCESS`.
@@ -93,18 +93,14 @@ impl Emitter {
         let lo = arg_word(c.arg, false);
         let hi = arg_word(c.arg, true);
         match (c.op, wide) {
-            (Op::MaskedEq(m), false) => {
-                self.push(insn(LD_W_ABS, 0, 0, lo));
-                self.push(insn(AND_K, 0, 0, m as u32));
-                self.check(JEQ_K, vl, false);
-            }
+            (Op::MaskedEq(m), false) => self.masked(lo, m as u32, vl),
             (Op::MaskedEq(m), true) => {
-                self.push(insn(LD_W_ABS, 0, 0, hi));
-                self.push(insn(AND_K, 0, 0, (m >> 32) as u32));
-                self.check(JEQ_K, vh, false);
-                self.push(insn(LD_W_ABS, 0, 0, lo));
-                self.push(insn(AND_K, 0, 0, m as u32));
-                self.check(JEQ_K, vl, false);
+                // A high word masked with 0 always matches a 0 (flags
+                // such as clone's all sit in the low word).
+                if (m >> 32) != 0 || vh != 0 {
+                    self.masked(hi, (m >> 32) as u32, vh);
+                }
+                self.masked(lo, m as u32, vl);
             }
             (op, false) => {
                 self.push(insn(LD_W_ABS, 0, 0, lo));
@@ -143,6 +139,19 @@ impl Emitter {
                 self.push(insn(LD_W_ABS, 0, 0, lo));
                 self.compare_word(op, vl);
             }
+        }
+    }
+
+    /// Checks that the word at `at` masked with `m` equals `v`, failing to
+    /// the next rule. One bit that must be set is a `jset`, without the
+    /// `and`.
+    fn masked(&mut self, at: u32, m: u32, v: u32) {
+        self.push(insn(LD_W_ABS, 0, 0, at));
+        if m == v && m.is_power_of_two() {
+            self.check(JSET_K, m, false);
+        } else {
+            self.push(insn(AND_K, 0, 0, m));
+            self.check(JEQ_K, v, false);
         }
     }
 
@@ -228,7 +237,8 @@ pub fn build(arch: Arch, rules: &[(i64, Rule)], default: u32) -> Result<Vec<sock
     // The search tree, then the blocks it jumps to.
     let mut tree = Vec::new();
     let mut fixups = Vec::new(); // (tree index of a `ja`, block index)
-    search(&segments, 0, segments.len(), &mut tree, &mut fixups);
+    search(&segments, &mut tree, &mut fixups);
+    debug_assert_eq!(tree.len(), tree_len(&segments));
     let start = prog.len();
     prog.extend(tree);
     let mut at = vec![0; syscalls.len()];
@@ -260,18 +270,29 @@ enum Answer {
     Block(usize),
 }
 
-/// Emits a binary search over `segments[lo..hi]` (sorted by first number):
-/// internal nodes are `jge` on a segment's start with a long jump to the
-/// upper half; a leaf returns its constant or jumps to its block.
+/// The length of [`search`]'s code for `segments`.
+fn tree_len(segments: &[(u32, Answer)]) -> usize {
+    if segments.len() <= 1 {
+        return 1;
+    }
+    let (lower, upper) = segments.split_at(segments.len() / 2);
+    let lower = tree_len(lower);
+    let node = if lower <= usize::from(u8::MAX) { 1 } else { 2 };
+    node + lower + tree_len(upper)
+}
+
+/// Emits a binary search over `segments` (sorted by first number):
+/// internal nodes are a `jge` on the upper half's first number, the lower
+/// half right after it; the jump over the lower half is the `jge`'s own
+/// when it fits its 8-bit offset, else a `ja` after it. A leaf returns its
+/// constant or jumps to its block (`fixups`: its position and the block).
 fn search(
     segments: &[(u32, Answer)],
-    lo: usize,
-    hi: usize,
     out: &mut Vec<sock_filter>,
     fixups: &mut Vec<(usize, usize)>,
 ) {
-    if hi - lo <= 1 {
-        match segments.get(lo).map(|s| s.1) {
+    if segments.len() <= 1 {
+        match segments.first().map(|s| s.1) {
             Some(Answer::Block(i)) => {
                 fixups.push((out.len(), i));
                 out.push(insn(JA, 0, 0, 0));
@@ -282,12 +303,17 @@ fn search(
         }
         return;
     }
-    let mid = lo + (hi - lo) / 2;
-    // jge: true → the `ja` to the upper half; false → skip it.
-    out.push(insn(JGE_K, 0, 1, segments[mid].0));
-    let ja = out.len();
-    out.push(insn(JA, 0, 0, 0));
-    search(segments, lo, mid, out, fixups);
-    out[ja].k = (out.len() - ja - 1) as u32;
-    search(segments, mid, hi, out, fixups);
+    let (lower, upper) = segments.split_at(segments.len() / 2);
+    let first_upper = upper.first().map_or(0, |s| s.0);
+    let skip = tree_len(lower);
+    match u8::try_from(skip) {
+        Ok(jt) => out.push(insn(JGE_K, jt, 0, first_upper)),
+        Err(_) => {
+            // jge: true → the `ja` over the lower half; false → skip it.
+            out.push(insn(JGE_K, 0, 1, first_upper));
+            out.push(insn(JA, 0, 0, skip as u32));
+        }
+    }
+    search(lower, out, fixups);
+    search(upper, out, fixups);
 }

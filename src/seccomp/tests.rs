@@ -450,6 +450,23 @@ fn one_program_answers_as_the_old_stack_did() {
         },
         22,
     ));
+    // 64-bit masks: reaching into the high word, one bit of it alone, a
+    // high bit that must be clear.
+    for (mask, value, errno) in [
+        (0x3_0000_0001, 0x1_0000_0000, 7),
+        (1 << 40, 1 << 40, 8),
+        (0x1_0000_0001, 1, 9),
+    ] {
+        custom.deny.push((
+            Entry {
+                name: "mmap",
+                conds: vec![Cond::new("mmap", 1, Op::MaskedEq(mask), value).unwrap()],
+                via: "".into(),
+                loc: loc(),
+            },
+            errno,
+        ));
+    }
     let mut errno_default = custom.clone();
     errno_default.default_action = Action::Errno(38);
     let policies = [
@@ -686,4 +703,32 @@ fn every_syscall_name_maps_to_its_number_as_the_syscalls_crate_says() {
     }
     assert_eq!(Arch::X86_64.nr("open"), Some(2));
     assert_eq!(Arch::Aarch64.nr("open"), None);
+    // And back: every number to its name, numbers without one to none.
+    for nr in -1..1100i64 {
+        let x86 = usize::try_from(nr)
+            .ok()
+            .and_then(syscalls::x86_64::Sysno::new);
+        assert_eq!(Arch::X86_64.syscall_name(nr), x86.map(|s| s.name()), "{nr}");
+        let arm = usize::try_from(nr)
+            .ok()
+            .and_then(syscalls::aarch64::Sysno::new);
+        assert_eq!(
+            Arch::Aarch64.syscall_name(nr),
+            arm.map(|s| s.name()),
+            "{nr}"
+        );
+    }
+    // Every name, the last of each table included (the crate's `iter()`
+    // stops before it: x86_64's file_setattr was once unknown here).
+    let x86: Vec<&str> = (0..1100)
+        .filter_map(syscalls::x86_64::Sysno::new)
+        .map(|s| s.name())
+        .collect();
+    assert_eq!(Arch::X86_64.all_names(), x86);
+    let arm: Vec<&str> = (0..1100)
+        .filter_map(syscalls::aarch64::Sysno::new)
+        .map(|s| s.name())
+        .collect();
+    assert_eq!(Arch::Aarch64.all_names(), arm);
+    assert_eq!(Arch::X86_64.nr("file_setattr"), Some(469));
 }
