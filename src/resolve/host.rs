@@ -70,19 +70,31 @@ pub(super) fn shared_directories(host: &Host) -> Vec<PathBuf> {
 /// is already bound there; otherwise it binds what the link points at. This
 /// keeps the view identical to the host's layout with one mount for /usr.
 pub(super) fn canonicalize_binds(mounts: &mut [Mount]) {
-    let identity_binds: Vec<(PathBuf, bool)> = mounts
+    // Each source resolved once (a readlink per component).
+    let canonical: Vec<Option<PathBuf>> = mounts
         .iter()
-        .filter_map(|m| match &m.op {
-            MountOp::Bind {
-                src,
-                dest,
-                writable,
-                ..
-            } if src == dest => Some((std::fs::canonicalize(src).ok()?, *writable)),
+        .map(|m| match &m.op {
+            MountOp::Bind { src, .. } => std::fs::canonicalize(src).ok(),
             _ => None,
         })
         .collect();
-    for m in mounts.iter_mut() {
+    let identity_binds: Vec<(&Path, bool)> = mounts
+        .iter()
+        .zip(&canonical)
+        .filter_map(|(m, canon)| match (&m.op, canon) {
+            (
+                MountOp::Bind {
+                    src,
+                    dest,
+                    writable,
+                    ..
+                },
+                Some(canon),
+            ) if src == dest => Some((canon.as_path(), *writable)),
+            _ => None,
+        })
+        .collect();
+    for (m, canon) in mounts.iter_mut().zip(&canonical) {
         let MountOp::Bind {
             src,
             dest,
@@ -92,10 +104,10 @@ pub(super) fn canonicalize_binds(mounts: &mut [Mount]) {
         else {
             continue;
         };
-        let Ok(canon) = std::fs::canonicalize(src) else {
+        let Some(canon) = canon else {
             continue;
         };
-        if &canon == src {
+        if canon == src {
             continue;
         }
         let link = std::fs::read_link(src).ok();
@@ -109,7 +121,7 @@ pub(super) fn canonicalize_binds(mounts: &mut [Mount]) {
                 target,
             },
             _ => MountOp::Bind {
-                src: canon,
+                src: canon.clone(),
                 dest: dest.clone(),
                 writable: *writable,
                 is_dir: *is_dir,
