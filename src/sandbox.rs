@@ -1548,6 +1548,13 @@ impl Diagnostics {
             (Stage::OpenSources, libc::EACCES) => {
                 "\n  hint: the launcher's user cannot reach this path on the host"
             }
+            (Stage::Network, libc::ENOSPC) => {
+                "\n  hint: user.max_net_namespaces is exhausted (or 0); or pass --net host"
+            }
+            (Stage::Network, libc::EPERM | libc::EACCES) => {
+                "\n  hint: this host refuses network namespaces in user namespaces; or pass \
+                 --net host"
+            }
             _ => "",
         };
         format!(

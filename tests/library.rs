@@ -358,6 +358,17 @@ fn host_socket_dirs() -> Vec<std::path::PathBuf> {
     v
 }
 
+/// Whether this test, which needs root, can run: a loud skip naming `why`
+/// when not root; false too when sandboxes cannot start here (which
+/// `all_modes_work` reports).
+fn root_and_sandboxes(why: &str) -> bool {
+    if !is_root() {
+        skip(why);
+        return false;
+    }
+    all_modes_work()
+}
+
 /// The payload's host pid: the one child of the sandbox's init.
 fn payload_pid(init: i32) -> i32 {
     for _ in 0..500 {
@@ -701,11 +712,7 @@ fn a_local_user_racing_the_launchers_directories_gets_nothing() {
     // launcher makes nothing there (the channel socket lives in the
     // sandbox), so the victim keeps its owner and mode.
     let _serial = serial();
-    if !is_root() {
-        skip("racing a root launcher needs root");
-        return;
-    }
-    if !all_modes_work() {
+    if !root_and_sandboxes("racing a root launcher needs root") {
         return;
     }
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -897,4 +904,70 @@ fn output_collects_a_hundred_megabytes_from_both_streams_at_once() {
     assert_eq!(out.outcome, Outcome::Exited(0));
     assert_eq!(out.stdout.len(), 100 << 20);
     assert_eq!(out.stderr.len(), 20 << 20);
+}
+
+/// The network namespace of every task of a sandbox, seen from the host:
+/// PID 1's threads and the payload.
+fn sandbox_network_namespaces(init: i32) -> Vec<String> {
+    let payload = payload_pid(init);
+    // The payload's exec has happened once it runs `sleep`.
+    for _ in 0..500 {
+        let comm = std::fs::read_to_string(format!("/proc/{payload}/comm")).unwrap_or_default();
+        if comm.trim() == "sleep" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let mut tasks: Vec<String> = std::fs::read_dir(format!("/proc/{init}/task"))
+        .unwrap()
+        .flatten()
+        .map(|t| format!("/proc/{init}/task/{}", t.file_name().to_string_lossy()))
+        .collect();
+    tasks.push(format!("/proc/{payload}"));
+    tasks
+        .iter()
+        .map(|t| {
+            let link = std::fs::read_link(format!("{t}/ns/net")).unwrap();
+            link.to_string_lossy().into_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn every_task_of_the_sandbox_is_in_its_own_network_namespace() {
+    // PID 1 is cloned in the launcher's network namespace and joins the one
+    // its thread made at step 12, before the warden and the payload start:
+    // once the payload runs, no task of the sandbox may be in the host's.
+    let _serial = serial();
+    if !root_and_sandboxes("reading the namespaces of another user namespace's tasks needs root") {
+        return;
+    }
+    let host = std::fs::read_link("/proc/self/ns/net").unwrap();
+    let host = host.to_string_lossy().into_owned();
+    let spawn = |net| {
+        Sandbox::from_profile("strict")
+            .unwrap()
+            .network(net)
+            .args(["sleep", "10"])
+            .spawn()
+            .unwrap()
+    };
+    let mut child = spawn(stockade::sandbox::Network::None);
+    let seen = sandbox_network_namespaces(child.pid());
+    child.kill();
+    child.wait().unwrap();
+    // PID 1, its warden thread and the payload.
+    assert!(seen.len() >= 3, "tasks seen: {seen:?}");
+    assert!(seen.iter().all(|n| *n == seen[0]), "{seen:?}");
+    assert_ne!(
+        seen[0], host,
+        "the sandbox is in the host's network namespace"
+    );
+    // Control: the same reading of a sandbox on the host's network finds
+    // the host's namespace.
+    let mut child = spawn(stockade::sandbox::Network::Host);
+    let seen = sandbox_network_namespaces(child.pid());
+    child.kill();
+    child.wait().unwrap();
+    assert!(seen.iter().all(|n| *n == host), "{seen:?} vs {host}");
 }

@@ -68,8 +68,9 @@ pub struct Contents {
     pub(crate) descriptions: Vec<String>,
     /// Hostname to set.
     pub(crate) hostname: Option<CString>,
-    /// Bring the loopback interface up (new network namespace).
-    pub(crate) loopback: bool,
+    /// A new network namespace with loopback up, made by a thread of PID 1
+    /// (not a clone flag: see `process::network`).
+    pub(crate) new_network: bool,
     /// Working directory of the payload.
     pub(crate) cwd: CString,
     /// The payload command.
@@ -271,7 +272,8 @@ fn clone_flags(policy: &Policy) -> u64 {
             Namespace::User => libc::CLONE_NEWUSER,
             Namespace::Pid => libc::CLONE_NEWPID,
             Namespace::Mount => libc::CLONE_NEWNS,
-            Namespace::Net => libc::CLONE_NEWNET,
+            // PID 1 makes it on a thread of its own (`process::network`).
+            Namespace::Net => 0,
             Namespace::Ipc => libc::CLONE_NEWIPC,
             Namespace::Uts => libc::CLONE_NEWUTS,
             Namespace::Cgroup => libc::CLONE_NEWCGROUP,
@@ -337,7 +339,7 @@ pub fn build(
             .as_deref()
             .map(|h| cstring(h.as_bytes(), "hostname"))
             .transpose()?,
-        loopback: policy.namespaces.contains(&Namespace::Net),
+        new_network: policy.namespaces.contains(&Namespace::Net),
         cwd: cstring(policy.cwd.as_os_str().as_bytes(), "cwd")?,
         exec,
         last_cap: last_cap(),

@@ -15,7 +15,7 @@
 use super::report::SETUP_FAILED;
 use super::report::{at, enter, fail_from_child, send_from_child, Record, Setup, Stage};
 use super::signals::INIT_SIGNALS;
-use super::{init, payload, view, warden};
+use super::{init, network, payload, view, warden};
 use crate::plan::Plan;
 use crate::sys::{self, SigSet, CWD};
 use nix::errno::Errno;
@@ -180,6 +180,10 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
         0,
         sys::sigmask(libc::SIG_BLOCK, &SigSet::of(&INIT_SIGNALS)),
     )?;
+    // The network namespace is made meanwhile, by a thread (see `network`).
+    if plan.new_network {
+        at(Stage::Network, 0, network::start_from_child())?;
+    }
     // Wait for the id maps. A launcher that dies meanwhile closes its end
     // of the socket (the child closed its copy first), which reads as EOF.
     let mut go = [0u8; 1];
@@ -323,9 +327,9 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
         enter(plan, sock, Stage::Hostname);
         at(Stage::Hostname, 0, sys::sethostname(h))?;
     }
-    if plan.loopback {
-        enter(plan, sock, Stage::Loopback);
-        at(Stage::Loopback, 0, sys::loopback_up())?;
+    if plan.new_network {
+        enter(plan, sock, Stage::Network);
+        at(Stage::Network, 0, network::join_from_child())?;
     }
     // Path rules name inodes in the view (tmpfs mounts made above have no
     // host path), so they are added here, after pivot_root.

@@ -44,8 +44,9 @@ pub enum Stage {
     SealRoot,
     /// Setting the hostname.
     Hostname,
-    /// Bringing up loopback.
-    Loopback,
+    /// Joining the network namespace, with loopback up, that a thread of
+    /// PID 1 has made meanwhile (started before step 1).
+    Network,
     /// Adding the Landlock path rules (in the view, before the fork).
     LandlockRules,
     /// Creating the channel's listening socket in the view and handing it
@@ -100,7 +101,7 @@ impl Stage {
         Stage::PivotRoot,
         Stage::SealRoot,
         Stage::Hostname,
-        Stage::Loopback,
+        Stage::Network,
         Stage::LandlockRules,
         Stage::ChannelSocket,
         Stage::Terminal,
@@ -133,7 +134,7 @@ impl Stage {
             Stage::PivotRoot => "pivot_root",
             Stage::SealRoot => "read-only root",
             Stage::Hostname => "hostname",
-            Stage::Loopback => "loopback",
+            Stage::Network => "network",
             Stage::LandlockRules => "landlock rules",
             Stage::ChannelSocket => "channel socket",
             Stage::Terminal => "terminal",

@@ -1,5 +1,5 @@
 //! Processes: clone and fork, exec, wait and signal, identity, the
-//! namespace's hostname and loopback, limits.
+//! namespace's hostname and network, limits.
 
 use super::check::*;
 use libc::pid_t;
@@ -211,28 +211,11 @@ pub(crate) fn new_process_group() -> SysResult<()> {
     check_int(unsafe { libc::setpgid(0, 0) }).map(drop)
 }
 
-/// Brings the loopback interface up (SIOCSIFFLAGS on "lo").
-pub(crate) fn loopback_up() -> SysResult<()> {
-    // SAFETY: creating a socket has no memory-safety preconditions.
-    let fd = new_fd(
-        unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) }.into(),
-    )?;
-    // SAFETY: ifreq is plain data; zeroed is a valid value.
-    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (d, s) in req.ifr_name.iter_mut().zip(b"lo\0") {
-        *d = *s as c_char;
-    }
-    req.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
-    // SAFETY: req is a valid ifreq naming "lo"; the kernel reads the flags.
-    let rc = unsafe {
-        libc::ioctl(
-            fd.as_raw_fd(),
-            // glibc's request is an unsigned long, musl's an int.
-            libc::SIOCSIFFLAGS as _,
-            &req as *const libc::ifreq,
-        )
-    };
-    check_int(rc).map(drop)
+/// Moves the calling thread into the network namespace `ns` refers to
+/// (setns(2)).
+pub(crate) fn join_network(ns: BorrowedFd<'_>) -> SysResult<()> {
+    // SAFETY: integer arguments only.
+    check_int(unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) }).map(drop)
 }
 
 /// Where this process's argument and environment strings live (what

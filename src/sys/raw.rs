@@ -323,6 +323,42 @@ pub(crate) fn drop_privileges(last_cap: u32, securebits: u32) -> SysResult<()> {
     prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map(drop)
 }
 
+/// Moves the calling thread into a new network namespace, brings its
+/// loopback interface up and returns a descriptor of the namespace
+/// (`SIOCGSKNS` on the socket that did it, Linux 4.9), for another
+/// thread's `setns`. The descriptor is close-on-exec.
+pub(crate) fn new_network() -> SysResult<RawFd> {
+    const SIOCGSKNS: usize = 0x894c;
+    // SAFETY: integer argument only.
+    unsafe { call(libc::SYS_unshare, libc::CLONE_NEWNET as usize, 0, 0) }?;
+    let family = libc::AF_INET as usize;
+    let kind = (libc::SOCK_DGRAM | libc::SOCK_CLOEXEC) as usize;
+    // SAFETY: integer arguments only.
+    let sock = unsafe { call(libc::SYS_socket, family, kind, 0) }?;
+    // SAFETY: ifreq is plain data; zeroed is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *d = *s as libc::c_char;
+    }
+    req.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+    let p = &req as *const libc::ifreq as usize;
+    let request = libc::SIOCSIFFLAGS as usize;
+    // SAFETY: SIOCSIFFLAGS reads the ifreq naming "lo" `p` points at, alive
+    // on this stack for the call; SIOCGSKNS takes no argument.
+    let ns = unsafe { call(libc::SYS_ioctl, sock, request, p) }
+        .and_then(|_| unsafe { call(libc::SYS_ioctl, sock, SIOCGSKNS, 0) });
+    // SAFETY: `sock` is the socket made above, used by no one else.
+    let _ = unsafe { call(libc::SYS_close, sock, 0, 0) };
+    ns.map(|fd| fd as RawFd)
+}
+
+/// Sets the calling thread's timer slack (PR_SET_TIMERSLACK): how late
+/// the kernel may end its sleeps, 50 µs by default.
+pub(crate) fn set_timer_slack(ns: usize) -> SysResult<()> {
+    // SAFETY: PR_SET_TIMERSLACK takes one integer and touches no memory.
+    unsafe { call(libc::SYS_prctl, libc::PR_SET_TIMERSLACK as usize, ns, 0) }.map(drop)
+}
+
 /// Ends the calling thread only (exit(2), not exit_group).
 pub(crate) fn exit_thread() -> ! {
     loop {

@@ -30,8 +30,10 @@ impl Default for ThreadStack {
 
 /// Starts `f(arg)` as a new thread of this process on `stack` (with
 /// `CLONE_THREAD`: it shares PID 1's immunity to signals from inside the
-/// namespace). The thread shares this thread's TLS, so it must only make
-/// system calls through [`raw`](super::raw), which never touch `errno`.
+/// namespace), with every signal blocked, so that it never takes one meant
+/// for PID 1's `sigtimedwait` loop; the caller's mask is kept. The thread
+/// shares this thread's TLS, so it must only make system calls through
+/// [`raw`](super::raw), which never touch `errno`.
 ///
 /// # Safety
 /// Once per stack: a second thread on the same stack would corrupt the
@@ -50,10 +52,13 @@ pub(crate) unsafe fn start_thread(
         | libc::CLONE_SYSVSEM;
     // The stack grows down from its end, which the type aligns to 16.
     let top = stack.0.get().cast::<u8>().wrapping_add(THREAD_STACK_LEN);
+    let old = super::signal::block_all_signals()?;
     // SAFETY: `top` is the end of a 64 KiB static buffer no other thread
     // uses (the caller's contract); the thread runs `f` there and ends
     // when it returns; `arg` is passed through as an integer.
-    unsafe { super::raw::clone_on(flags as usize, top, f, arg as *mut libc::c_void) }
+    let started = unsafe { super::raw::clone_on(flags as usize, top, f, arg as *mut libc::c_void) };
+    super::signal::set_signal_mask(&old)?;
+    started
 }
 
 /// Runs `f(arg)` on `stack` in a new process that shares this one's
