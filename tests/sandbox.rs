@@ -141,6 +141,44 @@ fn files_outside_the_view_are_absent() {
     });
 }
 
+/// The host's mount tree is not merely hidden under the view's root but
+/// gone from the sandbox's mount namespace: left attached after
+/// `pivot_root`, it would sit on top of the root, invisible to path
+/// lookups (the test above) but listed in mountinfo and reachable by a
+/// lookup that descends into it. The control is the host's own table,
+/// which a mount namespace copied from it without the detach lists whole.
+#[test]
+fn the_host_mount_tree_is_detached_from_the_view() {
+    // (mount point, filesystem type) of each line of a mountinfo table.
+    fn mounts(table: &str) -> Vec<(String, String)> {
+        table
+            .lines()
+            .filter_map(|l| {
+                let (left, right) = l.split_once(" - ")?;
+                let point = left.split(' ').nth(4)?;
+                Some((point.to_owned(), right.split(' ').next()?.to_owned()))
+            })
+            .collect()
+    }
+    let host = mounts(&std::fs::read_to_string("/proc/self/mountinfo").unwrap());
+    assert!(
+        host.iter().any(|(_, t)| t == "sysfs"),
+        "control: the host's table lists sysfs: {host:?}"
+    );
+    each_mode(|mode| {
+        let dir = workdir(mode, "detached");
+        let out = run_sh(mode, &dir, &["-p", "strict"], "cat /proc/self/mountinfo");
+        let inside = mounts(&stdout(&out));
+        let roots: Vec<_> = inside.iter().filter(|(p, _)| p == "/").collect();
+        assert_eq!(roots.len(), 1, "one root, the view's: {inside:?}");
+        assert_eq!(roots[0].1, "tmpfs", "{inside:?}");
+        assert!(
+            !inside.iter().any(|(_, t)| t == "sysfs"),
+            "no mount of the host tree is left: {inside:?}"
+        );
+    });
+}
+
 #[test]
 fn environment_is_scrubbed() {
     each_mode(|mode| {
@@ -256,6 +294,15 @@ fn capabilities_are_gone_and_no_new_privs_set() {
                     assert_eq!(v, "0000000000000000", "{l}");
                 }
             }
+        }
+        // PID 1 empties the bounding set at step 13, before its warden
+        // thread exists; both inherit nothing to regain at an exec.
+        let out = run_sh(mode, &dir, &["-p", "strict"], "cat /proc/1/task/*/status");
+        let s = stdout(&out);
+        let bounding: Vec<_> = s.lines().filter(|l| l.starts_with("CapBnd:")).collect();
+        assert!(bounding.len() >= 2, "PID 1 and its warden: {s}");
+        for l in bounding {
+            assert!(l.ends_with("0000000000000000"), "{l}");
         }
     });
 }

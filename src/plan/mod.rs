@@ -69,7 +69,7 @@ pub struct Contents {
     /// Hostname to set.
     pub(crate) hostname: Option<CString>,
     /// A new network namespace with loopback up, made by a thread of PID 1
-    /// (not a clone flag: see `process::network`).
+    /// (not a clone flag: see `process::helper`).
     pub(crate) new_network: bool,
     /// Working directory of the payload.
     pub(crate) cwd: CString,
@@ -272,7 +272,7 @@ fn clone_flags(policy: &Policy) -> u64 {
             Namespace::User => libc::CLONE_NEWUSER,
             Namespace::Pid => libc::CLONE_NEWPID,
             Namespace::Mount => libc::CLONE_NEWNS,
-            // PID 1 makes it on a thread of its own (`process::network`).
+            // PID 1 makes it on a thread of its own (`process::helper`).
             Namespace::Net => 0,
             Namespace::Ipc => libc::CLONE_NEWIPC,
             Namespace::Uts => libc::CLONE_NEWUTS,

@@ -15,7 +15,8 @@
 use super::report::SETUP_FAILED;
 use super::report::{at, enter, fail_from_child, send_from_child, Record, Setup, Stage};
 use super::signals::INIT_SIGNALS;
-use super::{init, network, payload, view, warden};
+use super::caps::empty_bounding_set;
+use super::{helper, init, payload, view, warden};
 use crate::plan::Plan;
 use crate::sys::{self, SigSet, CWD};
 use nix::errno::Errno;
@@ -180,10 +181,13 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
         0,
         sys::sigmask(libc::SIG_BLOCK, &SigSet::of(&INIT_SIGNALS)),
     )?;
-    // The network namespace is made meanwhile, by a thread (see `network`).
-    if plan.new_network {
-        at(Stage::Network, 0, network::start_from_child())?;
-    }
+    // The network namespace is made meanwhile, and the old root detached
+    // later, by a thread (see `helper`).
+    at(
+        Stage::AwaitIdMaps,
+        0,
+        helper::start_from_child(plan.new_network),
+    )?;
     // Wait for the id maps. A launcher that dies meanwhile closes its end
     // of the socket (the child closed its copy first), which reads as EOF.
     let mut go = [0u8; 1];
@@ -311,13 +315,15 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
     drop(last_mask);
 
     // pivot_root(".", ".") stacks the old root on top of the new one; the
-    // detach then removes it, leaving no path back to the host tree. There
-    // is no chroot fallback: a chroot is escapable.
+    // detach then removes it, leaving no path back to the host tree. It is
+    // the helper thread's (an RCU grace period and freeing the host's
+    // mounts), confirmed at the end of step 13. There is no chroot
+    // fallback: a chroot is escapable.
     enter(plan, sock, Stage::PivotRoot);
     at(Stage::PivotRoot, 0, sys::fchdir(root.as_fd()))?;
     at(Stage::PivotRoot, 0, sys::pivot_root(c".", c"."))?;
-    at(Stage::PivotRoot, 0, sys::umount2(c".", libc::MNT_DETACH))?;
     at(Stage::PivotRoot, 0, sys::chdir(c"/"))?;
+    helper::detach_old_root_from_child();
     // The root only holds mount points: nothing may be created in it.
     enter(plan, sock, Stage::SealRoot);
     at(Stage::SealRoot, 0, view::seal(root.as_fd()))?;
@@ -329,7 +335,7 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
     }
     if plan.new_network {
         enter(plan, sock, Stage::Network);
-        at(Stage::Network, 0, network::join_from_child())?;
+        at(Stage::Network, 0, helper::join_network_from_child())?;
     }
     // Path rules name inodes in the view (tmpfs mounts made above have no
     // host path), so they are added here, after pivot_root.
@@ -343,6 +349,13 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
             )?;
         }
     }
+    // While the helper thread detaches the old root: the bounding set,
+    // emptied once for every process of the sandbox (the warden and the
+    // payload inherit it; each drop copies the credentials). A failure is
+    // the sandbox user's step: PID 1's identity.
+    at(Stage::SwitchIds, 0, empty_bounding_set(plan.last_cap))?;
+    // No process but PID 1 may start before the host tree is gone.
+    at(Stage::PivotRoot, 0, helper::old_root_detached_from_child())?;
     Ok(old_umask)
 }
 

@@ -2,7 +2,8 @@
 //! (clone, id maps, release) and `supervise` (records and reaping →
 //! events and an outcome). Sandbox side, after clone, in the order they
 //! run: `child` (the setup sequence; mechanics of the view in `view`),
-//! `network` (PID 1's thread that makes the network namespace meanwhile),
+//! `helper` (PID 1's thread that makes the network namespace and detaches
+//! the host tree meanwhile),
 //! `warden` (PID 1's thread for seccomp notifications), `payload` (its
 //! last steps and exec), `init` (PID 1's loop); `caps` (the capability
 //! drop) and `report` (the records both sides speak) serve both.
@@ -11,8 +12,8 @@
 after_clone! {
     mod caps;
     mod child;
+    mod helper;
     mod init;
-    mod network;
     mod payload;
     mod report;
     mod view;

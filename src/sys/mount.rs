@@ -82,12 +82,6 @@ pub(crate) fn mount(
     check_int(rc).map(drop)
 }
 
-/// umount2(2).
-pub(crate) fn umount2(target: &CStr, flags: c_int) -> SysResult<()> {
-    // SAFETY: target is NUL-terminated.
-    check_int(unsafe { libc::umount2(target.as_ptr(), flags) }).map(drop)
-}
-
 /// openat2(2) with a `resolve` mask.
 pub(crate) fn openat2(
     dirfd: BorrowedFd<'_>,

@@ -306,8 +306,13 @@ pub(crate) fn drop_privileges(last_cap: u32, securebits: u32) -> SysResult<()> {
         unsafe { call(libc::SYS_prctl, option as usize, arg, 0) }
     };
     prctl(libc::PR_SET_SECUREBITS, securebits as usize)?;
+    // Only what is still there: the thread inherits PID 1's bounding set,
+    // emptied at the end of step 13; each drop copies the credentials.
     for cap in 0..=last_cap {
-        match prctl(libc::PR_CAPBSET_DROP, cap as usize) {
+        match prctl(libc::PR_CAPBSET_READ, cap as usize).and_then(|held| match held {
+            0 => Ok(0),
+            _ => prctl(libc::PR_CAPBSET_DROP, cap as usize),
+        }) {
             Ok(_) | Err(Errno::EINVAL) => {}
             Err(e) => return Err(e),
         }
@@ -350,6 +355,13 @@ pub(crate) fn new_network() -> SysResult<RawFd> {
     // SAFETY: `sock` is the socket made above, used by no one else.
     let _ = unsafe { call(libc::SYS_close, sock, 0, 0) };
     ns.map(|fd| fd as RawFd)
+}
+
+/// umount2(2) without touching `errno`, for a raw thread.
+pub(crate) fn umount2(target: &std::ffi::CStr, flags: c_int) -> SysResult<()> {
+    let t = target.as_ptr() as usize;
+    // SAFETY: `target` is NUL-terminated and outlives the call.
+    unsafe { call(libc::SYS_umount2, t, flags as usize, 0) }.map(drop)
 }
 
 /// Sets the calling thread's timer slack (PR_SET_TIMERSLACK): how late

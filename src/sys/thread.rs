@@ -3,6 +3,7 @@
 
 use super::check::*;
 use libc::{c_int, pid_t};
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 /// Memory for a thread started with [`start_thread`]: a fixed stack that
 /// exists before the clone, since the child may not allocate.
@@ -86,4 +87,47 @@ pub(crate) unsafe fn vfork_on(
     // or exits, so the child never runs beside it in the shared memory;
     // `arg` is passed through.
     unsafe { super::raw::clone_on(flags as usize, top, f, arg) }
+}
+
+/// One answer a raw thread hands another thread of its process: a
+/// descriptor or other nonnegative number, or an errno, behind a futex
+/// word the waiter sleeps on. For a `static`, shared by both threads.
+pub(crate) struct Handoff {
+    done: AtomicU32,
+    /// The answer, or a negated errno.
+    answer: AtomicI32,
+}
+
+impl Handoff {
+    /// An empty handoff.
+    pub(crate) const fn new() -> Handoff {
+        Handoff {
+            done: AtomicU32::new(0),
+            answer: AtomicI32::new(0),
+        }
+    }
+
+    /// Empties it again (a static outlives a sandbox in a test process).
+    pub(crate) fn reset(&self) {
+        self.done.store(0, Ordering::SeqCst);
+    }
+
+    /// Stores `answer` and wakes the waiter.
+    pub(crate) fn give(&self, answer: SysResult<c_int>) {
+        let v = answer.unwrap_or_else(|errno| -(errno as c_int));
+        self.answer.store(v, Ordering::SeqCst);
+        self.done.store(1, Ordering::SeqCst);
+        super::raw::futex_wake(&self.done);
+    }
+
+    /// Waits for the answer.
+    pub(crate) fn take(&self) -> SysResult<c_int> {
+        while self.done.load(Ordering::SeqCst) == 0 {
+            super::raw::futex_wait(&self.done, 0);
+        }
+        match self.answer.load(Ordering::SeqCst) {
+            v if v < 0 => Err(nix::errno::Errno::from_raw(-v)),
+            v => Ok(v),
+        }
+    }
 }

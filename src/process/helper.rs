@@ -1,0 +1,87 @@
+//! PID 1's helper thread: two of the kernel's slow steps, taken off PID
+//! 1's path while it builds the view.
+//!
+//! - The network namespace. Creating one is the costliest single step of
+//!   a start in the kernel (every network subsystem registers its
+//!   per-namespace state: the loopback device, its addresses, a few
+//!   hundred sysctls) and nothing PID 1 does before step 12 depends on it:
+//!   the view holds no mount that captures a network namespace (sysfs
+//!   would), and the payload does not exist yet. So PID 1 is cloned into
+//!   every other new namespace and, at its first step, starts this thread,
+//!   which unshares a network namespace of its own (owned by the sandbox's
+//!   user namespace, as a clone flag would make it), brings `lo` up in it
+//!   and hands PID 1 a descriptor of it. At step 12 PID 1 joins it, so the
+//!   warden and the payload, started after, are born in it.
+//! - The detach of the host's mount tree after `pivot_root` (step 9).
+//!   Unmounting it makes the kernel wait for an expedited RCU grace period
+//!   and then free a copy of every host mount, in the caller's system
+//!   call. PID 1 wakes the thread once it has pivoted and goes on; until
+//!   the thread answers, the host tree sits on top of the view's root,
+//!   where only a lookup that descends into mounts stacked on its starting
+//!   point (umount's) finds it: the lookups of steps 10–15 start at the
+//!   root or the working directory and stay in the view. PID 1 waits for
+//!   the answer at the end of step 13, before the warden or the payload
+//!   exists.
+//!
+//! The thread shares PID 1's TLS, memory, descriptor table and working
+//! directory (`CLONE_FS`): raw system calls only (see `sys::start_thread`).
+//! With `--net host` it makes no namespace and stays in PID 1's, which is
+//! then the sandbox's.
+
+#![allow(unsafe_code)]
+
+use crate::sys::{self, raw, Handoff, ThreadStack};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static STACK: ThreadStack = ThreadStack::new();
+/// The namespace's descriptor (when one is made).
+static NETWORK: Handoff = Handoff::new();
+/// Nonzero once PID 1 has pivoted.
+static PIVOTED: AtomicU32 = AtomicU32::new(0);
+/// The detach's outcome.
+static DETACHED: Handoff = Handoff::new();
+
+/// Starts the thread; `new_network` says whether it makes a network
+/// namespace. Called once, by PID 1, before anything else.
+pub(super) fn start_from_child(new_network: bool) -> sys::SysResult<()> {
+    NETWORK.reset();
+    DETACHED.reset();
+    PIVOTED.store(0, Ordering::SeqCst);
+    // SAFETY: PID 1 calls this once, so STACK has no other thread; `run`
+    // makes raw system calls only.
+    unsafe { sys::start_thread(&STACK, run, usize::from(new_network)) }.map(drop)
+}
+
+/// Waits for the thread's namespace and moves PID 1 into it.
+pub(super) fn join_network_from_child() -> sys::SysResult<()> {
+    let fd = NETWORK.take()?;
+    // SAFETY: the thread stored the descriptor SIOCGSKNS returned in the
+    // table PID 1 shares with it, and gave it up: PID 1 owns it now.
+    let ns = unsafe { OwnedFd::from_raw_fd(fd) };
+    sys::join_network(ns.as_fd())
+}
+
+/// Hands the detach of the old root, stacked on the view's root by
+/// `pivot_root(".", ".")`, to the thread (which resolves `.` in the
+/// working directory it shares with PID 1: the view's root).
+pub(super) fn detach_old_root_from_child() {
+    PIVOTED.store(1, Ordering::SeqCst);
+    raw::futex_wake(&PIVOTED);
+}
+
+/// Waits until the old root is detached.
+pub(super) fn old_root_detached_from_child() -> sys::SysResult<()> {
+    DETACHED.take().map(drop)
+}
+
+extern "C" fn run(new_network: *mut libc::c_void) -> libc::c_int {
+    if !new_network.is_null() {
+        NETWORK.give(raw::new_network());
+    }
+    while PIVOTED.load(Ordering::SeqCst) == 0 {
+        raw::futex_wait(&PIVOTED, 0);
+    }
+    DETACHED.give(raw::umount2(c".", libc::MNT_DETACH).map(|()| 0));
+    0
+}
