@@ -31,7 +31,7 @@ use crate::profile;
 pub use crate::profile::ProfileError;
 pub use crate::resolve::Limit;
 use crate::resolve::{ChannelSetting, Host, Overrides};
-use crate::watch::Board;
+use crate::watch::{Board, Drive};
 use nix::errno::Errno;
 use std::ffi::OsString;
 use std::fs::File;
@@ -86,6 +86,8 @@ pub struct Sandbox {
     trace: bool,
     report_stops: bool,
     learn: bool,
+    /// Supervised by the threads that wait, not the supervisor thread.
+    inline: bool,
     terminal_mode: Option<crate::sys::KernelTermios>,
     terminal_size: Option<libc::winsize>,
 }
@@ -176,6 +178,50 @@ struct Shared {
     /// Readable while an event is waiting (an eventfd).
     ready: OwnedFd,
     switch: KillSwitch,
+    /// The sandbox, when the threads that wait supervise it.
+    inline: crate::watch::Inline,
+}
+
+/// How long a wait leaves an inline sandbox to another thread's wait
+/// before it looks whether that thread still drives it.
+const DRIVER_GONE: Duration = Duration::from_millis(10);
+
+impl Shared {
+    /// Waits until `done` holds (or supervising failed), at most `wait`
+    /// (forever with None), taking in what the sandbox says meanwhile
+    /// when it is supervised inline and no other thread is.
+    fn wait_until(
+        &self,
+        wait: Option<Duration>,
+        done: impl Fn(&crate::watch::Progress) -> bool,
+    ) -> std::sync::MutexGuard<'_, crate::watch::Progress> {
+        let give_up = wait.map(|w| std::time::Instant::now() + w);
+        loop {
+            let p = self.board.lock();
+            if done(&p) || p.failed.is_some() {
+                return p;
+            }
+            drop(p);
+            let left = give_up.map(|g| g.saturating_duration_since(std::time::Instant::now()));
+            match self.inline.drive(left, None) {
+                Drive::Drove { .. } if left.is_some_and(|l| l.is_zero()) => {
+                    return self.board.lock()
+                }
+                Drive::Drove { .. } => {}
+                // The supervisor thread posts to the board.
+                Drive::Idle => return self.board.wait_until(left, done),
+                // Another thread drives it and posts to the board; should
+                // it stop waiting first, this one takes over.
+                Drive::Busy => {
+                    let slice = left.map_or(DRIVER_GONE, |l| l.min(DRIVER_GONE));
+                    let p = self.board.wait_until(Some(slice), &done);
+                    if done(&p) || p.failed.is_some() || left.is_some_and(|l| l <= DRIVER_GONE) {
+                        return p;
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl channel::EndWatch for Shared {
@@ -184,9 +230,7 @@ impl channel::EndWatch for Shared {
     }
 
     fn outcome_within(&self, wait: Duration) -> Option<Outcome> {
-        self.board
-            .wait_until(Some(wait), |p| p.outcome.is_some())
-            .outcome
+        self.wait_until(Some(wait), |p| p.outcome.is_some()).outcome
     }
 }
 
@@ -221,6 +265,7 @@ impl Sandbox {
             trace: false,
             report_stops: false,
             learn: false,
+            inline: false,
             terminal_mode: None,
             terminal_size: None,
         }
@@ -684,6 +729,16 @@ impl Sandbox {
         self
     }
 
+    /// Supervises the sandbox on the threads that wait for it rather than
+    /// on the process's supervisor thread (see `watch::Inline`): for a
+    /// host whose one thread waits for its one sandbox from start to end,
+    /// through [`Child::next_event`], [`Child::wait`] or
+    /// `next_event_or_signal` (the command line).
+    pub(crate) fn supervise_inline(mut self) -> Sandbox {
+        self.inline = true;
+        self
+    }
+
     /// Learning mode, for writing a profile: the calls the seccomp
     /// allowlist would refuse (its default action) are let through and
     /// each syscall is reported once as [`Event::Learned`]. Namespaces,
@@ -916,6 +971,7 @@ impl Sandbox {
             switch: sup
                 .kill_switch()
                 .map_err(io("cannot duplicate the sandbox's pidfd"))?,
+            inline: crate::watch::Inline::default(),
         });
         let watch: Arc<dyn channel::EndWatch> = shared.clone();
         // The sandbox's init binds the channel socket in its view and sends
@@ -940,7 +996,9 @@ impl Sandbox {
             Some(_) => sup.take_terminal(SOCKET_WAIT).map(File::from),
             None => None,
         };
-        if let Err(failed) = crate::watch::watch(sup, board, ready, channel_end) {
+        if self.inline {
+            shared.inline.start(sup, board, ready, channel_end);
+        } else if let Err(failed) = crate::watch::watch(sup, board, ready, channel_end) {
             let (mut sup, err) = *failed;
             // Nobody would reap it: end it here.
             sup.kill();
@@ -1082,7 +1140,7 @@ impl Child {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn wait(&mut self) -> std::io::Result<Outcome> {
-        let p = self.shared.board.wait_until(None, |p| p.outcome.is_some());
+        let p = self.shared.wait_until(None, |p| p.outcome.is_some());
         match (p.outcome, p.failed) {
             (Some(o), _) => Ok(o),
             (None, kind) => Err(supervision_failed(kind)),
@@ -1193,7 +1251,7 @@ impl Child {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_event(&mut self, wait: Option<Duration>) -> std::io::Result<Option<Event>> {
-        let mut p = self.shared.board.wait_until(wait, |p| !p.events.is_empty());
+        let mut p = self.shared.wait_until(wait, |p| !p.events.is_empty());
         match p.events.pop_front() {
             Some(e) => {
                 if p.events.is_empty() {
@@ -1214,25 +1272,45 @@ impl Child {
         &mut self,
         signals: &nix::sys::signalfd::SignalFd,
     ) -> std::io::Result<Wake> {
-        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         loop {
             if let Some(e) = self.next_event(Some(Duration::ZERO))? {
                 return Ok(Wake::Event(e));
             }
-            let mut fds = [
-                PollFd::new(signals.as_fd(), PollFlags::POLLIN),
-                PollFd::new(self.shared.ready.as_fd(), PollFlags::POLLIN),
-            ];
-            match poll(&mut fds, PollTimeout::NONE) {
-                Ok(_) | Err(Errno::EINTR) => {}
-                Err(e) => return Err(e.into()),
-            }
-            if fds[0].any().unwrap_or(false) {
+            // Inline, the sandbox's own descriptors are watched here.
+            let signalled = match self.shared.inline.drive(None, Some(signals.as_fd())) {
+                Drive::Drove { also } => also,
+                Drive::Idle => self.wait_ready_or(signals, None)?,
+                // Should the other thread stop driving, this one takes over.
+                Drive::Busy => self.wait_ready_or(signals, Some(DRIVER_GONE))?,
+            };
+            if signalled {
                 if let Ok(Some(info)) = signals.read_signal() {
                     return Ok(Wake::Signal(info.ssi_signo as i32));
                 }
             }
         }
+    }
+
+    /// Waits until an event waits on the board or `signals` is readable,
+    /// at most `wait` (forever with None); returns whether `signals` is.
+    fn wait_ready_or(
+        &self,
+        signals: &nix::sys::signalfd::SignalFd,
+        wait: Option<Duration>,
+    ) -> std::io::Result<bool> {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        let mut fds = [
+            PollFd::new(signals.as_fd(), PollFlags::POLLIN),
+            PollFd::new(self.shared.ready.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(
+            &mut fds,
+            wait.map_or(PollTimeout::NONE, crate::sys::poll_timeout),
+        ) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(fds[0].any().unwrap_or(false))
     }
 
     /// When the sandbox's setup steps started (with

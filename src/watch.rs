@@ -110,15 +110,146 @@ impl Board {
     }
 }
 
-struct Watched {
+pub(crate) struct Watched {
     sup: Supervisor,
     board: Arc<Board>,
     /// Written once per event (the host's end is readable while events wait).
     ready: OwnedFd,
-    /// The setup socket is still registered.
+    /// The setup socket is still registered (with the supervisor thread).
     sock: bool,
     /// The host's end of the channel, shut down for reading at the end.
     channel: Option<OwnedFd>,
+}
+
+impl Watched {
+    /// Posts whatever the sandbox has to say, without blocking; returns the
+    /// last event (or why supervising failed) once it has ended.
+    fn take_in(&mut self) -> Option<std::io::Result<Event>> {
+        let mut errors = 0;
+        loop {
+            match self.sup.poll(Some(Duration::ZERO)) {
+                Ok(Some(Event::Ended(o))) => return Some(Ok(Event::Ended(o))),
+                Ok(Some(e)) => self.board.post(e, &self.ready),
+                Ok(None) => return None,
+                Err(err) => {
+                    // A sandbox nobody can watch must not run on.
+                    self.sup.kill();
+                    errors += 1;
+                    if errors == 100 {
+                        return Some(Err(err));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes everything of the ended sandbox, then says it ended.
+    fn finish(self, last: std::io::Result<Event>) {
+        let Watched {
+            sup,
+            board,
+            ready,
+            channel,
+            ..
+        } = self;
+        if let Some(c) = channel {
+            let _ = crate::sys::shutdown(c.as_fd(), nix::sys::socket::Shutdown::Read);
+        }
+        let timeline = sup.timeline().clone();
+        drop(sup);
+        board.finish(last, ready, timeline);
+    }
+}
+
+/// A sandbox supervised by the threads that wait for it instead of the
+/// supervisor thread: for the command line, whose main thread waits for
+/// its one sandbox from start to end, so no thread is started and no
+/// wake-up relayed through one. A wait takes in what the sandbox says,
+/// the same steps the supervisor thread takes; while one wait does, the
+/// others wait on the board, and look again every few milliseconds in
+/// case it stops. Someone must be waiting for events to be
+/// taken in (`wait_async` alone does not).
+#[derive(Default)]
+pub(crate) struct Inline(Mutex<Option<Watched>>);
+
+impl std::fmt::Debug for Inline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Inline")
+    }
+}
+
+impl Inline {
+    /// Supervises `sup` from now on, as [`watch`] would.
+    pub(crate) fn start(
+        &self,
+        sup: Supervisor,
+        board: Arc<Board>,
+        ready: OwnedFd,
+        channel: Option<OwnedFd>,
+    ) {
+        *self.lock() = Some(Watched {
+            sup,
+            board,
+            ready,
+            sock: false,
+            channel,
+        });
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Watched>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits up to `wait` (forever with None) until the sandbox or `also`
+    /// has something to say, then posts what the sandbox said. A failed
+    /// `poll` (ENOMEM) returns after a pause, to be tried again: as for
+    /// the supervisor thread, supervising never gives up on a sandbox.
+    pub(crate) fn drive(&self, wait: Option<Duration>, also: Option<BorrowedFd<'_>>) -> Drive {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        let mut guard = match self.0.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Drive::Busy,
+        };
+        let Some(w) = guard.as_mut() else {
+            return Drive::Idle;
+        };
+        let (pidfd, sock) = w.sup.fds();
+        let mut fds: Vec<PollFd<'_>> = also
+            .into_iter()
+            .chain(Some(pidfd))
+            .chain(sock)
+            .map(|fd| PollFd::new(fd, PollFlags::POLLIN))
+            .collect();
+        let timeout = wait.map_or(PollTimeout::NONE, crate::sys::poll_timeout);
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => {
+                std::thread::sleep(Duration::from_millis(1));
+                return Drive::Drove { also: false };
+            }
+        }
+        let also_ready = also.is_some() && fds.first().and_then(PollFd::any).unwrap_or(false);
+        drop(fds);
+        if let Some(last) = w.take_in() {
+            if let Some(w) = guard.take() {
+                drop(guard);
+                w.finish(last);
+            }
+        }
+        Drive::Drove { also: also_ready }
+    }
+}
+
+/// What [`Inline::drive`] did.
+pub(crate) enum Drive {
+    /// Nothing to drive: supervised by the supervisor thread, or ended.
+    Idle,
+    /// Another thread is driving it and posts to the board.
+    Busy,
+    /// Took in what the sandbox said; `also` is whether the caller's own
+    /// descriptor is readable.
+    Drove { also: bool },
 }
 
 struct Watcher {
@@ -286,22 +417,7 @@ impl Watcher {
         let Some(w) = watched.get_mut(&token) else {
             return;
         };
-        let mut errors = 0;
-        let end = loop {
-            match w.sup.poll(Some(Duration::ZERO)) {
-                Ok(Some(Event::Ended(o))) => break Some(Ok(Event::Ended(o))),
-                Ok(Some(e)) => w.board.post(e, &w.ready),
-                Ok(None) => break None,
-                Err(err) => {
-                    // A sandbox nobody can watch must not run on.
-                    w.sup.kill();
-                    errors += 1;
-                    if errors == 100 {
-                        break Some(Err(err));
-                    }
-                }
-            }
-        };
+        let end = w.take_in();
         let (pidfd, open) = w.sup.fds();
         let sock = w.sup.setup_socket();
         match end {
@@ -315,19 +431,7 @@ impl Watcher {
                     return;
                 };
                 drop(watched);
-                let Watched {
-                    sup,
-                    board,
-                    ready,
-                    channel,
-                    ..
-                } = w;
-                if let Some(c) = channel {
-                    let _ = crate::sys::shutdown(c.as_fd(), nix::sys::socket::Shutdown::Read);
-                }
-                let timeline = sup.timeline().clone();
-                drop(sup);
-                board.finish(last, ready, timeline);
+                w.finish(last);
             }
             None if w.sock && open.is_none() => {
                 // The socket is closed and read to its end: its hang-up

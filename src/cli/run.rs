@@ -103,7 +103,11 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
         .seccomp
         .as_ref()
         .is_some_and(|sc| !matches!(sc.default_action, crate::seccomp::Action::Log));
-    let mut sandbox = sandbox.args(args.command.iter().cloned());
+    // The main thread waits for the sandbox from start to end (the loop
+    // below): it supervises it itself, without a supervisor thread.
+    let mut sandbox = sandbox
+        .args(args.command.iter().cloned())
+        .supervise_inline();
     if args.trace_setup || args.timings {
         sandbox = sandbox.trace_setup();
     }
