@@ -2,7 +2,6 @@
 //! makes the same calls through `sys::raw`).
 
 use crate::sys::{self, SysResult};
-use nix::errno::Errno;
 
 /// Securebits of every process of the sandbox: no root privileges by uid,
 /// no capability fix-ups on uid changes, no ambient raise, all locked.
@@ -22,23 +21,7 @@ pub(crate) fn drop_privileges_from_child(last_cap: u32) -> SysResult<()> {
     // Setting securebits and dropping the bounding set need CAP_SETPCAP,
     // so both come before the capability sets are emptied.
     sys::set_securebits(LOCKED_SECUREBITS)?;
-    empty_bounding_set(last_cap)?;
+    sys::raw::empty_bounding_set(last_cap)?;
     sys::clear_ambient_caps()?;
     sys::capset_clear()
-}
-
-/// Drops every capability still in the bounding set. Each drop copies the
-/// thread's credentials, so PID 1 empties the set once (end of step 13),
-/// and the warden and the payload, which inherit it, only read it.
-pub(crate) fn empty_bounding_set(last_cap: u32) -> SysResult<()> {
-    for cap in 0..=last_cap {
-        match sys::in_bounding_set(cap).and_then(|held| match held {
-            true => sys::drop_bounding_cap(cap),
-            false => Ok(()),
-        }) {
-            Ok(()) | Err(Errno::EINVAL) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }

@@ -15,7 +15,6 @@
 use super::report::SETUP_FAILED;
 use super::report::{at, enter, fail_from_child, send_from_child, Record, Setup, Stage};
 use super::signals::INIT_SIGNALS;
-use super::caps::empty_bounding_set;
 use super::{helper, init, payload, view, warden};
 use crate::plan::Plan;
 use crate::sys::{self, SigSet, CWD};
@@ -353,7 +352,7 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
     // emptied once for every process of the sandbox (the warden and the
     // payload inherit it; each drop copies the credentials). A failure is
     // the sandbox user's step: PID 1's identity.
-    at(Stage::SwitchIds, 0, empty_bounding_set(plan.last_cap))?;
+    at(Stage::SwitchIds, 0, sys::raw::empty_bounding_set(plan.last_cap))?;
     // No process but PID 1 may start before the host tree is gone.
     at(Stage::PivotRoot, 0, helper::old_root_detached_from_child())?;
     Ok(old_umask)

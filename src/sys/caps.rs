@@ -17,21 +17,6 @@ pub(crate) fn set_securebits(bits: u32) -> SysResult<()> {
     prctl(libc::PR_SET_SECUREBITS, bits as c_ulong)
 }
 
-/// PR_CAPBSET_READ: whether the bounding set holds `cap`. Unlike a drop,
-/// it copies no credentials.
-pub(crate) fn in_bounding_set(cap: u32) -> SysResult<bool> {
-    // SAFETY: integer arguments only.
-    let r = check_int(unsafe {
-        libc::prctl(libc::PR_CAPBSET_READ, cap as c_ulong, 0 as c_ulong, 0 as c_ulong, 0 as c_ulong)
-    })?;
-    Ok(r == 1)
-}
-
-/// PR_CAPBSET_DROP of one capability from the bounding set.
-pub(crate) fn drop_bounding_cap(cap: u32) -> SysResult<()> {
-    prctl(libc::PR_CAPBSET_DROP, cap as c_ulong)
-}
-
 /// PR_CAP_AMBIENT_CLEAR_ALL.
 pub(crate) fn clear_ambient_caps() -> SysResult<()> {
     // SAFETY: integer arguments only; the remaining ones must be 0.

@@ -296,18 +296,18 @@ pub(crate) fn futex_wake(word: &AtomicU32) {
     let _ = unsafe { call(libc::SYS_futex, word.as_ptr() as usize, op, i32::MAX as usize) };
 }
 
-/// Drops every capability of the calling thread: locks `securebits`,
-/// empties the bounding set, then the effective, permitted and
-/// inheritable sets (ambient ones follow), and sets no_new_privs.
-pub(crate) fn drop_privileges(last_cap: u32, securebits: u32) -> SysResult<()> {
-    let prctl = |option: c_int, arg: usize| {
-        // SAFETY: the options used here take one integer argument and read
-        // or write no memory.
-        unsafe { call(libc::SYS_prctl, option as usize, arg, 0) }
-    };
-    prctl(libc::PR_SET_SECUREBITS, securebits as usize)?;
-    // Only what is still there: the thread inherits PID 1's bounding set,
-    // emptied at the end of step 13; each drop copies the credentials.
+/// prctl(2) with one integer argument.
+fn prctl(option: c_int, arg: usize) -> SysResult<usize> {
+    // SAFETY: the options used in this module take one integer argument and
+    // read or write no memory.
+    unsafe { call(libc::SYS_prctl, option as usize, arg, 0) }
+}
+
+/// Drops every capability still in the calling thread's bounding set.
+/// Each drop copies the thread's credentials, so PID 1 empties the set
+/// once (end of step 13), and the warden and the payload, which inherit
+/// it, only read it (`PR_CAPBSET_READ` copies nothing).
+pub(crate) fn empty_bounding_set(last_cap: u32) -> SysResult<()> {
     for cap in 0..=last_cap {
         match prctl(libc::PR_CAPBSET_READ, cap as usize).and_then(|held| match held {
             0 => Ok(0),
@@ -317,6 +317,15 @@ pub(crate) fn drop_privileges(last_cap: u32, securebits: u32) -> SysResult<()> {
             Err(e) => return Err(e),
         }
     }
+    Ok(())
+}
+
+/// Drops every capability of the calling thread: locks `securebits`,
+/// empties the bounding set, then the effective, permitted and
+/// inheritable sets (ambient ones follow), and sets no_new_privs.
+pub(crate) fn drop_privileges(last_cap: u32, securebits: u32) -> SysResult<()> {
+    prctl(libc::PR_SET_SECUREBITS, securebits as usize)?;
+    empty_bounding_set(last_cap)?;
     let (hdr, data) = super::caps::cleared_caps();
     let (h, d) = (
         &hdr as *const super::caps::CapHeader as usize,
@@ -367,8 +376,7 @@ pub(crate) fn umount2(target: &std::ffi::CStr, flags: c_int) -> SysResult<()> {
 /// Sets the calling thread's timer slack (PR_SET_TIMERSLACK): how late
 /// the kernel may end its sleeps, 50 µs by default.
 pub(crate) fn set_timer_slack(ns: usize) -> SysResult<()> {
-    // SAFETY: PR_SET_TIMERSLACK takes one integer and touches no memory.
-    unsafe { call(libc::SYS_prctl, libc::PR_SET_TIMERSLACK as usize, ns, 0) }.map(drop)
+    prctl(libc::PR_SET_TIMERSLACK, ns).map(drop)
 }
 
 /// Ends the calling thread only (exit(2), not exit_group).
