@@ -95,7 +95,6 @@ pub struct Contents {
     /// Sysctls of the sandbox's own namespaces (path, value, required),
     /// written by the child: quotas charged to the launching user,
     /// memfd_noexec.
-    pub(crate) namespace_sysctls: &'static [(&'static CStr, &'static CStr, bool)],
     /// This process's argv and environ string areas, which the sandbox's
     /// init overwrites: `/proc/1/cmdline` would otherwise show the
     /// launcher's (or the host application's) command line to the payload.
@@ -242,9 +241,10 @@ impl Contents {
     }
 }
 
-/// Sysctls of the sandbox's own namespaces, written by its init (as the
-/// namespaces' owner) before capabilities go; files an older kernel lacks
-/// are skipped.
+/// Sysctls of the sandbox's own namespaces, written by PID 1's helper
+/// thread (as the namespaces' owner, with the launcher's identity) before
+/// PID 1 pivots; files an older kernel lacks are skipped. A `false` marks
+/// one this launcher may not be allowed to write, skipped then.
 ///
 /// `/proc/sys/user`: the kernel charges inotify and fanotify objects to the
 /// user namespace's owner at every level up the tree (the launching user
@@ -255,7 +255,7 @@ impl Contents {
 /// `vm.memfd_noexec=2` (per PID namespace, Linux 6.3): a fresh memfd is
 /// never executable and `MFD_EXEC` is refused, so code written to memory
 /// cannot be executed with fexecve.
-const NAMESPACE_SYSCTLS: &[(&CStr, &CStr, bool)] = &[
+pub(crate) const NAMESPACE_SYSCTLS: &[(&CStr, &CStr, bool)] = &[
     (c"/proc/sys/user/max_inotify_instances", c"16", true),
     (c"/proc/sys/user/max_inotify_watches", c"8192", true),
     (c"/proc/sys/user/max_fanotify_groups", c"8", true),
@@ -352,7 +352,6 @@ pub fn build(
         fds: fd_map,
         channel_socket,
         process_strings: process_strings(),
-        namespace_sysctls: NAMESPACE_SYSCTLS,
         trace: launch.trace,
         terminal,
         report_stops: launch.report_stops,

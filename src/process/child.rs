@@ -180,8 +180,9 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
         0,
         sys::sigmask(libc::SIG_BLOCK, &SigSet::of(&INIT_SIGNALS)),
     )?;
-    // The network namespace is made meanwhile, and the old root detached
-    // later, by a thread (see `helper`).
+    // The namespace sysctls are written and the network namespace made
+    // meanwhile, and the old root detached later, by a thread (see
+    // `helper`).
     at(
         Stage::AwaitIdMaps,
         0,
@@ -241,21 +242,6 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
         )?);
     }
     sources.iter_mut().for_each(|s| drop(s.take()));
-
-    // Sysctls of this sandbox's namespaces (each follows the writer's
-    // namespace, so the host's /proc serves), written while the child
-    // still has the launcher's identity: the quotas need the namespace's
-    // CAP_SYS_RESOURCE, memfd_noexec a global-root writer (so it takes
-    // effect only when root launches). Files an older kernel lacks, and
-    // sysctls this launcher may not write, are skipped.
-    enter(plan, sock, Stage::NamespaceSysctls);
-    for (i, (path, value, required)) in plan.namespace_sysctls.iter().enumerate() {
-        match sys::write_file(path, value.to_bytes()) {
-            Ok(()) | Err(Errno::ENOENT) => {}
-            Err(Errno::EACCES | Errno::EPERM) if !required => {}
-            Err(e) => return at(Stage::NamespaceSysctls, i, Err(e)),
-        }
-    }
 
     // Become the sandbox user now, so everything created in the new
     // filesystems is owned by a uid mapped in the namespace. NO_SETUID_FIXUP
@@ -319,6 +305,11 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
     // mounts), confirmed at the end of step 13. There is no chroot
     // fallback: a chroot is escapable.
     enter(plan, sock, Stage::PivotRoot);
+    // The helper thread writes the namespace sysctls (step 5) through the
+    // host's /proc, which the view is about to replace.
+    if let Err((i, errno)) = helper::sysctls_written_from_child() {
+        return at(Stage::NamespaceSysctls, i, Err(errno));
+    }
     at(Stage::PivotRoot, 0, sys::fchdir(root.as_fd()))?;
     at(Stage::PivotRoot, 0, sys::pivot_root(c".", c"."))?;
     at(Stage::PivotRoot, 0, sys::chdir(c"/"))?;

@@ -1,6 +1,15 @@
-//! PID 1's helper thread: two of the kernel's slow steps, taken off PID
-//! 1's path while it builds the view.
+//! PID 1's helper thread: three of the kernel's slow steps, taken off
+//! PID 1's path while it builds the view.
 //!
+//! - The sysctls of the sandbox's own namespaces
+//!   ([`crate::plan::NAMESPACE_SYSCTLS`]: its quotas, `memfd_noexec`).
+//!   Each write goes through procfs's lookup and the sysctl's handler, and
+//!   the thread has what the writes need: the launcher's identity and
+//!   every capability of the sandbox's user namespace, which it keeps
+//!   (credentials are per thread, and PID 1 changes only its own). It
+//!   writes them first, through the host's /proc (the paths resolve in
+//!   the root it shares with PID 1); PID 1 waits for the outcome before it
+//!   pivots, and so before the view's /proc replaces the host's.
 //! - The network namespace. Creating one is the costliest single step of
 //!   a start in the kernel (every network subsystem registers its
 //!   per-namespace state: the loopback device, its addresses, a few
@@ -30,11 +39,16 @@
 
 #![allow(unsafe_code)]
 
+use crate::plan::NAMESPACE_SYSCTLS;
 use crate::sys::{self, raw, Handoff, ThreadStack};
+use nix::errno::Errno;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 static STACK: ThreadStack = ThreadStack::new();
+/// The sysctls' outcome: 0, or the errno of the one at `SYSCTL_FAILED`.
+static SYSCTLS: Handoff = Handoff::new();
+static SYSCTL_FAILED: AtomicU32 = AtomicU32::new(0);
 /// The namespace's descriptor (when one is made).
 static NETWORK: Handoff = Handoff::new();
 /// Nonzero once PID 1 has pivoted.
@@ -45,12 +59,22 @@ static DETACHED: Handoff = Handoff::new();
 /// Starts the thread; `new_network` says whether it makes a network
 /// namespace. Called once, by PID 1, before anything else.
 pub(super) fn start_from_child(new_network: bool) -> sys::SysResult<()> {
+    SYSCTLS.reset();
     NETWORK.reset();
     DETACHED.reset();
     PIVOTED.store(0, Ordering::SeqCst);
     // SAFETY: PID 1 calls this once, so STACK has no other thread; `run`
     // makes raw system calls only.
     unsafe { sys::start_thread(&STACK, run, usize::from(new_network)) }.map(drop)
+}
+
+/// Waits for the namespace sysctls; on failure, the index of the one
+/// that failed in [`NAMESPACE_SYSCTLS`] and why.
+pub(super) fn sysctls_written_from_child() -> Result<(), (usize, Errno)> {
+    SYSCTLS
+        .take()
+        .map(drop)
+        .map_err(|e| (SYSCTL_FAILED.load(Ordering::SeqCst) as usize, e))
 }
 
 /// Waits for the thread's namespace and moves PID 1 into it.
@@ -76,6 +100,7 @@ pub(super) fn old_root_detached_from_child() -> sys::SysResult<()> {
 }
 
 extern "C" fn run(new_network: *mut libc::c_void) -> libc::c_int {
+    SYSCTLS.give(write_sysctls());
     if !new_network.is_null() {
         NETWORK.give(raw::new_network());
     }
@@ -84,4 +109,20 @@ extern "C" fn run(new_network: *mut libc::c_void) -> libc::c_int {
     }
     DETACHED.give(raw::umount2(c".", libc::MNT_DETACH).map(|()| 0));
     0
+}
+
+/// Writes [`NAMESPACE_SYSCTLS`]: a file an older kernel lacks is skipped,
+/// and so is an optional one this launcher may not write.
+fn write_sysctls() -> sys::SysResult<libc::c_int> {
+    for (i, (path, value, required)) in NAMESPACE_SYSCTLS.iter().enumerate() {
+        match raw::write_file(path, value.to_bytes()) {
+            Ok(()) | Err(Errno::ENOENT) => {}
+            Err(Errno::EACCES | Errno::EPERM) if !required => {}
+            Err(e) => {
+                SYSCTL_FAILED.store(i as u32, Ordering::SeqCst);
+                return Err(e);
+            }
+        }
+    }
+    Ok(0)
 }

@@ -3,7 +3,7 @@
 
 use super::check::*;
 use libc::c_uint;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsRawFd;
 
 // Mount API constants from <linux/mount.h> (not all in the libc crate yet).
 /// open_tree: clone the tree instead of opening it.
@@ -43,21 +43,6 @@ struct MountAttr {
     attr_clr: u64,
     propagation: u64,
     userns_fd: u64,
-}
-
-/// Writes `value` to the existing file `path` (a sysctl) in one write.
-pub(crate) fn write_file(path: &CStr, value: &[u8]) -> SysResult<()> {
-    let fd = openat(
-        CWD,
-        path,
-        libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
-        0,
-    )?;
-    match super::fd::write(fd.as_fd(), value) {
-        Ok(n) if n == value.len() => Ok(()),
-        Ok(_) => Err(Errno::EIO),
-        Err(e) => Err(e),
-    }
 }
 
 /// mount(2).

@@ -366,6 +366,21 @@ pub(crate) fn new_network() -> SysResult<RawFd> {
     ns.map(|fd| fd as RawFd)
 }
 
+/// Writes `value` to the existing file `path` (a sysctl) in one write.
+pub(crate) fn write_file(path: &std::ffi::CStr, value: &[u8]) -> SysResult<()> {
+    let flags = libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW;
+    let (p, at) = (path.as_ptr() as usize, libc::AT_FDCWD as usize);
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    let fd = unsafe { call(libc::SYS_openat, at, p, flags as usize) }? as RawFd;
+    let written = write(fd, value);
+    // SAFETY: `fd` was opened above and is used by no one else.
+    let _ = unsafe { call(libc::SYS_close, fd as usize, 0, 0) };
+    match written? {
+        n if n == value.len() => Ok(()),
+        _ => Err(Errno::EIO),
+    }
+}
+
 /// umount2(2) without touching `errno`, for a raw thread.
 pub(crate) fn umount2(target: &std::ffi::CStr, flags: c_int) -> SysResult<()> {
     let t = target.as_ptr() as usize;
