@@ -4,6 +4,9 @@
 //! name costs a hash and a comparison or two instead of the `syscalls`
 //! crate's match over every name, for every profile entry at every start,
 //! and the index of each number.
+//!
+//! And links the static launcher's release build with the functions a
+//! start runs placed together (see `start_order`).
 
 use std::fmt::Write as _;
 
@@ -73,4 +76,45 @@ fn main() {
     std::fs::write(out, text).unwrap();
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=src/fnv.rs");
+    start_order();
+}
+
+/// The kernel maps a program's code 64 KiB at a time around each page it
+/// runs (fault-around), and the functions one start runs are spread over
+/// most of the launcher's code: a start mapped two thirds of it, which it
+/// faults in and unmaps again at exit, in the launcher and in PID 1. `benches/start-order.txt` lists those functions
+/// (`benches/order.sh` writes it by tracing starts), and lld places them
+/// first, together. Only for the static launcher's release build, and only
+/// with the lld that Rust toolchains ship (`gcc-ld/ld.lld`); a name the
+/// list holds that the build lacks (another compiler or dependency
+/// version) is skipped: a stale list costs memory, never correctness.
+fn start_order() {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    println!("cargo::rerun-if-changed=benches/start-order.txt");
+    if var("PROFILE") != "release" || var("TARGET") != "x86_64-unknown-linux-musl" {
+        return;
+    }
+    let Ok(out) = std::process::Command::new(var("RUSTC"))
+        .args(["--print", "sysroot"])
+        .output()
+    else {
+        return;
+    };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let gcc_ld = std::path::Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(var("HOST"))
+        .join("bin/gcc-ld");
+    let list = std::path::Path::new(&var("CARGO_MANIFEST_DIR")).join("benches/start-order.txt");
+    if !gcc_ld.join("ld.lld").exists() || !list.exists() {
+        return;
+    }
+    for arg in [
+        "-fuse-ld=lld".to_string(),
+        format!("-B{}", gcc_ld.display()),
+        format!("-Wl,--symbol-ordering-file={}", list.display()),
+        "-Wl,--no-warn-symbol-ordering".to_string(),
+    ] {
+        println!("cargo::rustc-link-arg-bins={arg}");
+    }
 }

@@ -53,6 +53,10 @@ chmod 0755 "$work"
 S=$work/stockade
 G=$work/stockade-glibc
 cp "target/$static/release/stockade" "$S"
+# How much of benches/start-order.txt this build has (build.rs): names go
+# stale with a compiler or dependency update (benches/order.sh rewrites it).
+listed=$(grep -v '^#' benches/start-order.txt | sort -u)
+order="$(nm --defined-only "$S" | awk '{print $3}' | sort -u | comm -12 - <(printf '%s\n' "$listed") | wc -l) of $(printf '%s\n' "$listed" | wc -l) functions of benches/start-order.txt placed together"
 cp target/release/stockade "$G"
 cp target/release/examples/channel_rtt "$work/channel_rtt"
 chmod 0755 "$S" "$G" "$work/channel_rtt"
@@ -253,7 +257,7 @@ done
   echo
   echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
   echo "- kernel: $(uname -r); stockade $(git -C "$repo" rev-parse --short HEAD); $(bwrap --version); $(hyperfine --version)"
-  echo "- launcher: $(id -un) (rootless rows: uid 65534 via setpriv); built for $static (static) unless a row says glibc"
+  echo "- launcher: $(id -un) (rootless rows: uid 65534 via setpriv); built for $static (static) unless a row says glibc; $order"
   echo
   cat "$results"
 } > "$out"

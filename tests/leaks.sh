@@ -13,11 +13,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${STOCKADE_LEAK_RUNS:-1000}
 
-cargo build --release -q --bin stockade --example leak_check
+# The command-line rounds run the launcher as README's Install section
+# builds it: static, against musl, with its release link (build.rs).
+static=$(uname -m)-unknown-linux-musl
+rustup target list --installed | grep -qx "$static" || rustup target add "$static"
+cargo build --release -q --target "$static" --bin stockade
+cargo build --release -q --example leak_check
 work=$(mktemp -d)
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
-cp target/release/stockade "$work/stockade"
+cp "target/$static/release/stockade" "$work/stockade"
 chmod 755 "$work/stockade"
 
 # One line of counts for the whole host.
