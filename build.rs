@@ -81,13 +81,14 @@ fn main() {
 
 /// The kernel maps a program's code 64 KiB at a time around each page it
 /// runs (fault-around), and the functions one start runs are spread over
-/// most of the launcher's code: a start mapped two thirds of it, which it
-/// faults in and unmaps again at exit, in the launcher and in PID 1. `benches/start-order.txt` lists those functions
-/// (`benches/order.sh` writes it by tracing starts), and lld places them
-/// first, together. Only for the static launcher's release build, and only
-/// with the lld that Rust toolchains ship (`gcc-ld/ld.lld`); a name the
-/// list holds that the build lacks (another compiler or dependency
-/// version) is skipped: a stale list costs memory, never correctness.
+/// most of the launcher's code: a start mapped well over half of it, which
+/// it faults in and unmaps again at exit, in the launcher and in PID 1.
+/// `benches/start-order.txt` lists those functions (`benches/order.sh`
+/// writes it by tracing starts), and lld places them first, together.
+/// Only for the static launcher's release build, and only with the lld
+/// that Rust toolchains ship (`gcc-ld/ld.lld`); a name the list holds that
+/// the build lacks (another compiler or dependency version) is skipped: a
+/// stale list costs memory, never correctness.
 fn start_order() {
     let var = |k: &str| std::env::var(k).unwrap_or_default();
     println!("cargo::rerun-if-changed=benches/start-order.txt");

@@ -92,9 +92,6 @@ pub struct Contents {
     pub(crate) init_filter: Vec<seccompiler::sock_filter>,
     /// Descriptors the payload receives.
     pub(crate) fds: crate::fds::FdMap,
-    /// Sysctls of the sandbox's own namespaces (path, value, required),
-    /// written by the child: quotas charged to the launching user,
-    /// memfd_noexec.
     /// This process's argv and environ string areas, which the sandbox's
     /// init overwrites: `/proc/1/cmdline` would otherwise show the
     /// launcher's (or the host application's) command line to the payload.
