@@ -110,12 +110,27 @@ fn start_order() {
     if !gcc_ld.join("ld.lld").exists() || !list.exists() {
         return;
     }
-    for arg in [
+    let lld = [
         "-fuse-ld=lld".to_string(),
         format!("-B{}", gcc_ld.display()),
+    ];
+    // The C compiler that links must know `-fuse-ld=lld` (GCC 9 and later,
+    // clang): asked to print the linker's version, it names LLD.
+    println!("cargo::rerun-if-env-changed=CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER");
+    let cc = std::env::var("CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER").unwrap_or("cc".into());
+    let speaks_lld = std::process::Command::new(cc)
+        .args(&lld)
+        .arg("-Wl,--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("LLD"));
+    if !speaks_lld {
+        return;
+    }
+    let order = [
         format!("-Wl,--symbol-ordering-file={}", list.display()),
         "-Wl,--no-warn-symbol-ordering".to_string(),
-    ] {
+    ];
+    for arg in lld.iter().chain(&order) {
         println!("cargo::rustc-link-arg-bins={arg}");
     }
 }
