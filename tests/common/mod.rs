@@ -135,15 +135,19 @@ pub fn scratch_root() -> &'static Path {
 pub fn binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        // Written under another name and renamed into place: a process
-        // another test forks meanwhile may inherit the descriptor the copy
-        // writes through, and exec of a file open for writing fails with
-        // ETXTBSY; the final name is never open for writing.
+        // Copied by another process: a process another test forks while
+        // this one writes would inherit the descriptor the copy writes
+        // through (until its exec), and exec of a file open for writing
+        // fails with ETXTBSY. `cp` holds that descriptor in its own
+        // process only, and has closed it when it exits.
         let dst = scratch_root().join("stockade");
-        let tmp = scratch_root().join("stockade.copying");
-        std::fs::copy(env!("CARGO_BIN_EXE_stockade"), &tmp).unwrap();
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::fs::rename(&tmp, &dst).unwrap();
+        let copied = Command::new("cp")
+            .arg(env!("CARGO_BIN_EXE_stockade"))
+            .arg(&dst)
+            .status()
+            .unwrap();
+        assert!(copied.success(), "cp of the stockade binary failed");
+        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o755)).unwrap();
         dst
     })
 }
