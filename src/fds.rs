@@ -78,27 +78,38 @@ pub fn parse_spec(s: &str) -> Option<(i32, i32)> {
 }
 
 /// Matches `name` against a pattern with `*` (any run) and `?` (one char),
-/// for `env.keep`.
+/// for `env.keep`. Walks both strings in place: every host variable is
+/// matched against every pattern at each start.
 pub fn glob(pattern: &str, name: &str) -> bool {
-    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
-    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ni;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ni = mark;
-        } else {
-            return false;
+    let (mut p, mut n) = (pattern, name);
+    // The pattern after the last `*` and where in `name` that star's run
+    // ends; a mismatch lets the run take one more char.
+    let mut star: Option<(&str, &str)> = None;
+    while let Some(c) = n.chars().next() {
+        match p.chars().next() {
+            Some('*') => {
+                p = &p[1..];
+                star = Some((p, n));
+                continue;
+            }
+            Some(q) if q == '?' || q == c => {
+                p = &p[q.len_utf8()..];
+                n = &n[c.len_utf8()..];
+                continue;
+            }
+            _ => {}
         }
+        let Some((after, mark)) = star else {
+            return false;
+        };
+        let Some(taken) = mark.chars().next() else {
+            return false;
+        };
+        let mark = &mark[taken.len_utf8()..];
+        star = Some((after, mark));
+        (p, n) = (after, mark);
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p.chars().all(|c| c == '*')
 }
 
 #[cfg(test)]
@@ -128,6 +139,57 @@ mod tests {
         assert!(!glob("LC_*", "LANG"));
         assert!(glob("X*Y*Z", "XaaYbbZ"));
         assert!(!glob("X*Y*Z", "XaaYbb"));
+        assert!(glob("", ""));
+        assert!(!glob("", "A"));
+        assert!(glob("**", ""));
+        assert!(glob("*B", "AAB"));
+        assert!(!glob("*B", "ABA"));
+        assert!(glob("?", "é"));
+        assert!(!glob("??", "é"));
+        assert!(glob("*é?", "aéé"));
+        assert!(glob("A*A*A", "AAAA"));
+        assert!(!glob("A*A*A", "AA"));
         assert!(glob("PATH", "PATH"));
+    }
+
+    /// Whether `name` matches, by trying every split: slow and obviously right.
+    fn reference(p: &[char], n: &[char]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some(('*', rest)) => (0..=n.len()).any(|i| reference(rest, &n[i..])),
+            Some((c, rest)) => n
+                .split_first()
+                .is_some_and(|(d, tail)| (*c == '?' || c == d) && reference(rest, tail)),
+        }
+    }
+
+    #[test]
+    fn glob_agrees_with_trying_every_split() {
+        // Every pattern and name of up to four chars over a small alphabet.
+        fn words(alphabet: &[char], len: usize) -> Vec<Vec<char>> {
+            let mut all = vec![vec![]];
+            let mut last = vec![vec![]];
+            for _ in 0..len {
+                last = last
+                    .iter()
+                    .flat_map(|w: &Vec<char>| {
+                        alphabet.iter().map(move |c| [w.clone(), vec![*c]].concat())
+                    })
+                    .collect();
+                all.extend(last.iter().cloned());
+            }
+            all
+        }
+        let names = words(&['a', 'b', 'é'], 4);
+        let mut checked = 0;
+        for p in words(&['a', 'é', '*', '?'], 4) {
+            let ps: String = p.iter().collect();
+            for n in &names {
+                let ns: String = n.iter().collect();
+                assert_eq!(glob(&ps, &ns), reference(&p, n), "{ps:?} against {ns:?}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 341 * 121);
     }
 }

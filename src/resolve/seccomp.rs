@@ -89,7 +89,7 @@ pub(super) fn resolve_seccomp(
             continue;
         };
         for e in &entries {
-            if seccomp::groups::DANGEROUS.contains(&e.name) {
+            if seccomp::groups::is_dangerous(e.name) {
                 warnings.push(Warning::DangerousSyscall {
                     at: a.loc.to_string(),
                     name: e.name.to_string(),

@@ -458,7 +458,7 @@ pub const GROUPS: &[Group] = &[
 
 /// Syscalls that open side doors out of the sandbox or into the kernel.
 /// No built-in group except `@mount` holds them; a profile that allows one
-/// explicitly gets a warning from `check` and `run`.
+/// explicitly gets a warning from `check` and `run`. Kept sorted.
 pub const DANGEROUS: &[&str] = &[
     "acct",
     "add_key",
@@ -502,6 +502,12 @@ pub const DANGEROUS: &[&str] = &[
     "userfaultfd",
     "vhangup",
 ];
+
+/// Whether `name` is one of [`DANGEROUS`] (sorted, so a binary search:
+/// every syscall a profile allows is checked at each start).
+pub fn is_dangerous(name: &str) -> bool {
+    DANGEROUS.binary_search(&name).is_ok()
+}
 
 /// Looks a group up by its `@name`.
 pub fn group(name: &str) -> Option<&'static Group> {

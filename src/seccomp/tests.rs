@@ -235,6 +235,15 @@ fn every_group_member_is_a_real_syscall() {
 }
 
 #[test]
+fn dangerous_is_sorted_for_its_binary_search() {
+    assert!(groups::DANGEROUS.windows(2).all(|w| w[0] < w[1]));
+    for name in groups::DANGEROUS {
+        assert!(groups::is_dangerous(name), "{name}");
+    }
+    assert!(!groups::is_dangerous("read") && !groups::is_dangerous("zzz"));
+}
+
+#[test]
 fn default_and_system_service_hold_no_dangerous_syscall() {
     for arch in [Arch::X86_64, Arch::Aarch64] {
         for g in ["@default", "@system-service"] {
