@@ -108,10 +108,23 @@ pub fn main() -> ExitCode {
     // (`stockade explain | head`) should end quietly instead.
     let _ = sys::signal_default(libc::SIGPIPE);
     use clap::{CommandFactory, FromArgMatches};
-    let parsed = Cli::command()
-        .long_version(long_version())
-        .try_get_matches()
-        .and_then(|m| Cli::from_arg_matches(&m));
+    let mut command = Cli::command();
+    // The long version probes the kernel: only for `--version`.
+    if std::env::args_os().skip(1).any(|a| a == "--version") {
+        command = command.long_version(long_version());
+    }
+    let parsed = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|m| {
+            let cli = Cli::from_arg_matches(&m);
+            std::mem::forget(m);
+            cli
+        });
+    // The process ends with the command: the parser's tree of every
+    // subcommand and argument, and the matches, are left to the kernel,
+    // not freed item by item before the sandbox starts (a tenth of the
+    // launcher's instructions).
+    std::mem::forget(command);
     let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
