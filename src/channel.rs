@@ -4,6 +4,11 @@
 //! sends can block, crash or confuse the launcher: oversize messages and
 //! messages with too many descriptors are discarded (their descriptors
 //! closed) and reported as errors, and sends never block.
+//!
+//! A message carries at least one byte or one descriptor: a zero-length
+//! read is how a SOCK_SEQPACKET socket says the other side closed, so an
+//! empty message would arrive as the end of the channel. Sending one is
+//! refused ([`ChannelError::Empty`]) on both sides.
 
 use crate::diag::OsError;
 use crate::policy::ChannelLimits;
@@ -78,6 +83,10 @@ pub enum ChannelError {
     /// The other side is gone.
     #[error("the channel is closed")]
     Closed,
+    /// The message has no bytes and no descriptors: the other side would
+    /// read it as the end of the channel (nothing was sent).
+    #[error("an empty message cannot be sent: the other side would read it as the end of the channel (send at least one byte or one descriptor)")]
+    Empty,
     /// Sending would block: the other side is not reading.
     #[error("the other side is not reading (channel buffer full)")]
     WouldBlock,
@@ -287,6 +296,9 @@ impl Channel {
     }
 
     fn send_now(&self, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<(), ChannelError> {
+        if data.is_empty() && fds.is_empty() {
+            return Err(ChannelError::Empty);
+        }
         if data.len() > self.limits.max_message {
             return Err(ChannelError::TooLarge {
                 size: data.len(),
@@ -914,6 +926,21 @@ mod tests {
         assert_eq!(b.recv().unwrap().data, b"late");
         assert_eq!(b.recv().unwrap_err(), ChannelError::Closed);
         peer.join().unwrap();
+    }
+
+    #[test]
+    fn an_empty_message_is_refused_not_read_as_the_end() {
+        let (a, b) = pair(16, 1);
+        assert_eq!(a.send(b"", &[]), Err(ChannelError::Empty));
+        assert!(matches!(b.try_recv(), Ok(None)), "nothing was sent");
+        // Descriptors alone are a message.
+        let f = std::fs::File::open("/dev/null").unwrap();
+        a.send(b"", &[f.as_fd()]).unwrap();
+        let m = b.recv().unwrap();
+        assert_eq!((m.data.len(), m.fds.len()), (0, 1));
+        // Control: the raw socket's empty record reads as end-of-file.
+        nix::sys::socket::send(a.as_fd().as_raw_fd(), b"", MsgFlags::empty()).unwrap();
+        assert_eq!(b.recv().unwrap_err(), ChannelError::Closed);
     }
 
     #[test]
