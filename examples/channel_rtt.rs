@@ -1,8 +1,10 @@
 #![allow(unsafe_code)]
 //! Channel round trips (1 byte, 4 KiB, 1 byte with a descriptor) between a
 //! host and a payload sandboxed under `strict`, next to the same ping-pong
-//! over a raw SOCK_SEQPACKET socketpair between two threads: what the
-//! channel adds to the kernel's own cost. Prints medians in microseconds.
+//! over a raw SOCK_SEQPACKET socketpair between two threads, and between
+//! two processes (a fork, no sandbox): what the channel adds to the
+//! kernel's own cost, and how much of that is the process boundary.
+//! Prints medians in microseconds.
 //!
 //! Run with `cargo run --release --example channel_rtt` (benches/compare.sh
 //! does).
@@ -35,8 +37,9 @@ fn median(mut t: Vec<Duration>) -> f64 {
     t[t.len() / 2].as_secs_f64() * 1e6
 }
 
-/// Raw ping-pong over a socketpair with an echoing thread.
-fn raw(payload: &[u8], with_fd: bool) -> f64 {
+/// Raw ping-pong over a socketpair with an echoing thread, or with an
+/// echoing child process (`process`).
+fn raw(payload: &[u8], with_fd: bool, process: bool) -> f64 {
     let (a, b) = socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,
@@ -44,7 +47,7 @@ fn raw(payload: &[u8], with_fd: bool) -> f64 {
         SockFlag::SOCK_CLOEXEC,
     )
     .unwrap();
-    let echo = std::thread::spawn(move || {
+    let echo = move || {
         let mut buf = vec![0u8; 65536];
         loop {
             let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
@@ -77,7 +80,26 @@ fn raw(payload: &[u8], with_fd: bool) -> f64 {
                 return;
             }
         }
-    });
+    };
+    let (child, thread) = if process {
+        // SAFETY: no other thread runs here (the thread rows joined theirs):
+        // the child may allocate, and leaves with `_exit`.
+        match unsafe { nix::unistd::fork() }.unwrap() {
+            nix::unistd::ForkResult::Child => {
+                drop(a);
+                echo();
+                // SAFETY: ends the forked child without the parent's exit handlers.
+                unsafe { libc::_exit(0) }
+            }
+            nix::unistd::ForkResult::Parent { child } => {
+                // The child's end, closed here so the child sees the end.
+                drop(echo);
+                (Some(child), None)
+            }
+        }
+    } else {
+        (None, Some(std::thread::spawn(echo)))
+    };
     let null = std::fs::File::open("/dev/null").unwrap();
     let fd = [null.as_raw_fd()];
     let mut buf = vec![0u8; 65536];
@@ -102,7 +124,12 @@ fn raw(payload: &[u8], with_fd: bool) -> f64 {
         times.push(start.elapsed());
     }
     drop(a);
-    let _ = echo.join();
+    if let Some(t) = thread {
+        let _ = t.join();
+    }
+    if let Some(pid) = child {
+        let _ = nix::sys::wait::waitpid(pid, None);
+    }
     median(times)
 }
 
@@ -139,15 +166,20 @@ fn main() {
     }
     let small = [7u8; 1];
     let page = [7u8; 4096];
-    println!("| message | raw SOCK_SEQPACKET | stockade channel | ratio |");
-    println!("|---|---|---|---|");
+    println!("| message | raw SOCK_SEQPACKET, threads | stockade channel | ratio | raw, processes | channel vs processes |");
+    println!("|---|---|---|---|---|---|");
     for (what, data, fd) in [
         ("1 B", &small[..], false),
         ("4 KiB", &page[..], false),
         ("1 B + a descriptor", &small[..], true),
     ] {
-        let r = raw(data, fd);
+        let r = raw(data, fd, false);
+        let p = raw(data, fd, true);
         let s = sandboxed(data, fd);
-        println!("| {what} | {r:.2} µs | {s:.2} µs | {:.2}x |", s / r);
+        println!(
+            "| {what} | {r:.2} µs | {s:.2} µs | {:.2}x | {p:.2} µs | {:.2}x |",
+            s / r,
+            s / p
+        );
     }
 }
