@@ -122,8 +122,8 @@ pub fn main() -> ExitCode {
         });
     // The process ends with the command: the parser's tree of every
     // subcommand and argument, and the matches, are left to the kernel,
-    // not freed item by item before the sandbox starts (a tenth of the
-    // launcher's instructions).
+    // not freed item by item before the sandbox starts (a twentieth of
+    // the launcher's instructions).
     std::mem::forget(command);
     let cli = match parsed {
         Ok(cli) => cli,
