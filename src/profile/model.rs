@@ -25,7 +25,13 @@ pub(crate) fn parse_with_origin<T: for<'de> Deserialize<'de>>(
 ) -> Result<T, serde_saphyr::Error> {
     CURRENT_FILE.with(|c| *c.borrow_mut() = file.clone());
     SNAPSHOT.set(false);
-    serde_saphyr::from_str_with_options(text, serde_saphyr::Options::default())
+    // Errors are reported with stockade's own location, so the library's
+    // snippet (a cropped copy of the text around every error) is not made;
+    // comments are not kept either.
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    options.emit_comments = false;
+    serde_saphyr::from_str_with_options(text, options)
 }
 
 /// Parses a snapshot of a profile (see `profile::snapshot`): the model as

@@ -139,12 +139,9 @@ pub fn parse_value(text: &str) -> Result<u64, String> {
             match CONSTANTS.iter().find(|(n, _)| *n == part) {
                 Some((_, v)) => *v,
                 None => {
-                    let best = CONSTANTS
-                        .iter()
-                        .map(|(n, _)| (crate::diag::edit_distance(part, n), *n))
-                        .min();
-                    return Err(match best {
-                        Some((d, n)) if d <= 3 => {
+                    let names = CONSTANTS.iter().map(|(n, _)| *n);
+                    return Err(match crate::diag::nearest_within(part, names, 3) {
+                        Some((_, n)) => {
                             format!("unknown constant '{part}' (did you mean '{n}'?)")
                         }
                         _ => format!("unknown constant '{part}'"),

@@ -218,13 +218,9 @@ fn expand_into(
 ) -> Result<(), String> {
     if let Some(g_name) = name.strip_prefix('@') {
         let g = groups::group(name).ok_or_else(|| {
-            let best = groups::GROUPS
-                .iter()
-                .map(|g| (crate::diag::edit_distance(g_name, &g.name[1..]), g.name))
-                .min()
-                .map(|(_, n)| n)
-                .unwrap_or("@default");
-            format!("unknown syscall group '{name}' (did you mean '{best}'?)")
+            let names = groups::GROUPS.iter().map(|g| &g.name[1..]);
+            let best = crate::diag::nearest(g_name, names).map_or("default", |(_, n)| n);
+            format!("unknown syscall group '{name}' (did you mean '@{best}'?)")
         })?;
         if !conds.is_empty() {
             return Err(format!(
@@ -249,14 +245,9 @@ fn expand_into(
         return Ok(());
     }
     let Some(static_name) = arch.static_name(name) else {
-        let all = arch.all_names();
-        let best = all
-            .iter()
-            .map(|c| (crate::diag::edit_distance(name, c), *c))
-            .min()
-            .filter(|(d, _)| *d <= 2.max(name.len() / 3));
+        let best = crate::diag::closest(name, arch.all_names().iter().copied());
         return Err(match best {
-            Some((_, b)) => format!(
+            Some(b) => format!(
                 "unknown syscall '{name}' on {} (did you mean '{b}'?)",
                 arch.name()
             ),
