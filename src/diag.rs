@@ -125,11 +125,12 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Levenshtein distance, for suggestions, if it is at most `max`. Suggestions compare a word
-/// against hundreds of names (every syscall for a misspelled one, which
-/// profile fuzzing produces at every other input): the length difference
-/// rules most out at once, a row whose every cell exceeds `max` ends the
-/// rest (a row's minimum never falls), and the row lives on the stack.
+/// Levenshtein distance, for suggestions, if it is at most `max`.
+/// Suggestions compare a word against hundreds of names (every syscall for
+/// a misspelled one, which profile fuzzing produces at every other input):
+/// the length difference rules most out at once, a row whose every cell
+/// exceeds `max` ends the rest (a row's minimum never falls), and the row
+/// lives on the stack.
 pub(crate) fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
     let len_b = b.chars().count();
     if a.chars().count().abs_diff(len_b) > max {
