@@ -144,7 +144,7 @@ pub fn parse_value(text: &str) -> Result<u64, String> {
                         Some((_, n)) => {
                             format!("unknown constant '{part}' (did you mean '{n}'?)")
                         }
-                        _ => format!("unknown constant '{part}'"),
+                        None => format!("unknown constant '{part}'"),
                     });
                 }
             }
