@@ -596,6 +596,32 @@ fn profile_dir_symlink_tmpfs_and_cgroup_namespace() {
     });
 }
 
+/// A mount over a directory earlier entries made covers what they made,
+/// and entries after it land on the new mount: PID 1 keeps the directory
+/// of the last step open for the next one, and must let go of it when a
+/// mount covers it (a kept descriptor would still name the directory
+/// underneath, and `over` and `link` would vanish with it).
+#[test]
+fn entries_after_a_mount_land_on_it_not_under_it() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "cover");
+        let p = dir.join("cover.yaml");
+        std::fs::write(
+            &p,
+            "version: 1\nextends: strict\nfilesystem:\n  - {dir: /work/under}\n  \
+             - {tmpfs: /work, size: 1M}\n  - {dir: /work/over}\n  \
+             - {symlink: /work/link, target: over}\n",
+        )
+        .unwrap();
+        let out = stockade(mode, &dir)
+            .args(["run", "-p", p.to_str().unwrap(), "--", "sh", "-c"])
+            .arg("ls -A /work; stat -f -c %T /work/over")
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&out), "link\nover\ntmpfs\n", "{}", stderr(&out));
+    });
+}
+
 #[test]
 fn a_payload_that_jams_stderr_cannot_crash_the_launcher() {
     // The payload shares the launcher's stderr file description: it makes

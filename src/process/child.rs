@@ -293,11 +293,12 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
 
     enter(plan, sock, Stage::Mounts);
     let mut last_mask = None;
+    let mut walker = view::Walker::new(root.as_fd());
     for (i, step) in plan.steps.iter().enumerate() {
-        let r = view::apply(step, root.as_fd(), trees, &mut last_mask);
+        let r = view::apply(step, &mut walker, trees, &mut last_mask);
         at(Stage::Mounts, i, r)?;
     }
-    drop(last_mask);
+    drop((walker, last_mask));
 
     // pivot_root(".", ".") stacks the old root on top of the new one; the
     // detach then removes it, leaving no path back to the host tree. It is

@@ -20,79 +20,125 @@ const RESOLVE_IN_VIEW: u64 =
 
 const AT_RECURSIVE: c_uint = 0x8000;
 
-/// A directory reached while walking: the root itself, or one opened on
-/// the way.
-enum Dir<'a> {
-    Root(BorrowedFd<'a>),
-    Opened(OwnedFd),
-}
-
-impl Dir<'_> {
-    fn fd(&self) -> BorrowedFd<'_> {
-        match self {
-            Dir::Root(fd) => *fd,
-            Dir::Opened(fd) => fd.as_fd(),
+/// Opens (creating it where the plan allows) `name` in `dir`, following no
+/// symlink; `None` when it is missing and `optional`.
+fn open_in(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    leaf: Leaf,
+    creatable: bool,
+    optional: bool,
+) -> SysResult<Option<OwnedFd>> {
+    let flags = libc::O_PATH
+        | libc::O_CLOEXEC
+        | if leaf == Leaf::Dir {
+            libc::O_DIRECTORY
+        } else {
+            0
+        };
+    if creatable && leaf == Leaf::File {
+        // A file to create is created first, not looked for: on a
+        // filesystem stockade just made it is never there, and the
+        // descriptor of the new file serves as well as an O_PATH one.
+        let create = libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW;
+        match sys::openat(dir, name, create | libc::O_CLOEXEC, 0o644) {
+            Err(Errno::EEXIST) => {}
+            r => return r.map(Some),
         }
     }
+    let mut r = sys::openat2(dir, name, flags, 0, RESOLVE_IN_VIEW);
+    if matches!(r, Err(Errno::ENOENT)) && creatable && leaf == Leaf::Dir {
+        match sys::mkdirat(dir, name, 0o755) {
+            Ok(()) | Err(Errno::EEXIST) => r = sys::openat2(dir, name, flags, 0, RESOLVE_IN_VIEW),
+            Err(e) => r = Err(e),
+        }
+    }
+    match r {
+        Ok(fd) => Ok(Some(fd)),
+        Err(Errno::ENOENT) if optional => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
-/// Opens (creating where the plan allows) the path `d` below `root`,
-/// following no symlink and never leaving `root`. With `parent_only`, stops
-/// at the parent of the last component and returns it instead.
-fn walk<'a>(root: BorrowedFd<'a>, d: &Dest, parent_only: bool) -> SysResult<Option<Dir<'a>>> {
-    let n = d.comps.len();
-    // Plans never hold an empty destination ("/" is refused when
-    // resolving); refuse one here too.
-    if n == 0 {
-        return Err(Errno::EINVAL);
+/// Walks destinations below the new root without leaving it, and keeps
+/// the directory the last one was in: the next step in the same
+/// directory (most are siblings: the masks of /proc, the nodes of /dev)
+/// starts there instead of at the root.
+pub(super) struct Walker<'p> {
+    root: BorrowedFd<'p>,
+    /// A directory opened for an earlier step, and its path. Forgotten
+    /// when a mount is attached on it or on a directory above it, which
+    /// would leave the descriptor naming the directory underneath.
+    parent: Option<(&'p [std::ffi::CString], OwnedFd)>,
+}
+
+impl<'p> Walker<'p> {
+    /// A walker of the view whose root is `root`.
+    pub(super) fn new(root: BorrowedFd<'p>) -> Walker<'p> {
+        Walker { root, parent: None }
     }
-    let upto = if parent_only { n - 1 } else { n };
-    let mut dir = Dir::Root(root);
-    for (i, c) in d.comps.iter().take(upto).enumerate() {
-        let last = i + 1 == n;
-        let leaf = if last { d.leaf } else { Leaf::Dir };
-        let flags = libc::O_PATH
-            | libc::O_CLOEXEC
-            | if leaf == Leaf::Dir {
-                libc::O_DIRECTORY
-            } else {
-                0
-            };
-        let mut r = sys::openat2(dir.fd(), c, flags, 0, RESOLVE_IN_VIEW);
-        let creatable = leaf != Leaf::Existing && !d.optional && i >= d.create_from;
-        if matches!(r, Err(Errno::ENOENT)) && creatable {
-            let made = if leaf == Leaf::File {
-                let create = libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW;
-                sys::openat(dir.fd(), c, create | libc::O_CLOEXEC, 0o644).map(drop)
-            } else {
-                sys::mkdirat(dir.fd(), c, 0o755)
-            };
-            match made {
-                Ok(()) | Err(Errno::EEXIST) => {
-                    r = sys::openat2(dir.fd(), c, flags, 0, RESOLVE_IN_VIEW);
+
+    /// Opens (creating where the plan allows) the directory `d`'s last
+    /// component is in; `None` when an optional path is missing.
+    fn parent(&mut self, d: &'p Dest) -> SysResult<Option<BorrowedFd<'_>>> {
+        // Plans never hold an empty destination ("/" is refused when
+        // resolving); refuse one here too.
+        let Some((_, above)) = d.comps.split_last() else {
+            return Err(Errno::EINVAL);
+        };
+        if above.is_empty() {
+            return Ok(Some(self.root));
+        }
+        if !matches!(&self.parent, Some((p, _)) if *p == above) {
+            self.parent = None;
+            let mut dir: Option<OwnedFd> = None;
+            for (i, c) in above.iter().enumerate() {
+                let at = dir.as_ref().map_or(self.root, |f| f.as_fd());
+                let creatable = !d.optional && i >= d.create_from;
+                match open_in(at, c, Leaf::Dir, creatable, d.optional)? {
+                    Some(fd) => dir = Some(fd),
+                    None => return Ok(None),
                 }
-                Err(e) => r = Err(e),
             }
+            self.parent = dir.map(|fd| (above, fd));
         }
-        match r {
-            Ok(fd) => dir = Dir::Opened(fd),
-            Err(Errno::ENOENT) if d.optional => return Ok(None),
-            Err(e) => return Err(e),
+        Ok(self.parent.as_ref().map(|(_, fd)| fd.as_fd()))
+    }
+
+    /// Opens (creating where the plan allows) `d` itself, following no
+    /// symlink and never leaving the root; `None` when an optional path
+    /// is missing.
+    fn open(&mut self, d: &'p Dest) -> SysResult<Option<OwnedFd>> {
+        let name = last(d)?;
+        let creatable = d.leaf != Leaf::Existing && !d.optional && d.comps.len() > d.create_from;
+        match self.parent(d)? {
+            Some(dir) => open_in(dir, name, d.leaf, creatable, d.optional),
+            None => Ok(None),
         }
     }
-    Ok(Some(dir))
+
+    /// Attaches `tree` at `target`, the opened `d`.
+    fn attach_on(&mut self, tree: BorrowedFd<'_>, target: BorrowedFd<'_>, d: &Dest) -> SysResult<()> {
+        sys::move_mount_fd(tree, target)?;
+        if matches!(&self.parent, Some((p, _)) if p.starts_with(&d.comps)) {
+            self.parent = None;
+        }
+        Ok(())
+    }
+
+    /// Attaches `tree` at `d` (nothing when an optional `d` is missing).
+    fn attach(&mut self, tree: OwnedFd, d: &'p Dest) -> SysResult<()> {
+        match self.open(d)? {
+            Some(t) => self.attach_on(tree.as_fd(), t.as_fd(), d),
+            None => Ok(()),
+        }
+    }
 }
 
-/// The last component of `d` (never empty: `walk` refuses that first).
+/// The last component of `d` (never empty: `Walker::parent` refuses that
+/// first).
 fn last(d: &Dest) -> SysResult<&CStr> {
     d.comps.last().map(|c| c.as_c_str()).ok_or(Errno::EINVAL)
-}
-
-fn attach(tree: OwnedFd, root: BorrowedFd<'_>, d: &Dest) -> SysResult<()> {
-    match walk(root, d, false)? {
-        Some(t) => sys::move_mount_fd(tree.as_fd(), t.fd()),
-        None => Ok(()),
-    }
 }
 
 /// A detached, recursive copy of the tree at `src` with `attrs` applied to
@@ -110,24 +156,24 @@ pub(super) fn seal(fd: BorrowedFd<'_>) -> SysResult<()> {
     sys::mount_setattr(fd, c"", empty_path, MOUNT_ATTR_RDONLY, 0)
 }
 
-/// Applies one filesystem step below `root`; `trees` holds each bind's
+/// Applies one filesystem step with `walker`; `trees` holds each bind's
 /// cloned tree, taken when attached, and `last_mask` the mask attached
 /// last (a mount in the view, which the next mask copies).
-pub(super) fn apply(
-    step: &Step,
-    root: BorrowedFd<'_>,
+pub(super) fn apply<'p>(
+    step: &'p Step,
+    walker: &mut Walker<'p>,
     trees: &mut [Option<OwnedFd>],
     last_mask: &mut Option<OwnedFd>,
 ) -> SysResult<()> {
     match step {
         Step::Bind { tree, dest, .. } => {
             let tree = trees.get_mut(*tree).and_then(Option::take);
-            attach(tree.ok_or(Errno::EINVAL)?, root, dest)
+            walker.attach(tree.ok_or(Errno::EINVAL)?, dest)
         }
         Step::Mask {
             tree, dest, attrs, ..
         } => {
-            let Some(t) = walk(root, dest, false)? else {
+            let Some(t) = walker.open(dest)? else {
                 return Ok(());
             };
             let mask = match last_mask.take() {
@@ -137,7 +183,7 @@ pub(super) fn apply(
                     .and_then(Option::take)
                     .ok_or(Errno::EINVAL)?,
             };
-            sys::move_mount_fd(mask.as_fd(), t.fd())?;
+            walker.attach_on(mask.as_fd(), t.as_fd(), dest)?;
             *last_mask = Some(mask);
             Ok(())
         }
@@ -147,9 +193,9 @@ pub(super) fn apply(
             attrs,
             dest,
         } => {
-            if dest.optional && walk(root, dest, false)?.is_none() {
+            let Some(t) = walker.open(dest)? else {
                 return Ok(());
-            }
+            };
             let fs = sys::fsopen(fstype)?;
             for (k, v) in options {
                 sys::fsconfig_string(fs.as_fd(), k, v)?;
@@ -157,41 +203,44 @@ pub(super) fn apply(
             sys::fsconfig_create(fs.as_fd())?;
             let mnt = sys::fsmount(fs.as_fd(), *attrs)?;
             drop(fs);
-            attach(mnt, root, dest)
+            walker.attach_on(mnt.as_fd(), t.as_fd(), dest)
         }
         Step::ReadOnly { dest } => {
-            let Some(t) = walk(root, dest, false)? else {
+            let Some(t) = walker.open(dest)? else {
                 return Ok(());
             };
             let all = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-            let tree = clone_tree(t.fd(), all)?;
-            drop(t);
-            attach(tree, root, dest)
+            let tree = clone_tree(t.as_fd(), all)?;
+            walker.attach_on(tree.as_fd(), t.as_fd(), dest)
         }
-        Step::Seal { dest } => match walk(root, dest, false)? {
-            Some(t) => seal(t.fd()),
+        Step::Seal { dest } => match walker.open(dest)? {
+            Some(t) => seal(t.as_fd()),
             None => Ok(()),
         },
         Step::Dir { dest, mode } => {
-            let Some(p) = walk(root, dest, true)? else {
+            let name = last(dest)?;
+            let create = dest.comps.len() > dest.create_from;
+            let Some(p) = walker.parent(dest)? else {
                 return Ok(());
             };
-            let name = last(dest)?;
             // An existing directory is kept as it is; a new one gets `mode`
             // exactly (the umask is 0 during setup).
-            if dest.comps.len() > dest.create_from {
-                match sys::mkdirat(p.fd(), name, *mode) {
+            if create {
+                match sys::mkdirat(p, name, *mode) {
                     Ok(()) | Err(Errno::EEXIST) => {}
                     Err(e) => return Err(e),
                 }
             }
             let dir = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
-            sys::openat2(p.fd(), name, dir, 0, RESOLVE_IN_VIEW).map(drop)
+            sys::openat2(p, name, dir, 0, RESOLVE_IN_VIEW).map(drop)
         }
-        Step::Symlink { dest, target } => match walk(root, dest, true)? {
-            Some(p) => sys::symlinkat(target, p.fd(), last(dest)?),
-            None => Ok(()),
-        },
+        Step::Symlink { dest, target } => {
+            let name = last(dest)?;
+            match walker.parent(dest)? {
+                Some(p) => sys::symlinkat(target, p, name),
+                None => Ok(()),
+            }
+        }
     }
 }
 
