@@ -14,7 +14,7 @@ pub fn host() -> Host {
         gid: 1000,
         home: Some("/home/fuzz".into()),
         cwd: PathBuf::from("/tmp"),
-        user: "fuzz".into(),
+        user: Some("fuzz".into()),
         tmpdir: "/tmp".into(),
         env: vec![("TERM".into(), "xterm".into())],
     }

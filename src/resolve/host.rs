@@ -18,8 +18,10 @@ pub struct Host {
     pub home: Option<String>,
     /// `${CWD}`: the launcher's working directory.
     pub cwd: PathBuf,
-    /// `${USER}`.
-    pub user: String,
+    /// `${USER}`: `$USER`, or `None` to look the uid up in the user
+    /// database when a profile names `${USER}` (most never do, and the
+    /// lookup reads /etc/passwd: a tenth of a start's launcher work).
+    pub user: Option<String>,
     /// `${TMPDIR}` (`/tmp` when unset).
     pub tmpdir: String,
     /// The launcher's environment, for `env.keep`.
@@ -29,22 +31,26 @@ pub struct Host {
 impl Host {
     /// Facts of the running process.
     pub fn current() -> std::io::Result<Host> {
-        let uid = nix::unistd::getuid().as_raw();
-        let user = std::env::var("USER").ok().unwrap_or_else(|| {
-            nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-                .ok()
-                .flatten()
-                .map(|u| u.name)
-                .unwrap_or_else(|| uid.to_string())
-        });
         Ok(Host {
-            uid,
+            uid: nix::unistd::getuid().as_raw(),
             gid: nix::unistd::getgid().as_raw(),
             home: std::env::var("HOME").ok(),
             cwd: std::env::current_dir()?,
-            user,
+            user: std::env::var("USER").ok(),
             tmpdir: std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".into()),
             env: std::env::vars_os().collect(),
+        })
+    }
+
+    /// `${USER}`: [`Host::user`], else the name the user database gives
+    /// the uid, else the uid.
+    pub fn user_name(&self) -> String {
+        self.user.clone().unwrap_or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(self.uid))
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+                .unwrap_or_else(|| self.uid.to_string())
         })
     }
 }

@@ -9,7 +9,7 @@ fn host() -> Host {
         gid: 1000,
         home: Some("/home/u".into()),
         cwd: PathBuf::from("/usr/share"),
-        user: "u".into(),
+        user: Some("u".into()),
         tmpdir: "/tmp".into(),
         env: vec![
             ("TERM".into(), "xterm".into()),
@@ -130,6 +130,30 @@ fn variables_expand_and_unknown_ones_fail() {
     assert_eq!(expand("a$b", &loc, &h).unwrap(), "a$b");
     assert!(expand("${NOPE}", &loc, &h).unwrap_err().hint.is_some());
     assert!(expand("${HOME", &loc, &h).is_err());
+}
+
+/// Without `$USER`, `${USER}` is the user database's name for the uid,
+/// looked up only when a profile names it; a uid it lacks is its number.
+#[test]
+fn user_without_user_variable_comes_from_the_user_database() {
+    let loc = Loc::cli();
+    let h = Host {
+        uid: 0,
+        user: None,
+        ..host()
+    };
+    let root = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(0))
+        .unwrap()
+        .map(|u| u.name)
+        .unwrap();
+    assert_eq!(expand("${USER}", &loc, &h).unwrap(), root);
+    let nobody = Host {
+        uid: 3_999_999_999,
+        user: None,
+        ..host()
+    };
+    assert_eq!(expand("${USER}", &loc, &nobody).unwrap(), "3999999999");
+    assert_eq!(expand("${USER}", &loc, &host()).unwrap(), "u");
 }
 
 #[test]

@@ -49,7 +49,7 @@ pub(super) fn expand(s: &str, loc: &Loc, host: &Host) -> Result<String, ProfileE
                 .clone()
                 .ok_or_else(|| ProfileError::new(loc, "${HOME} is used but HOME is not set"))?,
             "CWD" => host.cwd.to_string_lossy().into_owned(),
-            "USER" => host.user.clone(),
+            "USER" => host.user_name(),
             "UID" => host.uid.to_string(),
             "TMPDIR" => host.tmpdir.clone(),
             _ => {
