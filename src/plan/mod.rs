@@ -384,7 +384,8 @@ fn payload_filter(
     sc: Option<&crate::seccomp::SeccompPolicy>,
     learn: bool,
 ) -> Result<Vec<crate::seccomp::Filter>, PlanError> {
-    use crate::seccomp::{compile, Action, Arch, SeccompPolicy};
+    use crate::seccomp::precompiled::compile_or_reuse as compile;
+    use crate::seccomp::{Action, Arch, SeccompPolicy};
     Ok(match sc {
         Some(sc) if learn && matches!(sc.default_action, Action::Trap | Action::Errno(_)) => {
             let learning = SeccompPolicy {

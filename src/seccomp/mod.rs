@@ -17,6 +17,7 @@ pub mod args;
 pub mod bpf;
 pub mod consts;
 pub mod groups;
+pub mod precompiled;
 pub mod program;
 
 use crate::diag::Loc;
