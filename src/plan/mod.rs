@@ -384,7 +384,7 @@ fn payload_filter(
     sc: Option<&crate::seccomp::SeccompPolicy>,
     learn: bool,
 ) -> Result<Vec<crate::seccomp::Filter>, PlanError> {
-    use crate::seccomp::precompiled::compile_or_reuse as compile;
+    use crate::seccomp::compile_or_reuse as compile;
     use crate::seccomp::{Action, Arch, SeccompPolicy};
     Ok(match sc {
         Some(sc) if learn && matches!(sc.default_action, Action::Trap | Action::Errno(_)) => {
@@ -422,6 +422,72 @@ mod tests {
     use super::*;
     use crate::resolve::Overrides;
     use crate::sys::MOUNT_ATTR_RDONLY;
+
+    /// The policies the built-in profiles resolve to, as a run of each
+    /// resolves it, with no override.
+    fn builtin_policies() -> Vec<(&'static str, Option<crate::seccomp::SeccompPolicy>)> {
+        let host = crate::resolve::Host::current().unwrap();
+        crate::profile::BUILTINS
+            .iter()
+            .map(|b| {
+                let layers = crate::profile::load(b.name).unwrap();
+                let policy =
+                    crate::resolve::resolve(&layers, &Overrides::default(), &host).unwrap();
+                (b.name, policy.seccomp)
+            })
+            .collect()
+    }
+
+    /// `src/seccomp/precompiled/x86_64.bin` holds the programs the
+    /// built-in profiles compile to, and nothing else.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_table_holds_what_the_builtin_profiles_compile_to() {
+        use crate::seccomp::{precompiled_entry, precompiled_table, Arch};
+        let mut table = Vec::new();
+        for (_, policy) in builtin_policies() {
+            precompiled_entry(&mut table, policy.as_ref(), Arch::X86_64).unwrap();
+        }
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/seccomp/precompiled/x86_64.bin"
+        );
+        if std::env::var("STOCKADE_WRITE_SNAPSHOTS").as_deref() == Ok("1") {
+            std::fs::write(path, &table).unwrap();
+            return;
+        }
+        assert!(
+            precompiled_table(None).0 == table.as_slice(),
+            "src/seccomp/precompiled/x86_64.bin is stale: run \
+             STOCKADE_WRITE_SNAPSHOTS=1 cargo test --lib the_table_holds"
+        );
+    }
+
+    /// The payload's filter from the table is what compiling gives,
+    /// listener included; a policy one entry or its default away from a
+    /// built-in's is compiled.
+    #[test]
+    fn a_reused_program_is_what_compiling_gives_and_only_for_the_same_policy() {
+        use crate::seccomp::{compile, precompiled_table, Action, Arch};
+        let mut reused = 0;
+        for (name, policy) in builtin_policies() {
+            let want = compile(policy.as_ref(), Arch::native()).unwrap();
+            let got = payload_filter(policy.as_ref(), false).unwrap();
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].what, want[0].what);
+            assert_eq!(got[0].listener, want[0].listener, "{name}");
+            assert!(got[0].prog == want[0].prog, "{name}");
+            reused += usize::from(precompiled_table(policy.as_ref()).1);
+            let Some(mut other) = policy else { continue };
+            other.allow.pop();
+            assert!(!precompiled_table(Some(&other)).1, "{name}");
+            other.default_action = Action::Errno(1);
+            assert!(!precompiled_table(Some(&other)).1, "{name}");
+        }
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(reused, crate::profile::BUILTINS.len());
+        }
+    }
 
     fn strict_plan() -> Plan {
         let layers = crate::profile::load("strict").unwrap();

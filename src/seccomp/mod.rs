@@ -17,7 +17,7 @@ pub mod args;
 pub mod bpf;
 pub mod consts;
 pub mod groups;
-pub mod precompiled;
+mod precompiled;
 pub mod program;
 
 use crate::diag::Loc;
@@ -656,6 +656,99 @@ pub fn compile(policy: Option<&SeccompPolicy>, arch: Arch) -> Result<Vec<Filter>
         prog,
         listener,
     }])
+}
+
+/// Compiles `policy` for `arch` like [`compile`], taking the program from
+/// the table of built-in profiles' programs when it holds this very
+/// policy (see `precompiled`).
+pub fn compile_or_reuse(
+    policy: Option<&SeccompPolicy>,
+    arch: Arch,
+) -> Result<Vec<Filter>, SeccompError> {
+    if arch == Arch::native() {
+        if let Some(prog) = precompiled::find(precompiled::TABLE, &key(policy, arch)) {
+            return Ok(vec![Filter {
+                what: "sandbox",
+                prog,
+                listener: reports_kills(policy),
+            }]);
+        }
+    }
+    compile(policy, arch)
+}
+
+/// Whether the program reports kills (as [`compile`] decides it).
+fn reports_kills(policy: Option<&SeccompPolicy>) -> bool {
+    policy.is_some_and(|p| matches!(p.default_action, Action::KillProcess | Action::KillThread))
+}
+
+/// Every input of [`compile`], as bytes.
+fn key(policy: Option<&SeccompPolicy>, arch: Arch) -> Vec<u8> {
+    let mut k = Vec::with_capacity(8192);
+    k.extend_from_slice(b"stockade seccomp 1\0");
+    k.push(match arch {
+        Arch::X86_64 => 1,
+        Arch::Aarch64 => 2,
+    });
+    let Some(p) = policy else {
+        k.push(0);
+        return k;
+    };
+    k.push(1);
+    action(&mut k, p.default_action);
+    k.extend_from_slice(&(p.deny.len() as u32).to_le_bytes());
+    for (e, errno) in &p.deny {
+        entry(&mut k, e);
+        k.extend_from_slice(&errno.to_le_bytes());
+    }
+    k.extend_from_slice(&(p.allow.len() as u32).to_le_bytes());
+    for e in &p.allow {
+        entry(&mut k, e);
+    }
+    k
+}
+
+fn action(k: &mut Vec<u8>, a: Action) {
+    let (tag, errno) = match a {
+        Action::KillProcess => (1, 0),
+        Action::KillThread => (2, 0),
+        Action::Trap => (3, 0),
+        Action::Log => (4, 0),
+        Action::Errno(e) => (5, e),
+    };
+    k.push(tag);
+    k.extend_from_slice(&errno.to_le_bytes());
+}
+
+fn entry(k: &mut Vec<u8>, e: &Entry) {
+    // Names are NUL-free (syscall names from the tables).
+    k.extend_from_slice(e.name.as_bytes());
+    k.push(0);
+    k.push(e.conds.len() as u8);
+    for c in &e.conds {
+        precompiled::put_cond(k, c);
+    }
+}
+
+/// The table entry of `policy` compiled for `arch`, appended to `table`
+/// (for the test that checks the table against the built-in profiles).
+#[cfg(test)]
+pub(crate) fn precompiled_entry(
+    table: &mut Vec<u8>,
+    policy: Option<&SeccompPolicy>,
+    arch: Arch,
+) -> Result<(), SeccompError> {
+    let f = compile(policy, arch)?;
+    precompiled::encode(table, &key(policy, arch), &f[0].prog);
+    Ok(())
+}
+
+/// This architecture's table, and whether it holds `policy`.
+#[cfg(test)]
+pub(crate) fn precompiled_table(policy: Option<&SeccompPolicy>) -> (&'static [u8], bool) {
+    let key = key(policy, Arch::native());
+    let table = precompiled::TABLE;
+    (table, precompiled::find(table, &key).is_some())
 }
 
 #[cfg(test)]

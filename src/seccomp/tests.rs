@@ -741,3 +741,51 @@ fn every_syscall_name_maps_to_its_number_as_the_syscalls_crate_says() {
     assert_eq!(Arch::Aarch64.all_names(), arm);
     assert_eq!(Arch::X86_64.nr("file_setattr"), Some(469));
 }
+
+// The table of built-in profiles' programs (`precompiled`); what it
+// holds is checked against the built-in profiles in `plan`'s tests.
+
+/// Two policies that compile differently never share a key: every
+/// field of a condition is in it.
+#[test]
+fn a_condition_changed_in_any_field_changes_the_key() {
+    let c = args::Cond::new("socket", 0, Op::Eq, 1).unwrap();
+    let base = |c: args::Cond| SeccompPolicy {
+        default_action: Action::KillProcess,
+        allow: vec![Entry {
+            name: "socket",
+            conds: vec![c],
+            via: "".into(),
+            loc: crate::diag::Loc::cli(),
+        }],
+        deny: vec![],
+    };
+    let k = key(Some(&base(c.clone())), Arch::X86_64);
+    let changed = [
+        Cond {
+            arg: 1,
+            ..c.clone()
+        },
+        Cond {
+            op: Op::Ne,
+            ..c.clone()
+        },
+        Cond {
+            op: Op::MaskedEq(3),
+            ..c.clone()
+        },
+        Cond {
+            value: 2,
+            ..c.clone()
+        },
+        Cond {
+            width: args::Width::Bits64,
+            ..c.clone()
+        },
+    ];
+    for other in changed {
+        assert_ne!(key(Some(&base(other)), Arch::X86_64), k);
+    }
+    assert_ne!(key(Some(&base(c.clone())), Arch::Aarch64), k);
+    assert_ne!(key(None, Arch::X86_64), k);
+}
