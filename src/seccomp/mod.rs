@@ -611,10 +611,7 @@ pub fn compile(policy: Option<&SeccompPolicy>, arch: Arch) -> Result<Vec<Filter>
             (program::RET_ALLOW, false)
         }
         Some(policy) => {
-            let reports_kills = matches!(
-                policy.default_action,
-                Action::KillProcess | Action::KillThread
-            );
+            let reports_kills = reports_kills(Some(policy));
             if reports_kills && !policy.allow.iter().any(|e| e.name == "seccomp") {
                 let stacking = [cond("prctl", 0, Op::Eq, libc::PR_SET_SECCOMP as u64)];
                 rule(&mut rules, arch, "prctl", &stacking, eperm);
@@ -665,7 +662,8 @@ pub fn compile_or_reuse(
     policy: Option<&SeccompPolicy>,
     arch: Arch,
 ) -> Result<Vec<Filter>, SeccompError> {
-    if arch == Arch::native() {
+    // Without a table (other architectures) there is no key to look for.
+    if arch == Arch::native() && !precompiled::TABLE.is_empty() {
         if let Some(prog) = precompiled::find(precompiled::TABLE, &key(policy, arch)) {
             return Ok(vec![Filter {
                 what: "sandbox",
@@ -677,7 +675,9 @@ pub fn compile_or_reuse(
     compile(policy, arch)
 }
 
-/// Whether the program reports kills (as [`compile`] decides it).
+/// Whether the program reports kills: its default is a kill, which the
+/// warden hears of as a user notification (and the filter is installed
+/// with a listener).
 fn reports_kills(policy: Option<&SeccompPolicy>) -> bool {
     policy.is_some_and(|p| matches!(p.default_action, Action::KillProcess | Action::KillThread))
 }
