@@ -63,8 +63,7 @@ chmod 0755 "$S" "$G" "$work/channel_rtt"
 cd "$work"
 mkdir -p run && chmod 0777 run && cd run
 
-floor="unshare --user --map-root-user --pid --fork --mount --net --ipc --uts /bin/true"
-bwrap_cmd="bwrap --unshare-all --die-with-parent --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib --symlink usr/lib64 /lib64 --ro-bind /etc /etc --tmpfs /tmp --proc /proc --dev /dev"
+. "$repo/benches/commands.sh"
 # Binds only: no /proc, /dev, Landlock or seccomp.
 cat > "$work/minimal.yaml" <<'YAML'
 version: 1
