@@ -8,7 +8,9 @@
 #   STOCKADE_LEAK_RUNS=200 bash tests/leaks.sh
 #
 # As root it also runs the command-line rounds rootless (uid 65534).
-# Exits 1 if any count differs after the runs.
+# Exits 1 if any count differs after the runs. The counts are the
+# machine's (stockade processes, cgroups, user namespaces): run it where
+# no other sandbox starts or ends meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${STOCKADE_LEAK_RUNS:-1000}
