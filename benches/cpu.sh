@@ -54,59 +54,62 @@ LOOKUP = {"open", "openat", "openat2", "creat", "close", "close_range", "newstat
           "newfstatat", "newfstat", "statx", "readlink", "readlinkat", "access", "faccessat2",
           "getdents64", "statfs"}
 
-def syscall_of(names):
-    """The system call a kernel stack is in (names: innermost first)."""
-    i = names.index("do_syscall_64")
-    for f in reversed(names[:i]):  # from the entry inwards
+def syscall_of(fns):
+    """The system call a kernel stack is in (fns: innermost first), or
+    None when the sample was taken on the way back to user space."""
+    i = fns.index("do_syscall_64")
+    for f in reversed(fns[:i]):  # from the entry inwards
         if f == "x64_sys_call":
             continue
         if f == "exit_to_user_mode_loop":
-            return "return to user: deferred work, signals"
+            return None
         m = re.match(r"(?:__x64_sys_|__do_sys_|__se_sys_|ksys_|do_sys_)?(\w+?)(?:_pgoff)?$", f)
         s = m.group(1) if m else f
         return "seccomp" if s == "do_seccomp" else s
     return "?"
 
 def bucket(comm, frames):
+    """The bucket a sample goes to, and its system call when that bucket
+    is "other system calls"; None for another program's or idle CPU."""
     if comm.startswith(("kworker", "ksoftirq", "rcu")):
-        return "kernel workers (netns and mount teardown, RCU)"
+        return "kernel workers (netns and mount teardown, RCU)", None
     if comm not in OURS:
-        return None  # idle, or another program's
+        return None, None
     if frames and "kernel" not in frames[0]:
-        return "user space"
-    names = [f.split()[1].split("+")[0] for f in frames if len(f.split()) > 1]
-    if "asm_exc_page_fault" in names:
-        return "page faults"
-    if "do_syscall_64" not in names:
-        return "kernel, other (interrupts)"
-    s = syscall_of(names)
-    if s in ("unshare", "clone", "clone3"):
-        return "namespaces and processes: unshare, clone"
-    if s in ("execve", "execveat"):
-        return "exec"
-    if s in MOUNT:
-        return "the view: mounts, pivot_root, mkdir, symlink"
-    if s in LOOKUP:
-        return "path lookups: open, stat, readlink, close"
-    if s in ("exit_group", "exit"):
-        return "exit"
-    if s == "seccomp":
-        return "seccomp program install"
-    if s.startswith("return to user"):
-        return s
-    OTHER[s] += 1
-    return "other system calls"
+        return "user space", None
+    fns = [f.split()[1].split("+")[0] for f in frames if len(f.split()) > 1]
+    if "asm_exc_page_fault" in fns:
+        return "page faults", None
+    if "do_syscall_64" not in fns:
+        return "kernel, other (interrupts)", None
+    s = syscall_of(fns)
+    for calls, b in GROUPS:
+        if s in calls:
+            return b, None
+    if s is None:
+        return "return to user: deferred work, signals", None
+    return "other system calls", s
+
+GROUPS = [
+    ({"unshare", "clone", "clone3"}, "namespaces and processes: unshare, clone"),
+    ({"execve", "execveat"}, "exec"),
+    (MOUNT, "the view: mounts, pivot_root, mkdir, symlink"),
+    (LOOKUP, "path lookups: open, stat, readlink, close"),
+    ({"exit_group", "exit"}, "exit"),
+    ({"seccomp"}, "seccomp program install"),
+]
 
 table, others = {}, {}
 for name in names:
-    cnt = collections.Counter()
-    OTHER = collections.Counter()
+    cnt, other = collections.Counter(), collections.Counter()
     comm, frames = None, []
     def flush():
         if comm is not None:
-            b = bucket(comm, frames)
+            b, s = bucket(comm, frames)
             if b:
                 cnt[b] += 1
+            if s:
+                other[s] += 1
     with open(f"{work}/{name}.txt", errors="replace") as f:  # perf script's blocks
         for line in f:
             if not line.strip():
@@ -116,7 +119,7 @@ for name in names:
             else:
                 frames.append(line.strip())
     flush()
-    table[name], others[name] = cnt, OTHER
+    table[name], others[name] = cnt, other
 
 rows = sorted({b for c in table.values() for b in c}, key=lambda b: -table[names[0]][b])
 ms = lambda c: c * 1000.0 / HZ / n
