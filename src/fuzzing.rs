@@ -23,19 +23,20 @@ pub fn host() -> Host {
 /// Arbitrary bytes as a profile: parse and resolve (bind sources are only
 /// looked up, read-only). Anything the parser accepts must either resolve
 /// or fail with a positioned error; nothing may panic. Cheap per input, so
-/// the fuzzer explores the parser; compiling is `profile_compile`'s.
+/// the fuzzer explores the parser; rendering and compiling are
+/// `profile_compile`'s.
 pub fn profile_parse(data: &[u8]) {
-    if let Some(policy) = parse_and_resolve(data) {
-        let _ = policy.to_string();
-    }
+    let _ = parse_and_resolve(data);
 }
 
-/// Arbitrary bytes as a profile, parsed, resolved and then compiled: the
-/// seccomp filters for both architectures and Landlock for several ABIs.
+/// Arbitrary bytes as a profile, parsed, resolved, rendered as `explain`
+/// prints it and then compiled: the seccomp filters for both architectures
+/// and Landlock for several ABIs.
 pub fn profile_compile(data: &[u8]) {
     let Some(policy) = parse_and_resolve(data) else {
         return;
     };
+    let _ = policy.to_string();
     for arch in [crate::seccomp::Arch::X86_64, crate::seccomp::Arch::Aarch64] {
         let _ = crate::seccomp::compile(policy.seccomp.as_ref(), arch);
     }

@@ -26,11 +26,9 @@ pub(crate) fn parse_with_origin<T: for<'de> Deserialize<'de>>(
     CURRENT_FILE.with(|c| *c.borrow_mut() = file.clone());
     SNAPSHOT.set(false);
     // Errors are reported with stockade's own location, so the library's
-    // snippet (a cropped copy of the text around every error) is not made;
-    // comments are not kept either.
+    // snippet (a cropped copy of the text around every error) is not made.
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
-    options.emit_comments = false;
     serde_saphyr::from_str_with_options(text, options)
 }
 
