@@ -169,6 +169,7 @@ report ""
 cat > "$work/sys.c" <<'C'
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +204,7 @@ static double per_call(int which) {
 }
 int main(int argc, char **argv) {
   struct sock_filter allow_all[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
-  struct sock_filter arg_load[] = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 24),
+  struct sock_filter arg_load[] = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
                                    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
   struct sock_fprog p = {0, 0};
   if (argc > 1 && !strcmp(argv[1], "allow-all")) p = (struct sock_fprog){1, allow_all};
