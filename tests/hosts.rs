@@ -188,6 +188,35 @@ fn closing_the_channel_is_end_of_file_for_the_plugin() {
 }
 
 #[test]
+fn a_plugin_s_last_message_arrives_though_it_left_one_of_the_host_s_unread() {
+    if !all_modes_work() || !python() {
+        return;
+    }
+    // The plugin answers without reading the host's message, and exits.
+    // The kernel reports the unread message to the host as a reset, ahead
+    // of the answer, which is still queued: the host must get the answer,
+    // then the end.
+    let script = "import os, socket\n\
+                  s = socket.socket(fileno=int(os.environ['STOCKADE_CHANNEL_FD']))\n\
+                  while s.recv(100, socket.MSG_PEEK) != b'never read':\n    pass\n\
+                  s.send(b'last words')\n";
+    let child = plugin(script).spawn().unwrap();
+    let (outcome, first, then) = within(Duration::from_secs(90), move || {
+        let mut child = child;
+        child.channel().unwrap().send(b"never read", &[]).unwrap();
+        // The plugin has sent its answer and ended before the host looks.
+        let outcome = child.wait().unwrap();
+        let chan = child.channel().unwrap();
+        let first = chan.recv_timeout(Duration::from_secs(10));
+        let then = chan.recv_timeout(Duration::from_secs(10));
+        (outcome, first, then)
+    });
+    assert_eq!(outcome, Outcome::Exited(0));
+    assert_eq!(first.unwrap().data, b"last words");
+    assert!(then.is_err(), "{then:?}");
+}
+
+#[test]
 fn a_plugin_that_exits_ends_a_pending_send() {
     if !all_modes_work() || !python() {
         return;

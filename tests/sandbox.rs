@@ -307,6 +307,65 @@ fn capabilities_are_gone_and_no_new_privs_set() {
     });
 }
 
+/// `c` run by `prefix` (a program and its arguments that execs the rest),
+/// in the same directory with the same environment.
+fn run_by(prefix: &[&str], c: &std::process::Command) -> std::process::Command {
+    let mut w = std::process::Command::new(prefix[0]);
+    w.args(&prefix[1..]).arg(c.get_program()).args(c.get_args());
+    if let Some(d) = c.get_current_dir() {
+        w.current_dir(d);
+    }
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => w.env(k, v),
+            None => w.env_remove(k),
+        };
+    }
+    w
+}
+
+/// "Ignore" survives an exec: a launcher started with signals ignored
+/// (nohup, a shell's `trap ''`, a library host: Rust ignores SIGPIPE)
+/// must not hand that on. The payload starts with every disposition at
+/// its default; the same command outside the sandbox, started the same
+/// way, inherits the ignored set.
+#[test]
+fn the_payload_starts_with_every_signal_at_its_default() {
+    // SIGHUP, SIGUSR2, SIGPIPE, SIGALRM: bits 0, 11, 12, 13.
+    const MASK: u64 = 0x3801;
+    let ignoring = ["sh", "-c", "trap '' HUP USR2 PIPE ALRM; exec \"$@\"", "sh"];
+    // cat installs no handler of its own (grep catches SIGSEGV).
+    let cat = ["cat", "/proc/self/status"];
+    let field = |s: &str, name: &str| -> u64 {
+        let l = s
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {s}"));
+        u64::from_str_radix(l.split_whitespace().nth(1).unwrap(), 16).unwrap()
+    };
+    let mut control = std::process::Command::new(cat[0]);
+    control.args(&cat[1..]);
+    let out = run_by(&ignoring, &control).output().unwrap();
+    assert_eq!(
+        field(&stdout(&out), "SigIgn:") & MASK,
+        MASK,
+        "control: {}",
+        stdout(&out)
+    );
+    each_mode(|mode| {
+        let dir = workdir(mode, "dispositions");
+        for profile in ["default", "strict"] {
+            let mut c = stockade(mode, &dir);
+            c.args(["run", "-q", "-p", profile, "--"]).args(cat);
+            let out = run_by(&ignoring, &c).output().unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+            let s = stdout(&out);
+            assert_eq!(field(&s, "SigIgn:"), 0, "[{mode:?}] {profile}: {s}");
+            assert_eq!(field(&s, "SigCgt:"), 0, "[{mode:?}] {profile}: {s}");
+        }
+    });
+}
+
 #[test]
 fn exit_codes_follow_the_conventions() {
     each_mode(|mode| {

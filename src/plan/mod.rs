@@ -417,6 +417,26 @@ fn process_strings() -> Option<crate::sys::ProcessStrings> {
     *AREAS.get_or_init(crate::sys::ProcessStrings::of_self)
 }
 
+/// The plan of `run -p strict -- /bin/true` with no override, for tests.
+#[cfg(test)]
+pub(crate) fn strict_plan() -> Plan {
+    let layers = crate::profile::load("strict").unwrap();
+    let policy = crate::resolve::resolve(
+        &layers,
+        &crate::resolve::Overrides::default(),
+        &crate::fuzzing::host(),
+    )
+    .unwrap();
+    let launch = Launch {
+        trace: false,
+        memory_by_cgroup: false,
+        report_stops: false,
+        learn: false,
+        terminal: None,
+    };
+    build(&policy, &["/bin/true".into()], &[(1, 1)], &launch).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,21 +507,6 @@ mod tests {
         if cfg!(target_arch = "x86_64") {
             assert_eq!(reused, crate::profile::BUILTINS.len());
         }
-    }
-
-    fn strict_plan() -> Plan {
-        let layers = crate::profile::load("strict").unwrap();
-        let policy =
-            crate::resolve::resolve(&layers, &Overrides::default(), &crate::fuzzing::host())
-                .unwrap();
-        let launch = Launch {
-            trace: false,
-            memory_by_cgroup: false,
-            report_stops: false,
-            learn: false,
-            terminal: None,
-        };
-        build(&policy, &["/bin/true".into()], &[(1, 1)], &launch).unwrap()
     }
 
     fn masks(plan: &Plan) -> Vec<(usize, usize)> {

@@ -15,13 +15,13 @@ pub(crate) const LOCKED_SECUREBITS: u32 = (libc::SECBIT_NOROOT
 
 /// Empties every capability set and locks the securebits so none can be
 /// regained: not by setuid to 0 (NOROOT), not through ambient raising, not
-/// by unsetting these bits. Raw capset, not the `caps` crate, which
-/// allocates.
-pub(crate) fn drop_privileges_from_child(last_cap: u32) -> SysResult<()> {
-    // Setting securebits and dropping the bounding set need CAP_SETPCAP,
-    // so both come before the capability sets are emptied.
+/// by unsetting these bits. The bounding set is already empty: PID 1
+/// emptied it at step 13, before the payload existed, and both inherit
+/// it from there. Raw capset, not the `caps` crate, which allocates.
+pub(crate) fn drop_privileges_from_child() -> SysResult<()> {
+    // Setting securebits needs CAP_SETPCAP, so it comes before the
+    // capability sets are emptied.
     sys::set_securebits(LOCKED_SECUREBITS)?;
-    sys::raw::empty_bounding_set(last_cap)?;
     sys::clear_ambient_caps()?;
     sys::capset_clear()
 }

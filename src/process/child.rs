@@ -118,7 +118,7 @@ pub(super) fn run_from_child(
     // a sandbox without it would let violations hang, so none starts.
     if let Some(slot) = slot {
         enter(plan, sock, Stage::Warden);
-        if let Err(errno) = warden::start_from_child(slot, sock.as_raw_fd(), plan.last_cap, plan.learn) {
+        if let Err(errno) = warden::start_from_child(slot, sock.as_raw_fd(), plan.learn) {
             fail_from_child(sock, Stage::Warden, 0, errno);
         }
     }

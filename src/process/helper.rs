@@ -1,5 +1,5 @@
-//! PID 1's helper thread: three of the kernel's slow steps, taken off
-//! PID 1's path while it builds the view.
+//! PID 1's helper thread: work taken off PID 1's path while it builds
+//! the view.
 //!
 //! - The sysctls of the sandbox's own namespaces
 //!   ([`crate::plan::NAMESPACE_SYSCTLS`]: its quotas, `memfd_noexec`).
@@ -31,6 +31,16 @@
 //!   root or the working directory and stay in the view. PID 1 waits for
 //!   the answer at the end of step 13, before the warden or the payload
 //!   exists.
+//!
+//! - The payload's signal dispositions. "Ignore" survives an exec (Rust
+//!   ignores SIGPIPE, and a library host may ignore more), so the payload
+//!   must start with the defaults. Dispositions belong to the thread
+//!   group: the thread resets PID 1's, after the network namespace and
+//!   before the detach, and the payload, forked after step 13, inherits
+//!   them. PID 1 needs none of its own: it takes its signals blocked,
+//!   with sigtimedwait, and the kernel drops any other signal with the
+//!   default action sent to a PID namespace's init from inside it (a
+//!   SIGPIPE from writing to a launcher that is gone among them).
 //!
 //! The thread shares PID 1's TLS, memory, descriptor table and working
 //! directory (`CLONE_FS`): raw system calls only (see `sys::start_thread`).
@@ -109,6 +119,7 @@ extern "C" fn run(new_network: *mut libc::c_void) -> libc::c_int {
     if !new_network.is_null() {
         NETWORK.give(raw::new_network());
     }
+    raw::default_signal_dispositions();
     while PIVOTED.load(Ordering::SeqCst) == 0 {
         raw::futex_wait(&PIVOTED, 0);
     }

@@ -42,7 +42,7 @@ pub(super) fn run_from_child(
     // PID 1 needs no privilege to reap and forward; shed it like the payload
     // (the warden, started earlier, shed its own: capabilities are per
     // thread).
-    let _ = drop_privileges_from_child(plan.last_cap);
+    let _ = drop_privileges_from_child();
     let _ = sys::set_no_new_privs();
     if listener.is_none() {
         warden::abandon();

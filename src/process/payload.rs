@@ -47,11 +47,8 @@ pub(super) fn run_from_child(
         fail(Stage::Chdir, e);
     }
     sys::umask(umask);
-    // Dispositions set to "ignore" survive exec (Rust ignores SIGPIPE, for
-    // one): give the payload the defaults and an empty mask.
-    for sig in 1..=libc::SIGRTMAX() {
-        let _ = sys::signal_default(sig);
-    }
+    // The dispositions are the defaults already (PID 1's helper thread
+    // reset them before the fork: see `helper`); the mask is emptied here.
     if let Err(e) = sys::sigmask(libc::SIG_SETMASK, &SigSet::of(&[])) {
         fail(Stage::NewSession, e);
     }
@@ -69,7 +66,7 @@ pub(super) fn run_from_child(
         fail_from_child(sock, Stage::Fds, i, e);
     }
     enter(plan, sock, Stage::DropCaps);
-    if let Err(e) = drop_privileges_from_child(plan.last_cap) {
+    if let Err(e) = drop_privileges_from_child() {
         fail(Stage::DropCaps, e);
     }
     enter(plan, sock, Stage::NoNewPrivs);

@@ -124,8 +124,19 @@ pub(crate) fn spawn(plan: &Plan, cgroup: Option<SandboxCgroup>) -> Result<Spawne
     Ok(spawned)
 }
 
-/// Writes the id maps and lets the child go on.
+/// Writes the id maps and lets the child go on. A child that failed
+/// before it waits for them (its helper thread not started under a
+/// process limit, say) has sent its failure record and ended: what failed
+/// is in that record, which the supervision reads, not in the maps of a
+/// process that is gone (nor a SIGPIPE from releasing it).
 fn release(plan: &Plan, s: &Spawned) -> Result<(), SpawnError> {
+    match write_id_maps(plan, s) {
+        Err(_) if sys::peer_closed(s.sock.as_fd()) => Ok(()),
+        r => r,
+    }
+}
+
+fn write_id_maps(plan: &Plan, s: &Spawned) -> Result<(), SpawnError> {
     let write = |file: &'static str, text: &str| {
         std::fs::write(format!("/proc/{}/{file}", s.pid), text)
             .map_err(|err| SpawnError::IdMap { file, err })
@@ -138,7 +149,45 @@ fn release(plan: &Plan, s: &Spawned) -> Result<(), SpawnError> {
     }
     write("gid_map", &plan.gid_map)?;
     write("uid_map", &plan.uid_map)?;
-    sys::write(s.sock.as_fd(), b"g")
+    sys::send(s.sock.as_fd(), b"g")
         .map(drop)
         .map_err(SpawnError::Release)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+
+    fn spawned_with(pid: libc::pid_t) -> (Spawned, OwnedFd) {
+        let (launcher, child) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let pidfd = std::fs::File::open("/dev/null").unwrap().into();
+        let s = Spawned {
+            pid,
+            pidfd,
+            sock: launcher,
+            cgroup: None,
+        };
+        (s, child)
+    }
+
+    /// A child that has ended cannot take its id maps or its release:
+    /// release leaves the failure to the child's record (and sends
+    /// without SIGPIPE, which would end a command-line launcher), while a
+    /// child still there gets the error.
+    #[test]
+    fn releasing_a_child_that_is_gone_leaves_the_failure_to_its_record() {
+        let plan = crate::plan::strict_plan();
+        // No process has this id (pid_max is at most 2^22).
+        let (s, child) = spawned_with(i32::MAX);
+        assert!(matches!(release(&plan, &s), Err(SpawnError::IdMap { .. })));
+        drop(child);
+        assert!(release(&plan, &s).is_ok());
+    }
 }

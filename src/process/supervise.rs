@@ -397,7 +397,15 @@ enum Read {
 /// Malformed records are ignored: the sandbox is not trusted.
 fn read_record(sock: BorrowedFd<'_>, st: &mut State) -> Read {
     let mut buf = [0u8; RECORD_LEN + 1];
-    let (n, fds) = match sys::recv_with_fds::<1>(sock, &mut buf, MsgFlags::MSG_DONTWAIT) {
+    let mut received = sys::recv_with_fds::<1>(sock, &mut buf, MsgFlags::MSG_DONTWAIT);
+    if received.as_ref().is_err_and(|e| *e == Errno::ECONNRESET) {
+        // The child ended with bytes of the launcher's unread (its release,
+        // when it failed before reading it): the first receive reports the
+        // reset, and what the child sent before it ended, its failure
+        // record, is still queued behind it.
+        received = sys::recv_with_fds::<1>(sock, &mut buf, MsgFlags::MSG_DONTWAIT);
+    }
+    let (n, fds) = match received {
         Ok(m) => (m.len, m.fds),
         Err(Errno::EAGAIN | Errno::EINTR) => return Read::Empty,
         Err(_) => return Read::Closed,
@@ -447,4 +455,36 @@ fn read_record(sock: BorrowedFd<'_>, st: &mut State) -> Read {
         | None => {}
     }
     Read::Record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::report::{Failure, Record, Stage};
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+
+    /// A child that ends with the launcher's release unread: the kernel
+    /// reports a reset first, and its failure record is still read.
+    #[test]
+    fn a_failure_record_behind_a_reset_is_read() {
+        let (launcher, child) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let f = Failure {
+            stage: Stage::AwaitIdMaps,
+            index: 0,
+            errno: crate::diag::OsError(libc::EAGAIN),
+        };
+        sys::send(child.as_fd(), &Record::Failed(f).encode()).unwrap();
+        sys::send(launcher.as_fd(), b"g").unwrap();
+        drop(child);
+        let mut st = State::default();
+        assert!(read_record(launcher.as_fd(), &mut st) == Read::Record);
+        assert_eq!(st.failure, Some(f));
+        assert!(read_record(launcher.as_fd(), &mut st) == Read::Closed);
+    }
 }

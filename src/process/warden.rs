@@ -41,7 +41,6 @@ pub(super) const HANDSHAKE: (libc::c_long, [u64; 2]) = (0x3ff0, [0x5354_4f43, 0x
 static STACK: ThreadStack = ThreadStack::new();
 static LISTENER: AtomicI32 = AtomicI32::new(-1);
 static SOCK: AtomicI32 = AtomicI32::new(-1);
-static LAST_CAP: AtomicU32 = AtomicU32::new(0);
 /// Set by PID 1 when the payload ended before creating its listener.
 static ABANDON: AtomicBool = AtomicBool::new(false);
 /// Nonzero once the payload is about to install its filter, or has ended
@@ -68,16 +67,10 @@ fn first_time(nr: i32) -> bool {
 /// at descriptor `listener` (PID 1 and the payload share the table until
 /// the payload's exec) and reports on `sock`. Called once, by PID 1,
 /// before it forks the payload.
-pub(super) fn start_from_child(
-    listener: RawFd,
-    sock: RawFd,
-    last_cap: u32,
-    learn: bool,
-) -> sys::SysResult<()> {
+pub(super) fn start_from_child(listener: RawFd, sock: RawFd, learn: bool) -> sys::SysResult<()> {
     LISTENER.store(listener, Ordering::SeqCst);
     LEARN.store(learn, Ordering::SeqCst);
     SOCK.store(sock, Ordering::SeqCst);
-    LAST_CAP.store(last_cap, Ordering::SeqCst);
     // SAFETY: `start_from_child` runs once per sandbox child (PID 1 calls
     // it once, before the fork), so STACK has no other thread; `run` makes
     // raw system calls only.
@@ -114,9 +107,9 @@ extern "C" fn run(_: *mut libc::c_void) -> libc::c_int {
         raw::exit_thread();
     };
     // PID 1 sheds its privileges after the fork; this thread, created
-    // before, sheds its own (capabilities are per thread).
-    let last_cap = LAST_CAP.load(Ordering::SeqCst);
-    if let Err(e) = raw::drop_privileges(last_cap, LOCKED_SECUREBITS) {
+    // before, sheds its own (capabilities are per thread; the bounding
+    // set came empty from PID 1).
+    if let Err(e) = raw::drop_privileges(LOCKED_SECUREBITS) {
         fail(e);
     }
     // Its naps while the filter is installed end within 5 µs of their

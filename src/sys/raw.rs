@@ -305,8 +305,9 @@ fn prctl(option: c_int, arg: usize) -> SysResult<usize> {
 
 /// Drops every capability still in the calling thread's bounding set.
 /// Each drop copies the thread's credentials, so PID 1 empties the set
-/// once (end of step 13), and the warden and the payload, which inherit
-/// it, only read it (`PR_CAPBSET_READ` copies nothing).
+/// once (end of step 13); the warden thread and the payload, created
+/// after, inherit it empty (credentials are copied at clone, and no
+/// call adds to a bounding set).
 pub(crate) fn empty_bounding_set(last_cap: u32) -> SysResult<()> {
     for cap in 0..=last_cap {
         match prctl(libc::PR_CAPBSET_READ, cap as usize).and_then(|held| match held {
@@ -320,12 +321,12 @@ pub(crate) fn empty_bounding_set(last_cap: u32) -> SysResult<()> {
     Ok(())
 }
 
-/// Drops every capability of the calling thread: locks `securebits`,
-/// empties the bounding set, then the effective, permitted and
-/// inheritable sets (ambient ones follow), and sets no_new_privs.
-pub(crate) fn drop_privileges(last_cap: u32, securebits: u32) -> SysResult<()> {
+/// Drops every capability of a thread whose bounding set is already
+/// empty (see `empty_bounding_set`): locks `securebits`, then empties the
+/// effective, permitted and inheritable sets (ambient ones follow), and
+/// sets no_new_privs.
+pub(crate) fn drop_privileges(securebits: u32) -> SysResult<()> {
     prctl(libc::PR_SET_SECUREBITS, securebits as usize)?;
-    empty_bounding_set(last_cap)?;
     let (hdr, data) = super::caps::cleared_caps();
     let (h, d) = (
         &hdr as *const super::caps::CapHeader as usize,
@@ -335,6 +336,26 @@ pub(crate) fn drop_privileges(last_cap: u32, securebits: u32) -> SysResult<()> {
     // capset reads, alive on this stack for the call.
     unsafe { call(libc::SYS_capset, h, d, 0) }?;
     prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map(drop)
+}
+
+/// Sets every signal's disposition in the calling thread group to the
+/// default (`rt_sigaction(2)`; SIGKILL and SIGSTOP, which have no other,
+/// are refused and skipped). A process forked after this inherits the
+/// defaults, and its exec keeps them: "ignore" would survive an exec.
+pub(crate) fn default_signal_dispositions() {
+    // The kernel's `struct sigaction` with SIG_DFL (0), no flags, no
+    // restorer and an empty mask is all zeros, on every architecture.
+    let act = [0u64; 4];
+    for sig in 1..=64usize {
+        // SAFETY: `act` is a zeroed kernel sigaction alive for the call,
+        // only read; no old action is written (null); sigsetsize 8.
+        let _ = check(unsafe {
+            syscall6(
+                libc::SYS_rt_sigaction,
+                [sig, act.as_ptr() as usize, 0, 8, 0, 0],
+            )
+        });
+    }
 }
 
 /// Moves the calling thread into a new network namespace, brings its

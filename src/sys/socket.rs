@@ -4,6 +4,21 @@
 use super::check::*;
 use std::os::fd::AsRawFd;
 
+/// Sends `bytes` on a connected socket; a peer that is gone is `EPIPE`,
+/// never SIGPIPE (which the command line leaves at its default).
+pub(crate) fn send(sock: BorrowedFd<'_>, bytes: &[u8]) -> SysResult<usize> {
+    // SAFETY: the pointer and length describe `bytes`, only read.
+    let rc = unsafe {
+        libc::send(
+            sock.as_raw_fd(),
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            libc::MSG_NOSIGNAL,
+        )
+    };
+    check(rc as c_long).map(|n| n as usize)
+}
+
 /// Sends `bytes` with the descriptor `fd` attached (SCM_RIGHTS), from a
 /// stack buffer.
 pub(crate) fn send_fd(sock: BorrowedFd<'_>, bytes: &[u8], fd: BorrowedFd<'_>) -> SysResult<()> {
