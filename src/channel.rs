@@ -15,9 +15,7 @@ use crate::policy::ChannelLimits;
 use crate::process::Outcome;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::socket::{
-    sendmsg, socketpair, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType,
-};
+use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
 use std::future::Future;
 use std::io::IoSlice;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -187,13 +185,7 @@ impl Channel {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pair(limits: ChannelLimits) -> Result<(Channel, OwnedFd), ChannelError> {
-        let (a, b) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .map_err(io)?;
+        let (a, b) = crate::sys::seqpacket_pair().map_err(io)?;
         Ok((Channel::from_fd(a, limits), b))
     }
 

@@ -12,7 +12,6 @@ use crate::diag::OsError;
 use crate::plan::Plan;
 use crate::sys;
 use nix::errno::Errno;
-use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use std::os::fd::{AsFd, OwnedFd};
 
 /// Errors while starting the sandbox.
@@ -80,13 +79,8 @@ pub(crate) struct Spawned {
 /// a child that was already cloned is killed and reaped.
 pub(crate) fn spawn(plan: &Plan, cgroup: Option<SandboxCgroup>) -> Result<Spawned, SpawnError> {
     let into = cgroup.as_ref().map(SandboxCgroup::dir);
-    let (parent_sock, child_sock) = socketpair(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        None,
-        SockFlag::SOCK_CLOEXEC,
-    )
-    .map_err(|e| SpawnError::Socket(OsError::of(e)))?;
+    let (parent_sock, child_sock) =
+        sys::seqpacket_pair().map_err(|e| SpawnError::Socket(OsError::of(e)))?;
     // Slots for the child's source and tree descriptors, allocated here
     // because the child may not allocate.
     let mut slots: Vec<Option<OwnedFd>> = Vec::new();
@@ -157,16 +151,9 @@ fn write_id_maps(plan: &Plan, s: &Spawned) -> Result<(), SpawnError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
     fn spawned_with(pid: libc::pid_t) -> (Spawned, OwnedFd) {
-        let (launcher, child) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .unwrap();
+        let (launcher, child) = sys::seqpacket_pair().unwrap();
         let pidfd = std::fs::File::open("/dev/null").unwrap().into();
         let s = Spawned {
             pid,

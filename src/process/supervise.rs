@@ -461,19 +461,12 @@ fn read_record(sock: BorrowedFd<'_>, st: &mut State) -> Read {
 mod tests {
     use super::*;
     use crate::process::report::{Failure, Record, Stage};
-    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
     /// A child that ends with the launcher's release unread: the kernel
     /// reports a reset first, and its failure record is still read.
     #[test]
     fn a_failure_record_behind_a_reset_is_read() {
-        let (launcher, child) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .unwrap();
+        let (launcher, child) = sys::seqpacket_pair().unwrap();
         let f = Failure {
             stage: Stage::AwaitIdMaps,
             index: 0,

@@ -4,6 +4,18 @@
 use super::check::*;
 use std::os::fd::AsRawFd;
 
+/// A connected pair of close-on-exec Unix `SOCK_SEQPACKET` sockets: the
+/// setup socket and the channel.
+pub(crate) fn seqpacket_pair() -> SysResult<(OwnedFd, OwnedFd)> {
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+    socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+}
+
 /// Sends `bytes` on a connected socket; a peer that is gone is `EPIPE`,
 /// never SIGPIPE (which the command line leaves at its default).
 pub(crate) fn send(sock: BorrowedFd<'_>, bytes: &[u8]) -> SysResult<usize> {
