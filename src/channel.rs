@@ -574,19 +574,15 @@ impl Channel {
     ) -> Result<Option<Message>, ChannelError> {
         let max = self.limits.max_message;
         let flags = MsgFlags::MSG_TRUNC | extra;
-        let mut received = crate::sys::recv_with_fds::<FD_CEILING>(self.fd.as_fd(), buf, flags);
-        if received.as_ref().is_err_and(|e| *e == Errno::ECONNRESET) {
-            // The other side closed with a message of ours unread: the
-            // kernel reports that once, ahead of what it sent before it
-            // closed, which is still queued (then end-of-file).
-            received = crate::sys::recv_with_fds::<FD_CEILING>(self.fd.as_fd(), buf, flags);
-        }
-        let (n, truncated, ctrunc, fds) = match received {
-            Ok(m) => (m.len, m.truncated, m.fds_truncated, m.fds),
-            Err(Errno::EAGAIN) => return Ok(None),
-            Err(Errno::ECONNRESET) => return Err(ChannelError::Closed),
-            Err(e) => return Err(io(e)),
-        };
+        // A reset from a peer that closed with our message unread is read
+        // past (`recv_with_fds`): what it sent before comes first.
+        let (n, truncated, ctrunc, fds) =
+            match crate::sys::recv_with_fds::<FD_CEILING>(self.fd.as_fd(), buf, flags) {
+                Ok(m) => (m.len, m.truncated, m.fds_truncated, m.fds),
+                Err(Errno::EAGAIN) => return Ok(None),
+                Err(Errno::ECONNRESET) => return Err(ChannelError::Closed),
+                Err(e) => return Err(io(e)),
+            };
         if n == 0 && fds.is_empty() && !truncated {
             return Err(ChannelError::Closed);
         }

@@ -152,18 +152,6 @@ fn write_id_maps(plan: &Plan, s: &Spawned) -> Result<(), SpawnError> {
 mod tests {
     use super::*;
 
-    fn spawned_with(pid: libc::pid_t) -> (Spawned, OwnedFd) {
-        let (launcher, child) = sys::seqpacket_pair().unwrap();
-        let pidfd = std::fs::File::open("/dev/null").unwrap().into();
-        let s = Spawned {
-            pid,
-            pidfd,
-            sock: launcher,
-            cgroup: None,
-        };
-        (s, child)
-    }
-
     /// A child that has ended cannot take its id maps or its release:
     /// release leaves the failure to the child's record (and sends
     /// without SIGPIPE, which would end a command-line launcher), while a
@@ -171,8 +159,14 @@ mod tests {
     #[test]
     fn releasing_a_child_that_is_gone_leaves_the_failure_to_its_record() {
         let plan = crate::plan::strict_plan();
-        // No process has this id (pid_max is at most 2^22).
-        let (s, child) = spawned_with(i32::MAX);
+        let (sock, child) = sys::seqpacket_pair().unwrap();
+        let s = Spawned {
+            // No process has this id (pid_max is at most 2^22).
+            pid: i32::MAX,
+            pidfd: std::fs::File::open("/dev/null").unwrap().into(),
+            sock,
+            cgroup: None,
+        };
         assert!(matches!(release(&plan, &s), Err(SpawnError::IdMap { .. })));
         drop(child);
         assert!(release(&plan, &s).is_ok());

@@ -397,15 +397,9 @@ enum Read {
 /// Malformed records are ignored: the sandbox is not trusted.
 fn read_record(sock: BorrowedFd<'_>, st: &mut State) -> Read {
     let mut buf = [0u8; RECORD_LEN + 1];
-    let mut received = sys::recv_with_fds::<1>(sock, &mut buf, MsgFlags::MSG_DONTWAIT);
-    if received.as_ref().is_err_and(|e| *e == Errno::ECONNRESET) {
-        // The child ended with bytes of the launcher's unread (its release,
-        // when it failed before reading it): the first receive reports the
-        // reset, and what the child sent before it ended, its failure
-        // record, is still queued behind it.
-        received = sys::recv_with_fds::<1>(sock, &mut buf, MsgFlags::MSG_DONTWAIT);
-    }
-    let (n, fds) = match received {
+    // A child that ended with its release unread left its failure record
+    // behind a reset, which `recv_with_fds` reads past.
+    let (n, fds) = match sys::recv_with_fds::<1>(sock, &mut buf, MsgFlags::MSG_DONTWAIT) {
         Ok(m) => (m.len, m.fds),
         Err(Errno::EAGAIN | Errno::EINTR) => return Read::Empty,
         Err(_) => return Read::Closed,

@@ -170,12 +170,18 @@ pub(crate) fn recv_with_fds<const N: usize>(
     use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
     let mut space = nix::cmsg_space!([RawFd; N]);
     let mut iov = [std::io::IoSliceMut::new(buf)];
-    let msg = recvmsg::<()>(
-        sock.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        flags | MsgFlags::MSG_CMSG_CLOEXEC,
-    )?;
+    let flags = flags | MsgFlags::MSG_CMSG_CLOEXEC;
+    // A peer that closed with a message of ours unread makes the kernel
+    // report ECONNRESET once, ahead of what the peer sent before it closed
+    // (a child's failure record, a plugin's last message), which is still
+    // queued; end-of-file follows.
+    let mut reset = false;
+    let msg = loop {
+        match recvmsg::<()>(sock.as_raw_fd(), &mut iov, Some(&mut space), flags) {
+            Err(nix::errno::Errno::ECONNRESET) if !reset => reset = true,
+            r => break r?,
+        }
+    };
     let mut fds = Vec::new();
     if let Ok(cmsgs) = msg.cmsgs() {
         for c in cmsgs {
