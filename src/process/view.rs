@@ -46,14 +46,16 @@ fn open_in(
             r => return r.map(Some),
         }
     }
-    let mut r = sys::openat2(dir, name, flags, 0, RESOLVE_IN_VIEW);
-    if matches!(r, Err(Errno::ENOENT)) && creatable && leaf == Leaf::Dir {
+    if creatable && leaf == Leaf::Dir {
+        // Likewise made first: mkdirat never follows a symlink, and
+        // "exists" (a directory, or a symlink the open below refuses)
+        // comes before any other error.
         match sys::mkdirat(dir, name, 0o755) {
-            Ok(()) | Err(Errno::EEXIST) => r = sys::openat2(dir, name, flags, 0, RESOLVE_IN_VIEW),
-            Err(e) => r = Err(e),
+            Ok(()) | Err(Errno::EEXIST) => {}
+            Err(e) => return Err(e),
         }
     }
-    match r {
+    match sys::openat2(dir, name, flags, 0, RESOLVE_IN_VIEW) {
         Ok(fd) => Ok(Some(fd)),
         Err(Errno::ENOENT) if optional => Ok(None),
         Err(e) => Err(e),

@@ -303,17 +303,16 @@ fn prctl(option: c_int, arg: usize) -> SysResult<usize> {
     unsafe { call(libc::SYS_prctl, option as usize, arg, 0) }
 }
 
-/// Drops every capability still in the calling thread's bounding set.
-/// Each drop copies the thread's credentials, so PID 1 empties the set
-/// once (end of step 13); the warden thread and the payload, created
-/// after, inherit it empty (credentials are copied at clone, and no
-/// call adds to a bounding set).
+/// Drops every capability from the calling thread's bounding set. Each
+/// drop copies the thread's credentials, so PID 1 empties the set once
+/// (end of step 13); the warden thread and the payload, created after,
+/// inherit it empty (credentials are copied at clone, and no call adds to
+/// a bounding set). Nothing is read first: a new user namespace starts
+/// with the full set (every capability up to `last_cap` is held), and
+/// dropping one already gone succeeds as well.
 pub(crate) fn empty_bounding_set(last_cap: u32) -> SysResult<()> {
     for cap in 0..=last_cap {
-        match prctl(libc::PR_CAPBSET_READ, cap as usize).and_then(|held| match held {
-            0 => Ok(0),
-            _ => prctl(libc::PR_CAPBSET_DROP, cap as usize),
-        }) {
+        match prctl(libc::PR_CAPBSET_DROP, cap as usize) {
             Ok(_) | Err(Errno::EINVAL) => {}
             Err(e) => return Err(e),
         }
