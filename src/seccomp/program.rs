@@ -1,9 +1,12 @@
 //! One classic-BPF program for a whole sandbox: the architecture check,
-//! then a binary search on the syscall number, then per syscall its rules
-//! in order (the first whose conditions all hold answers), then the
-//! default. A syscall whose answer does not depend on its arguments is
-//! answered without loading one, so the kernel's per-syscall action cache
-//! (Linux 5.11) lets allowed ones skip the program entirely.
+//! then a binary search on the syscall number (each subtree within a
+//! jump's reach ends in one pool of its distinct answers), then per
+//! syscall its rules in order (the first whose conditions all hold
+//! answers, through one pool after every block; a rule does not load
+//! again the argument the rule before left loaded), then the default. A syscall whose answer does not depend on
+//! its arguments is answered without loading one, so the kernel's
+//! per-syscall action cache (Linux 5.11) lets allowed ones skip the
+//! program entirely.
 
 use super::arch::Arch;
 use super::args::{Cond, Op, Width};
@@ -53,11 +56,38 @@ struct Emitter {
     prog: Vec<sock_filter>,
     /// (instruction, whether jt (else jf), target) for the current rule.
     pending: Vec<(usize, bool, Target)>,
+    /// The argument word the accumulator holds when the current rule
+    /// starts, when known (a rule's failures all leave the same one).
+    entry: Option<u32>,
+    /// Argument loads of the current rule so far, and the last one's word.
+    loads: usize,
+    word: u32,
+    /// Whether the current rule masked the accumulator.
+    masked_acc: bool,
 }
 
 impl Emitter {
     fn push(&mut self, i: sock_filter) {
         self.prog.push(i);
+    }
+
+    /// Loads argument word `w` into the accumulator, unless the rule
+    /// starts with it there already.
+    fn load(&mut self, w: u32) {
+        if self.loads > 0 || self.entry != Some(w) {
+            self.push(insn(LD_W_ABS, 0, 0, w));
+        }
+        self.loads += 1;
+        self.word = w;
+    }
+
+    /// Starts a rule: what the accumulator holds on entry is what the
+    /// rule before left in it on every path that fails into this one,
+    /// known when that rule loaded one word and did not mask it.
+    fn next_rule(&mut self) {
+        self.entry = (self.loads == 1 && !self.masked_acc).then_some(self.word);
+        self.loads = 0;
+        self.masked_acc = false;
     }
 
     /// A conditional jump: `pass` falls through, the other side goes to
@@ -103,20 +133,20 @@ impl Emitter {
                 self.masked(lo, m as u32, vl);
             }
             (op, false) => {
-                self.push(insn(LD_W_ABS, 0, 0, lo));
+                self.load(lo);
                 self.compare_word(op, vl);
             }
             (Op::Eq, true) => {
-                self.push(insn(LD_W_ABS, 0, 0, hi));
+                self.load(hi);
                 self.check(JEQ_K, vh, false);
-                self.push(insn(LD_W_ABS, 0, 0, lo));
+                self.load(lo);
                 self.check(JEQ_K, vl, false);
             }
             (Op::Ne, true) => {
                 // Different high words pass at once (skip the low check).
-                self.push(insn(LD_W_ABS, 0, 0, hi));
+                self.load(hi);
                 self.push(insn(JEQ_K, 0, 2, vh));
-                self.push(insn(LD_W_ABS, 0, 0, lo));
+                self.load(lo);
                 self.check(JEQ_K, vl, true);
             }
             (op, true) => {
@@ -125,7 +155,7 @@ impl Emitter {
                     Op::Gt | Op::Ge => (true, false),
                     _ => (false, true),
                 };
-                self.push(insn(LD_W_ABS, 0, 0, hi));
+                self.load(hi);
                 if pass_hi {
                     // hi > vh: pass (skip jeq, ld, compare).
                     self.push(insn(JGT_K, 3, 0, vh));
@@ -136,7 +166,7 @@ impl Emitter {
                     self.check(JGT_K, vh, true);
                     self.push(insn(JEQ_K, 0, 2, vh));
                 }
-                self.push(insn(LD_W_ABS, 0, 0, lo));
+                self.load(lo);
                 self.compare_word(op, vl);
             }
         }
@@ -146,11 +176,12 @@ impl Emitter {
     /// the next rule. One bit that must be set is a `jset`, without the
     /// `and`.
     fn masked(&mut self, at: u32, m: u32, v: u32) {
-        self.push(insn(LD_W_ABS, 0, 0, at));
+        self.load(at);
         if m == v && m.is_power_of_two() {
             self.check(JSET_K, m, false);
         } else {
             self.push(insn(AND_K, 0, 0, m));
+            self.masked_acc = true;
             self.check(JEQ_K, v, false);
         }
     }
@@ -179,8 +210,22 @@ fn constant(rules: &[(i64, Rule)]) -> Option<u32> {
 }
 
 /// A syscall's code: its rules in order, then `default`. Rules after an
-/// unconditional one are never reached and are left out.
-fn block(rules: &[(i64, Rule)], default: u32, e: &mut Emitter) -> Result<(), String> {
+/// unconditional one are never reached and are left out. With `pool`, a
+/// rule whose last check passes only by falling through answers by that
+/// check's jump into the pool of answers after every block (`to_pool`:
+/// the check, whether its jt, the answer) instead of a `ret` of its own:
+/// the failure then falls through to the next rule.
+fn block(
+    rules: &[(i64, Rule)],
+    default: u32,
+    e: &mut Emitter,
+    pool: bool,
+    to_pool: &mut Vec<(usize, bool, u32)>,
+) -> Result<(), String> {
+    // Entered from the search, with the syscall number loaded.
+    e.entry = None;
+    e.loads = 0;
+    e.masked_acc = false;
     for (_, r) in rules {
         if r.conds.is_empty() {
             e.push(insn(RET_K, 0, 0, r.ret));
@@ -189,11 +234,68 @@ fn block(rules: &[(i64, Rule)], default: u32, e: &mut Emitter) -> Result<(), Str
         for c in &r.conds {
             e.cond(c);
         }
-        e.push(insn(RET_K, 0, 0, r.ret));
+        let last = r.conds.last().is_some_and(passes_by_falling_through);
+        match e.pending.last() {
+            // Every condition ends with a check; the last one's failure
+            // is the rule's last pending jump.
+            Some(&(at, fail_on_true, Target::NextRule)) if pool && last => {
+                debug_assert_eq!(at + 1, e.prog.len());
+                e.pending.pop();
+                to_pool.push((at, !fail_on_true, r.ret));
+            }
+            _ => e.push(insn(RET_K, 0, 0, r.ret)),
+        }
         e.end_rule()?;
+        e.next_rule();
     }
     e.push(insn(RET_K, 0, 0, default));
     Ok(())
+}
+
+/// Whether a condition passes only by falling through its last check:
+/// a 64-bit inequality or order also passes by jumping over the low word.
+fn passes_by_falling_through(c: &Cond) -> bool {
+    c.width != Width::Bits64 || matches!(c.op, Op::Eq | Op::MaskedEq(_))
+}
+
+/// Emits every block after the tree, their shared answers pooled after
+/// them when each jump reaches its answer; `None` when one would not
+/// (the caller emits them again, unpooled).
+fn blocks(
+    syscalls: &[&[(i64, Rule)]],
+    default: u32,
+    e: &mut Emitter,
+    at: &mut [usize],
+    pool: bool,
+) -> Result<Option<()>, String> {
+    let mut to_pool = Vec::new();
+    for (i, r) in syscalls.iter().enumerate() {
+        if constant(r).is_none() {
+            at[i] = e.prog.len();
+            e.pending.clear();
+            block(r, default, e, pool, &mut to_pool)?;
+        }
+    }
+    let mut answers: Vec<(u32, usize)> = Vec::new();
+    for (from, jt, k) in to_pool {
+        let to = match answers.iter().find(|a| a.0 == k) {
+            Some(a) => a.1,
+            None => {
+                e.push(insn(RET_K, 0, 0, k));
+                answers.push((k, e.prog.len() - 1));
+                e.prog.len() - 1
+            }
+        };
+        let Ok(off) = u8::try_from(to - from - 1) else {
+            return Ok(None);
+        };
+        if jt {
+            e.prog[from].jt = off;
+        } else {
+            e.prog[from].jf = off;
+        }
+    }
+    Ok(Some(()))
 }
 
 /// The program: kill for another ABI, then dispatch on the number.
@@ -242,16 +344,18 @@ pub fn build(arch: Arch, rules: &[(i64, Rule)], default: u32) -> Result<Vec<sock
     let start = prog.len();
     prog.extend(tree);
     let mut at = vec![0; syscalls.len()];
+    let blocks_start = prog.len();
     let mut e = Emitter {
         prog,
         pending: Vec::new(),
+        entry: None,
+        loads: 0,
+        word: 0,
+        masked_acc: false,
     };
-    for (i, r) in syscalls.iter().enumerate() {
-        if constant(r).is_none() {
-            at[i] = e.prog.len();
-            e.pending.clear();
-            block(r, default, &mut e)?;
-        }
+    if blocks(&syscalls, default, &mut e, &mut at, true)?.is_none() {
+        e.prog.truncate(blocks_start);
+        blocks(&syscalls, default, &mut e, &mut at, false)?;
     }
     let mut prog = e.prog;
     for (j, i) in fixups {
@@ -270,37 +374,45 @@ enum Answer {
     Block(usize),
 }
 
+/// Farthest a conditional jump reaches: its offsets are 8 bits.
+const REACH: usize = u8::MAX as usize;
+
 /// The length of [`search`]'s code for `segments`.
 fn tree_len(segments: &[(u32, Answer)]) -> usize {
-    if segments.len() <= 1 {
-        return 1;
+    let pooled = pooled_len(segments);
+    if pooled <= REACH + 1 {
+        return pooled;
     }
     let (lower, upper) = segments.split_at(segments.len() / 2);
     let lower = tree_len(lower);
-    let node = if lower <= usize::from(u8::MAX) { 1 } else { 2 };
+    let node = if lower <= REACH { 1 } else { 2 };
     node + lower + tree_len(upper)
 }
 
-/// Emits a binary search over `segments` (sorted by first number):
-/// internal nodes are a `jge` on the upper half's first number, the lower
-/// half right after it; the jump over the lower half is the `jge`'s own
-/// when it fits its 8-bit offset, else a `ja` after it. A leaf returns its
-/// constant or jumps to its block (`fixups`: its position and the block).
+/// The length of [`pooled`]'s code for `segments`: a comparison per
+/// boundary, then each distinct answer once.
+fn pooled_len(segments: &[(u32, Answer)]) -> usize {
+    let mut answers: Vec<Answer> = Vec::new();
+    for s in segments {
+        if !answers.contains(&s.1) {
+            answers.push(s.1);
+        }
+    }
+    (segments.len().saturating_sub(1) + answers.len()).max(1)
+}
+
+/// Emits a binary search over `segments` (sorted by first number). A
+/// subtree whose code fits the reach of a jump is [`pooled`]; above that,
+/// a node is a `jge` on the upper half's first number with the lower half
+/// right after it, and the jump over the lower half is the `jge`'s own
+/// when it fits its 8-bit offset, else a `ja` after it.
 fn search(
     segments: &[(u32, Answer)],
     out: &mut Vec<sock_filter>,
     fixups: &mut Vec<(usize, usize)>,
 ) {
-    if segments.len() <= 1 {
-        match segments.first().map(|s| s.1) {
-            Some(Answer::Block(i)) => {
-                fixups.push((out.len(), i));
-                out.push(insn(JA, 0, 0, 0));
-            }
-            Some(Answer::Ret(k)) => out.push(insn(RET_K, 0, 0, k)),
-            // Never empty: the segments start with one at 0.
-            None => out.push(insn(RET_K, 0, 0, RET_KILL_PROCESS)),
-        }
+    if pooled_len(segments) <= REACH + 1 {
+        pooled(segments, out, fixups);
         return;
     }
     let (lower, upper) = segments.split_at(segments.len() / 2);
@@ -316,4 +428,92 @@ fn search(
     }
     search(lower, out, fixups);
     search(upper, out, fixups);
+}
+
+/// A subtree within a jump's reach: its comparisons, then a pool with
+/// each distinct answer once (a `ret`, or a `ja` to a syscall's block,
+/// `fixups`), which the comparisons jump to. A comparison falls through
+/// to a child that is itself a comparison. Most leaves answer alike
+/// (allow, the default, a notification), so every path keeps its
+/// comparisons while the program, and the kernel's translation and JIT
+/// of it at every start, shrink (with the blocks' own pool, `strict`
+/// 427 -> 255 instructions).
+fn pooled(
+    segments: &[(u32, Answer)],
+    out: &mut Vec<sock_filter>,
+    fixups: &mut Vec<(usize, usize)>,
+) {
+    let Some(first) = segments.first() else {
+        // Never empty: the segments start with one at 0.
+        out.push(insn(RET_K, 0, 0, RET_KILL_PROCESS));
+        return;
+    };
+    // (instruction, whether its jt (else jf), the answer it jumps to)
+    let mut to_pool: Vec<(usize, bool, Answer)> = Vec::new();
+    if segments.len() > 1 {
+        comparisons(segments, out, &mut to_pool);
+    }
+    let mut pool: Vec<(Answer, usize)> = Vec::new();
+    let mut place = |a: Answer, out: &mut Vec<sock_filter>| {
+        if let Some(&(_, at)) = pool.iter().find(|p| p.0 == a) {
+            return at;
+        }
+        let at = out.len();
+        match a {
+            Answer::Ret(k) => out.push(insn(RET_K, 0, 0, k)),
+            Answer::Block(i) => {
+                fixups.push((at, i));
+                out.push(insn(JA, 0, 0, 0));
+            }
+        }
+        pool.push((a, at));
+        at
+    };
+    if to_pool.is_empty() {
+        place(first.1, out);
+    }
+    for (from, jt, a) in to_pool {
+        let at = place(a, out);
+        // Within reach: the subtree's whole code is.
+        debug_assert!(at - from - 1 <= REACH);
+        let off = (at - from - 1) as u8;
+        if jt {
+            out[from].jt = off;
+        } else {
+            out[from].jf = off;
+        }
+    }
+}
+
+/// The comparisons of a pooled subtree of two segments or more: a `jge`
+/// on the upper half's first number; a half of one segment is an answer
+/// in the pool, a longer half a comparison, the lower one right after.
+fn comparisons(
+    segments: &[(u32, Answer)],
+    out: &mut Vec<sock_filter>,
+    to_pool: &mut Vec<(usize, bool, Answer)>,
+) {
+    let (lower, upper) = segments.split_at(segments.len() / 2);
+    let at = out.len();
+    out.push(insn(JGE_K, 0, 0, upper[0].0));
+    match (lower, upper) {
+        ([l], [u]) => {
+            to_pool.push((at, true, u.1));
+            to_pool.push((at, false, l.1));
+        }
+        ([l], _) => {
+            to_pool.push((at, false, l.1));
+            comparisons(upper, out, to_pool);
+        }
+        (_, [u]) => {
+            to_pool.push((at, true, u.1));
+            comparisons(lower, out, to_pool);
+        }
+        _ => {
+            comparisons(lower, out, to_pool);
+            debug_assert!(out.len() - at - 1 <= REACH);
+            out[at].jt = (out.len() - at - 1) as u8;
+            comparisons(upper, out, to_pool);
+        }
+    }
 }

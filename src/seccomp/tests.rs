@@ -789,3 +789,118 @@ fn a_condition_changed_in_any_field_changes_the_key() {
     assert_ne!(key(Some(&base(c.clone())), Arch::Aarch64), k);
     assert_ne!(key(None, Arch::X86_64), k);
 }
+
+/// A number line too long for one pool of answers (allowed and refused
+/// numbers alternate, and some have argument rules): the search's upper
+/// levels jump over halves, its subtrees share their answers, and every
+/// number and argument still gets its own answer, on both architectures.
+#[test]
+fn a_search_beyond_one_pool_answers_every_number() {
+    use program::{build, Rule, RET_ALLOW, RET_KILL_PROCESS};
+    let with_rule = |nr: u32| nr % 50 == 1;
+    let cond = Cond::new("any", 0, Op::Eq, 7).unwrap();
+    let mut rules = Vec::new();
+    for nr in 0..460u32 {
+        if with_rule(nr) {
+            rules.push((
+                i64::from(nr),
+                Rule {
+                    conds: vec![cond.clone()],
+                    ret: program::ret_errno(nr),
+                },
+            ));
+        } else if nr % 2 == 0 {
+            rules.push((
+                i64::from(nr),
+                Rule {
+                    conds: vec![],
+                    ret: RET_ALLOW,
+                },
+            ));
+        }
+    }
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let prog = build(arch, &rules, RET_KILL_PROCESS).unwrap();
+        let text = bpf::disassemble(&prog);
+        // Beyond one pool: a jump over a lower half longer than 255.
+        assert!(text.contains(": ja "), "{text}");
+        // Each pool answers "allow" once: far fewer than the 230 allowed
+        // stretches of numbers.
+        let allows = text.matches("ret ALLOW").count();
+        assert!(allows < 10, "{allows} allows:\n{text}");
+        for nr in 0..600u32 {
+            for a0 in [7u64, 8] {
+                let want = if nr < 460 && with_rule(nr) {
+                    if a0 == 7 {
+                        program::ret_errno(nr)
+                    } else {
+                        RET_KILL_PROCESS
+                    }
+                } else if nr < 460 && nr % 2 == 0 {
+                    RET_ALLOW
+                } else {
+                    RET_KILL_PROCESS
+                };
+                let got = run(&prog, arch.audit(), nr, &[a0, 0, 0, 0, 0, 0]);
+                assert_eq!(got, want, "{} nr {nr} arg {a0}", arch.name());
+            }
+        }
+    }
+}
+
+/// A rule that starts with the argument word the rule before it loaded
+/// (and left unmasked on every way it fails) does not load it again; one
+/// after a masked check does. Every combination still gets the first
+/// matching rule's answer.
+#[test]
+fn a_rule_reuses_the_word_the_rule_before_left_loaded() {
+    use program::{build, ret_errno, Rule, RET_ALLOW};
+    let c = |arg: u8, op: Op, v: u64| Cond::new("socket", arg, op, v).unwrap();
+    let nr = 41i64;
+    let rules: Vec<(i64, Rule)> = [
+        (c(0, Op::Eq, 1), 1),
+        (c(0, Op::Eq, 2), 2),
+        (c(1, Op::MaskedEq(0xf), 1), 3),
+        (c(1, Op::Eq, 5), 4),
+        (c(0, Op::Ne, 3), 5),
+    ]
+    .into_iter()
+    .map(|(cond, e)| {
+        (
+            nr,
+            Rule {
+                conds: vec![cond],
+                ret: ret_errno(e),
+            },
+        )
+    })
+    .collect();
+    let prog = build(Arch::X86_64, &rules, RET_ALLOW).unwrap();
+    let text = bpf::disassemble(&prog);
+    assert_eq!(text.matches("ld args[0]\n").count(), 2, "{text}");
+    assert_eq!(text.matches("ld args[1]\n").count(), 2, "{text}");
+    for a0 in 0..5u64 {
+        for a1 in [1u64, 0x11, 5, 0x15, 0] {
+            let want = if a0 == 1 {
+                ret_errno(1)
+            } else if a0 == 2 {
+                ret_errno(2)
+            } else if a1 & 0xf == 1 {
+                ret_errno(3)
+            } else if a1 == 5 {
+                ret_errno(4)
+            } else if a0 != 3 {
+                ret_errno(5)
+            } else {
+                RET_ALLOW
+            };
+            let got = run(
+                &prog,
+                Arch::X86_64.audit(),
+                nr as u32,
+                &[a0, a1, 0, 0, 0, 0],
+            );
+            assert_eq!(got, want, "args {a0:#x} {a1:#x}\n{text}");
+        }
+    }
+}
