@@ -3,10 +3,10 @@
 //! jump's reach ends in one pool of its distinct answers), then per
 //! syscall its rules in order (the first whose conditions all hold
 //! answers, through one pool after every block; a rule does not load
-//! again the argument the rule before left loaded), then the default. A syscall whose answer does not depend on
-//! its arguments is answered without loading one, so the kernel's
-//! per-syscall action cache (Linux 5.11) lets allowed ones skip the
-//! program entirely.
+//! again the argument the rule before left loaded), then the default.
+//! A syscall whose answer does not depend on its arguments is answered
+//! without loading one, so the kernel's per-syscall action cache (Linux
+//! 5.11) lets allowed ones skip the program entirely.
 
 use super::arch::Arch;
 use super::args::{Cond, Op, Width};
