@@ -259,7 +259,7 @@ fn passes_by_falling_through(c: &Cond) -> bool {
 }
 
 /// Emits every block after the tree, their shared answers pooled after
-/// them when each jump reaches its answer; `None` when one would not
+/// them when each jump reaches its answer; `false` when one would not
 /// (the caller emits them again, unpooled).
 fn blocks(
     syscalls: &[&[(i64, Rule)]],
@@ -267,7 +267,7 @@ fn blocks(
     e: &mut Emitter,
     at: &mut [usize],
     pool: bool,
-) -> Result<Option<()>, String> {
+) -> Result<bool, String> {
     let mut to_pool = Vec::new();
     for (i, r) in syscalls.iter().enumerate() {
         if constant(r).is_none() {
@@ -287,7 +287,7 @@ fn blocks(
             }
         };
         let Ok(off) = u8::try_from(to - from - 1) else {
-            return Ok(None);
+            return Ok(false);
         };
         if jt {
             e.prog[from].jt = off;
@@ -295,7 +295,7 @@ fn blocks(
             e.prog[from].jf = off;
         }
     }
-    Ok(Some(()))
+    Ok(true)
 }
 
 /// The program: kill for another ABI, then dispatch on the number.
@@ -353,7 +353,7 @@ pub fn build(arch: Arch, rules: &[(i64, Rule)], default: u32) -> Result<Vec<sock
         word: 0,
         masked_acc: false,
     };
-    if blocks(&syscalls, default, &mut e, &mut at, true)?.is_none() {
+    if !blocks(&syscalls, default, &mut e, &mut at, true)? {
         e.prog.truncate(blocks_start);
         blocks(&syscalls, default, &mut e, &mut at, false)?;
     }
@@ -501,13 +501,10 @@ fn comparisons(
             to_pool.push((at, true, u.1));
             to_pool.push((at, false, l.1));
         }
+        // The lower half is never the longer one.
         ([l], _) => {
             to_pool.push((at, false, l.1));
             comparisons(upper, out, to_pool);
-        }
-        (_, [u]) => {
-            to_pool.push((at, true, u.1));
-            comparisons(lower, out, to_pool);
         }
         _ => {
             comparisons(lower, out, to_pool);
