@@ -88,6 +88,8 @@ pub struct Sandbox {
     learn: bool,
     /// Supervised by the threads that wait, not the supervisor thread.
     inline: bool,
+    /// The process ends with this sandbox: its plan is left to the exit.
+    last_in_process: bool,
     terminal_mode: Option<crate::sys::KernelTermios>,
     terminal_size: Option<libc::winsize>,
 }
@@ -266,6 +268,7 @@ impl Sandbox {
             report_stops: false,
             learn: false,
             inline: false,
+            last_in_process: false,
             terminal_mode: None,
             terminal_size: None,
         }
@@ -739,6 +742,16 @@ impl Sandbox {
         self
     }
 
+    /// For a process that ends with this sandbox (the command line): the
+    /// plan is not freed when the sandbox has started. Its memory is
+    /// shared copy-on-write with the sandbox's init until the sandbox
+    /// ends, so freeing it would copy every page a free writes to, on the
+    /// launcher's CPU while the init's helper thread waits for it.
+    pub(crate) fn last_in_process(mut self) -> Sandbox {
+        self.last_in_process = true;
+        self
+    }
+
     /// Learning mode, for writing a profile: the calls the seccomp
     /// allowlist would refuse (its default action) are let through and
     /// each syscall is reported once as [`Event::Learned`]. Namespaces,
@@ -1006,7 +1019,7 @@ impl Sandbox {
             return Err(io("cannot supervise the sandbox")(err));
         }
         let [stdin, stdout, stderr] = host_ends;
-        Ok(Child {
+        let child = Child {
             shared,
             pid,
             diagnostics: Diagnostics::from(&plan).with_memory(policy.cgroup.memory),
@@ -1018,7 +1031,11 @@ impl Sandbox {
             channel: channel.map(|c| c.watching(Some(watch))),
             socket: socket.map(std::sync::Arc::new),
             landlock: plan.landlock_report.clone(),
-        })
+        };
+        if self.last_in_process {
+            plan.leave_to_exit();
+        }
+        Ok(child)
     }
 }
 

@@ -411,6 +411,54 @@ fn time_limit_terminates_then_kills() {
 }
 
 #[test]
+fn the_launcher_keeps_no_ruleset_open_while_the_sandbox_runs() {
+    // The command line leaves its plan to the exit rather than free it
+    // (the init shares those pages copy-on-write), but not the plan's one
+    // descriptor, the Landlock ruleset the init has applied by then.
+    let abi = stockade::sandbox::landlock_abi();
+    if abi < 1 {
+        skip("Landlock is not enabled in this kernel: the plan holds no ruleset");
+        return;
+    }
+    each_mode(|mode| {
+        let dir = workdir(mode, "ruleset");
+        let mut child = stockade(mode, &dir)
+            .args([
+                "run",
+                "-p",
+                "strict",
+                "--",
+                "sh",
+                "-c",
+                "echo ready; sleep 30",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "ready\n");
+        // setpriv execs stockade, so the child's pid is the launcher's.
+        let fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+            .unwrap()
+            .flatten()
+            .map(|e| std::fs::read_link(e.path()).unwrap_or_default())
+            .map(|t| t.display().to_string())
+            .collect();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Its standard streams at least: the listing is the launcher's.
+        assert!(fds.len() >= 3, "{fds:?}");
+        assert!(
+            !fds.iter().any(|t| t.contains("landlock")),
+            "[{mode:?}] the launcher still holds a Landlock ruleset: {fds:?}"
+        );
+    });
+}
+
+#[test]
 fn sigint_reaches_the_payload() {
     each_mode(|mode| {
         let dir = workdir(mode, "sigint");

@@ -107,7 +107,8 @@ pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
     // below): it supervises it itself, without a supervisor thread.
     let mut sandbox = sandbox
         .args(args.command.iter().cloned())
-        .supervise_inline();
+        .supervise_inline()
+        .last_in_process();
     if args.trace_setup || args.timings {
         sandbox = sandbox.trace_setup();
     }

@@ -141,6 +141,20 @@ impl std::fmt::Debug for TerminalSetup {
     }
 }
 
+impl Plan {
+    /// Closes the plan's descriptor and leaves its memory to the process's
+    /// exit: for a launcher that ends with its one sandbox, whose init
+    /// shares these pages copy-on-write until the sandbox ends (see
+    /// `Sandbox::last_in_process`).
+    pub(crate) fn leave_to_exit(mut self) {
+        if let Some(Ruleset { ruleset, fs_rules }) = self.0.landlock.take() {
+            drop(ruleset);
+            std::mem::forget(fs_rules);
+        }
+        std::mem::forget(self);
+    }
+}
+
 /// How a sandbox is launched, beside its policy and command.
 #[derive(Debug, Default)]
 pub struct Launch {
@@ -279,12 +293,6 @@ fn clone_flags(policy: &Policy) -> u64 {
     flags
 }
 
-fn last_cap() -> u32 {
-    crate::sys::read_proc("/proc/sys/kernel/cap_last_cap")
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(63)
-}
-
 /// Compiles a policy and a command line into a plan. `fds` maps launcher
 /// descriptors onto the payload's (stdio included: what is not listed is
 /// closed).
@@ -339,7 +347,7 @@ pub fn build(
         new_network: policy.namespaces.contains(&Namespace::Net),
         cwd: cstring(policy.cwd.as_os_str().as_bytes(), "cwd")?,
         exec,
-        last_cap: last_cap(),
+        last_cap: crate::sys::last_cap(),
         wall_time: policy.wall_time,
         rlimits: rlimits(policy, launch.memory_by_cgroup),
         landlock,

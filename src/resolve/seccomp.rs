@@ -61,6 +61,7 @@ pub(super) fn resolve_seccomp(
         let names = names.into_iter().map(|e| e.name).collect();
         removed.push((*layer, &r.loc, r.value.as_str(), names, false));
     }
+    let removing = !removed.is_empty();
     let mut taken = |layer: usize, name: &str| -> bool {
         let mut hit = false;
         for r in removed.iter_mut().filter(|r| r.0 > layer) {
@@ -82,22 +83,34 @@ pub(super) fn resolve_seccomp(
                 (r.syscall.as_str(), c)
             }
         };
-        let Some(entries) = errs.take(
-            seccomp::expand(name, arch, &a.loc, &c)
-                .map_err(|e| ProfileError::new(&a.loc, format!("seccomp.allow: {e}"))),
-        ) else {
+        let start = allow.len();
+        let expanded = seccomp::expand_onto(&mut allow, name, arch, &a.loc, &c)
+            .map_err(|e| ProfileError::new(&a.loc, format!("seccomp.allow: {e}")));
+        if errs.take(expanded).is_none() {
             continue;
-        };
-        for e in &entries {
-            if seccomp::groups::is_dangerous(e.name) {
-                warnings.push(Warning::DangerousSyscall {
-                    at: a.loc.to_string(),
-                    name: e.name.to_string(),
-                    via: e.via.to_string(),
-                });
+        }
+        if seccomp::groups::may_be_dangerous(name) {
+            for e in &allow[start..] {
+                if seccomp::groups::is_dangerous(e.name) {
+                    warnings.push(Warning::DangerousSyscall {
+                        at: a.loc.to_string(),
+                        name: e.name.to_string(),
+                        via: e.via.to_string(),
+                    });
+                }
             }
         }
-        allow.extend(entries.into_iter().filter(|e| !taken(*layer, e.name)));
+        if removing {
+            // What a later layer's `remove` takes away goes, in order.
+            let mut kept = start;
+            for i in start..allow.len() {
+                if !taken(*layer, allow[i].name) {
+                    allow.swap(kept, i);
+                    kept += 1;
+                }
+            }
+            allow.truncate(kept);
+        }
     }
     // With an allow entry in error, what the list lacks is not known.
     let allow_known = errs.len() == before;

@@ -493,6 +493,14 @@ fn a_profile_takes_away_what_it_inherits() {
     assert!(!allows(&p, "getpid"), "getpid came from an inherited group");
     assert!(!denies(&p, "ptrace"));
     assert!(allows(&p, "getppid"), "the rest of the group stays");
+    // In the order it had.
+    let names = |p: &Policy| -> Vec<&str> {
+        let allow = &p.seccomp.as_ref().unwrap().allow;
+        allow.iter().map(|e| e.name).collect()
+    };
+    let mut kept = names(&base);
+    kept.retain(|n| *n != "getpid");
+    assert_eq!(names(&p), kept);
     // The layer's own entries are added after the removal.
     let p = resolve_over(
         "strict",
@@ -627,4 +635,39 @@ fn rules_on_an_absent_optional_bind_go_with_it() {
     // Without `optional`, the missing source is the error.
     let text = text.replace(", optional: true", "");
     assert!(resolve_text(&text, &host()).is_err());
+}
+
+#[test]
+fn allowing_a_dangerous_syscall_warns_wherever_it_comes_from() {
+    let dangerous = |p: &Policy| -> Vec<(String, String)> {
+        p.warnings
+            .iter()
+            .filter_map(|w| match w {
+                Warning::DangerousSyscall { name, via, .. } => Some((name.clone(), via.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    let allow = |list: &str| {
+        let yaml = format!("version: 1\nseccomp:\n  allow: [\"@basic-io\", {list}]\n");
+        resolve_text(&yaml, &host()).unwrap()
+    };
+    // Named, and from the group that holds it.
+    let p = allow("\"@default\", ptrace");
+    assert_eq!(dangerous(&p), [("ptrace".to_string(), String::new())]);
+    let p = allow("\"@default\", \"@mount\"");
+    let got = dangerous(&p);
+    assert!(
+        got.contains(&("pivot_root".into(), "@mount".into())),
+        "{got:?}"
+    );
+    assert!(got.iter().all(|(_, via)| via == "@mount"), "{got:?}");
+    // Groups that hold none, however many calls they bring.
+    let p = allow("\"@default\", \"@system-service\", \"@file-system\", \"@process\"");
+    let allowed = p.seccomp.as_ref().unwrap().allow.len();
+    assert!(
+        allowed > 200 && dangerous(&p).is_empty(),
+        "{:?}",
+        dangerous(&p)
+    );
 }

@@ -509,6 +509,16 @@ pub fn is_dangerous(name: &str) -> bool {
     DANGEROUS.binary_search(&name).is_ok()
 }
 
+/// The groups that hold a [`DANGEROUS`] call (on either architecture).
+const HOLD_DANGEROUS: &[&str] = &["@mount"];
+
+/// Whether expanding `name`, a syscall or an `@group`, can yield a
+/// [`DANGEROUS`] call: the entries of any other group need no lookup
+/// (a start of `-p strict` expands about 400, none of them dangerous).
+pub fn may_be_dangerous(name: &str) -> bool {
+    !name.starts_with('@') || HOLD_DANGEROUS.contains(&name)
+}
+
 /// Looks a group up by its `@name`.
 pub fn group(name: &str) -> Option<&'static Group> {
     GROUPS.iter().find(|g| g.name == name)

@@ -204,8 +204,21 @@ impl SeccompPolicy {
 /// Unknown names fail with a suggestion.
 pub fn expand(name: &str, arch: Arch, loc: &Loc, conds: &[Cond]) -> Result<Vec<Entry>, String> {
     let mut out = Vec::new();
-    expand_into(name, arch, loc, conds, &Arc::from(""), &mut out, 0)?;
+    expand_onto(&mut out, name, arch, loc, conds)?;
     Ok(out)
+}
+
+/// [`expand`] onto the end of `out` (a profile's whole allowlist, without
+/// a list of its own per entry to move); on an error `out` is as it was.
+pub(crate) fn expand_onto(
+    out: &mut Vec<Entry>,
+    name: &str,
+    arch: Arch,
+    loc: &Loc,
+    conds: &[Cond],
+) -> Result<(), String> {
+    let len = out.len();
+    expand_into(name, arch, loc, conds, &Arc::from(""), out, 0).inspect_err(|_| out.truncate(len))
 }
 
 fn expand_into(

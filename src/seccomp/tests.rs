@@ -904,3 +904,17 @@ fn a_rule_reuses_the_word_the_rule_before_left_loaded() {
         }
     }
 }
+
+#[test]
+fn the_groups_said_to_hold_dangerous_syscalls_are_exactly_those_that_do() {
+    for g in groups::GROUPS {
+        let holds = [Arch::X86_64, Arch::Aarch64].into_iter().any(|arch| {
+            expand(g.name, arch, &loc(), &[])
+                .unwrap()
+                .iter()
+                .any(|e| groups::is_dangerous(e.name))
+        });
+        assert_eq!(holds, groups::may_be_dangerous(g.name), "{}", g.name);
+    }
+    assert!(groups::may_be_dangerous("ptrace") && groups::may_be_dangerous("read"));
+}

@@ -78,3 +78,35 @@ pub(super) fn cleared_caps() -> (CapHeader, [CapData; 2]) {
     };
     (header, [none; 2])
 }
+
+/// The highest capability number this kernel knows, what
+/// `/proc/sys/kernel/cap_last_cap` says, without a file: PR_CAPBSET_READ
+/// answers EINVAL above it. Six of those cost less than the file's path
+/// lookup in procfs alone.
+pub(crate) fn last_cap() -> u32 {
+    let known = |cap: u32| prctl(libc::PR_CAPBSET_READ, cap as c_ulong).is_ok();
+    if !known(0) {
+        return 63;
+    }
+    // The highest known number in lo..=hi, where lo is known.
+    let (mut lo, mut hi): (u32, u32) = (0, 63);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if known(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_last_capability_is_the_one_procfs_names() {
+        let text = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap");
+        let named = text.ok().and_then(|t| t.trim().parse::<u32>().ok());
+        assert_eq!(Some(super::last_cap()), named);
+    }
+}
