@@ -410,6 +410,27 @@ fn time_limit_terminates_then_kills() {
     });
 }
 
+/// `stockade ARGS` with its stdout piped, once its payload has printed
+/// "ready"; the rest of that output follows in the reader.
+fn run_until_ready(
+    mode: Mode,
+    dir: &Path,
+    args: &[&str],
+    stdin: Stdio,
+) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+    let mut child = stockade(mode, dir)
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    (child, out)
+}
+
 #[test]
 fn the_launcher_keeps_no_ruleset_open_while_the_sandbox_runs() {
     // The command line leaves its plan to the exit rather than free it
@@ -422,24 +443,9 @@ fn the_launcher_keeps_no_ruleset_open_while_the_sandbox_runs() {
     }
     each_mode(|mode| {
         let dir = workdir(mode, "ruleset");
-        let mut child = stockade(mode, &dir)
-            .args([
-                "run",
-                "-p",
-                "strict",
-                "--",
-                "sh",
-                "-c",
-                "echo ready; sleep 30",
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line, "ready\n");
+        let script = "echo ready; cat";
+        let args = ["run", "-p", "strict", "--", "sh", "-c", script];
+        let (mut child, _) = run_until_ready(mode, &dir, &args, Stdio::piped());
         // setpriv execs stockade, so the child's pid is the launcher's.
         let fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
             .unwrap()
@@ -447,8 +453,9 @@ fn the_launcher_keeps_no_ruleset_open_while_the_sandbox_runs() {
             .map(|e| std::fs::read_link(e.path()).unwrap_or_default())
             .map(|t| t.display().to_string())
             .collect();
-        child.kill().unwrap();
-        child.wait().unwrap();
+        // End of input ends the payload, and the sandbox with it.
+        drop(child.stdin.take());
+        assert!(child.wait().unwrap().success());
         // Its standard streams at least: the listing is the launcher's.
         assert!(fds.len() >= 3, "{fds:?}");
         assert!(
@@ -462,21 +469,10 @@ fn the_launcher_keeps_no_ruleset_open_while_the_sandbox_runs() {
 fn sigint_reaches_the_payload() {
     each_mode(|mode| {
         let dir = workdir(mode, "sigint");
-        let mut child = stockade(mode, &dir)
-            .args([
-                "run",
-                "--",
-                "sh",
-                "-c",
-                "trap 'echo got-int; exit 42' INT; echo ready; while :; do sleep 0.05; done",
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let script = "trap 'echo got-int; exit 42' INT; echo ready; while :; do sleep 0.05; done";
+        let args = ["run", "--", "sh", "-c", script];
+        let (mut child, mut out) = run_until_ready(mode, &dir, &args, Stdio::inherit());
         let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        assert_eq!(line, "ready\n");
         // setpriv execs stockade, so the child's pid is the launcher's.
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(child.id() as i32),
@@ -495,22 +491,9 @@ fn sigkill_of_the_launcher_kills_the_sandbox() {
     each_mode(|mode| {
         let dir = workdir(mode, "sigkill");
         let token = format!("1000.{}{}", std::process::id(), mode as u8);
-        let mut child = stockade(mode, &dir)
-            .args([
-                "run",
-                "--",
-                "sh",
-                "-c",
-                &format!("sleep {token} & echo ready; wait"),
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line, "ready\n");
+        let script = format!("sleep {token} & echo ready; wait");
+        let args = ["run", "--", "sh", "-c", &script];
+        let (mut child, _) = run_until_ready(mode, &dir, &args, Stdio::inherit());
         assert!(
             !host_processes_with(&token).is_empty(),
             "sleeper not found on the host"
