@@ -547,7 +547,7 @@ pub(crate) fn base_of<'a>(mounts: &'a [Mount], upto: usize, dest: &Path) -> Base
     let mut best: (usize, Base<'a>) = (0, Base::Root);
     for (i, m) in mounts[..upto].iter().enumerate() {
         let d = m.op.dest();
-        if !dest.starts_with(d) {
+        if !under(dest, d) {
             continue;
         }
         let depth = d.components().count();
@@ -564,6 +564,31 @@ pub(crate) fn base_of<'a>(mounts: &'a [Mount], upto: usize, dest: &Path) -> Base
     best.1
 }
 
+/// `p.starts_with(base)`, component by component. Resolving compares
+/// every mount with every other and with every Landlock rule, and
+/// `Components` parses both paths anew at each comparison: where both are
+/// in the form a policy's paths take (absolute, no `.` component, no
+/// doubled or trailing slash), a byte prefix that ends at a separator
+/// says the same.
+pub(crate) fn under(p: &Path, base: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let (a, b) = (p.as_os_str().as_bytes(), base.as_os_str().as_bytes());
+    if !(plain(a) && plain(b)) {
+        return p.starts_with(base);
+    }
+    a.starts_with(b) && (b.len() == 1 || a.len() == b.len() || a.get(b.len()) == Some(&b'/'))
+}
+
+/// Absolute, without a `.` component or a doubled or trailing slash (`/`
+/// itself included).
+fn plain(s: &[u8]) -> bool {
+    s.first() == Some(&b'/')
+        && (s.len() == 1 || s.last() != Some(&b'/'))
+        && !s.ends_with(b"/.")
+        && !s.windows(2).any(|w| w == b"//")
+        && !s.windows(3).any(|w| w == b"/./")
+}
+
 /// Whether `p` is part of the view the mounts build.
 pub(crate) fn in_view(p: &Path, mounts: &[Mount]) -> bool {
     p == Path::new("/")
@@ -571,8 +596,49 @@ pub(crate) fn in_view(p: &Path, mounts: &[Mount]) -> bool {
             let d = m.op.dest();
             match &m.op {
                 MountOp::Symlink { .. } => false,
-                MountOp::Dir { .. } => d.starts_with(p),
-                _ => p.starts_with(d) || d.starts_with(p),
+                MountOp::Dir { .. } => under(d, p),
+                _ => under(p, d) || under(d, p),
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `under` answers as `Path::starts_with` for every pair of a set of
+    /// paths in a policy's form and out of it (doubled, trailing and `.`
+    /// separators, relative paths, prefixes that end inside a name).
+    #[test]
+    fn under_answers_as_starts_with() {
+        let names = ["", "/", "a", "ab", "a.", ".", ".."];
+        let mut paths: Vec<String> = vec![String::new()];
+        for _ in 0..3 {
+            let mut longer = Vec::new();
+            for p in &paths {
+                for n in names {
+                    longer.push(format!("{p}{n}"));
+                    longer.push(format!("{p}/{n}"));
+                }
+            }
+            paths.extend(longer);
+            paths.sort_unstable();
+            paths.dedup();
+        }
+        let mut plain_pairs = 0;
+        for a in &paths {
+            for b in &paths {
+                let (pa, pb) = (Path::new(a), Path::new(b));
+                assert_eq!(under(pa, pb), pa.starts_with(pb), "{a:?} under {b:?}");
+                plain_pairs += usize::from(plain(a.as_bytes()) && plain(b.as_bytes()));
+            }
+        }
+        // Both ways are exercised: the byte comparison and the fallback.
+        assert!(
+            plain_pairs > 10_000,
+            "{plain_pairs} of {}",
+            paths.len().pow(2)
+        );
+        assert!(plain_pairs < paths.len().pow(2) / 2);
+    }
 }

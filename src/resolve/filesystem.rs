@@ -6,7 +6,7 @@ use super::host::{self, *};
 use super::values::*;
 use crate::diag::io_reason;
 use crate::diag::{Loc, ProfileError};
-use crate::policy::{base_of, Base};
+use crate::policy::{base_of, under, Base};
 use crate::policy::{Mount, MountOp, Warning};
 use crate::profile::model::*;
 use std::path::{Path, PathBuf};
@@ -208,7 +208,7 @@ pub(super) fn keep_shared_directories_private(
         return;
     }
     let shared = shared_directories(host);
-    let covers_shared = |src: &Path| shared.iter().any(|d| d.starts_with(src));
+    let covers_shared = |src: &Path| shared.iter().any(|d| under(d, src));
     for (i, m) in mounts.iter().enumerate() {
         if let MountOp::Bind { src, .. } = &m.op {
             if !workdir_binds.contains(&i) && covers_shared(src) {
@@ -225,7 +225,7 @@ pub(super) fn keep_shared_directories_private(
             matches!(
                 m.op,
                 MountOp::Tmpfs { .. } | MountOp::Proc { .. } | MountOp::Dev { .. }
-            ) && m.op.dest().starts_with(&dest)
+            ) && under(m.op.dest(), &dest)
         });
         if !covers_shared(&src) && !private {
             continue;
@@ -278,7 +278,7 @@ pub(super) fn drop_superseded(mounts: &mut Vec<Mount>) {
         let between_clean = later.is_some_and(|j| {
             mounts[i + 1..i + 1 + j]
                 .iter()
-                .all(|m| !m.op.dest().starts_with(dest))
+                .all(|m| !under(m.op.dest(), dest))
         });
         if between_clean && !matches!(mounts[i].op, MountOp::Symlink { .. }) {
             mounts.remove(i);
@@ -340,7 +340,7 @@ pub(super) fn resolver_target(mounts: &[Mount]) -> Option<Mount> {
     let link = Path::new(RESOLV_CONF);
     // The host file behind a view path: the last mount covering it decides.
     let host_path = |p: &Path| -> Option<PathBuf> {
-        let m = mounts.iter().rev().find(|m| p.starts_with(m.op.dest()))?;
+        let m = mounts.iter().rev().find(|m| under(p, m.op.dest()))?;
         match &m.op {
             MountOp::Bind { src, dest, .. } => Some(src.join(p.strip_prefix(dest).ok()?)),
             _ => None,

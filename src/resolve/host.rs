@@ -1,7 +1,7 @@
 //! Facts about the launching host and every look at its filesystem that
 //! resolution makes: the one place host state enters a policy.
 
-use crate::policy::{Identity, Mount, MountOp};
+use crate::policy::{under, Identity, Mount, MountOp};
 use std::ffi::OsString;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -120,7 +120,7 @@ pub(super) fn canonicalize_binds(mounts: &mut [Mount]) {
         let covered = src == dest
             && identity_binds
                 .iter()
-                .any(|(b, w)| b != src && canon.starts_with(b) && w == writable);
+                .any(|(b, w)| b != src && under(canon, b) && w == writable);
         m.op = match link {
             Some(target) if covered => MountOp::Symlink {
                 dest: dest.clone(),

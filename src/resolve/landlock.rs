@@ -7,7 +7,7 @@ use super::merge::*;
 use super::values::*;
 use crate::diag::{Loc, ProfileError};
 use crate::landlock::{self as ll, FsRule, LandlockPolicy};
-use crate::policy::{base_of, in_view, Base};
+use crate::policy::{base_of, in_view, under, Base};
 use crate::policy::{Mount, MountOp};
 use std::path::{Path, PathBuf};
 
@@ -128,7 +128,7 @@ pub(super) fn through_view_links(p: &Path, mounts: &[Mount]) -> PathBuf {
     let mut p = p.to_path_buf();
     for _ in 0..40 {
         let link = mounts.iter().rev().find_map(|m| match &m.op {
-            MountOp::Symlink { dest, target } if p.starts_with(dest) => Some((dest, target)),
+            MountOp::Symlink { dest, target } if under(&p, dest) => Some((dest, target)),
             _ => None,
         });
         let Some((dest, target)) = link else {
@@ -157,7 +157,7 @@ pub(super) fn landlock_rule(
     let p = through_view_links(&p, mounts);
     // Beneath an optional bind that is not there, unless another mount
     // makes that path.
-    let gone = |a: &PathBuf| p.starts_with(a) && !mounts.iter().any(|m| m.op.dest().starts_with(a));
+    let gone = |a: &PathBuf| under(&p, a) && !mounts.iter().any(|m| under(m.op.dest(), a));
     if absent.iter().any(gone) {
         return Ok(None);
     }

@@ -32,11 +32,7 @@ pub const ALWAYS_ANSWERED: &[(&str, &str, &str)] = &[
     ("unshare", "with namespace flags", "EPERM"),
     ("ioctl", "TIOCSTI, TIOCLINUX", "EPERM"),
 ];
-use seccompiler::{
-    sock_filter, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
-    SeccompRule,
-};
-use std::collections::BTreeMap;
+use seccompiler::sock_filter;
 use std::sync::Arc;
 
 /// What happens to a syscall the allowlist does not name.
@@ -314,82 +310,6 @@ const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
 /// Longest program the kernel accepts (BPF_MAXINSNS).
 pub const MAX_INSNS: usize = 4096;
 
-fn to_seccompiler(c: &Cond) -> Result<SeccompCondition, String> {
-    // 16- and 32-bit arguments compare the low word only: the high bits
-    // are whatever the caller left in the register, and the kernel ignores
-    // them. (A 16-bit rule is a masked_eq within 16 bits, so the low word
-    // is exact.)
-    let len = match c.width {
-        args::Width::Bits16 | args::Width::Bits32 => SeccompCmpArgLen::Dword,
-        args::Width::Bits64 => SeccompCmpArgLen::Qword,
-    };
-    let op = match c.op {
-        Op::Eq => SeccompCmpOp::Eq,
-        Op::Ne => SeccompCmpOp::Ne,
-        Op::Lt => SeccompCmpOp::Lt,
-        Op::Le => SeccompCmpOp::Le,
-        Op::Gt => SeccompCmpOp::Gt,
-        Op::Ge => SeccompCmpOp::Ge,
-        Op::MaskedEq(m) => SeccompCmpOp::MaskedEq(m),
-    };
-    SeccompCondition::new(c.arg, len, op, c.value).map_err(|e| e.to_string())
-}
-
-type RuleMap = BTreeMap<i64, Vec<SeccompRule>>;
-
-/// Adds `entry` to `rules`. An unconditional entry makes the syscall
-/// unconditional (seccompiler: an empty rule list matches always).
-fn add(rules: &mut RuleMap, arch: Arch, name: &str, conds: &[Cond]) -> Result<(), String> {
-    let Some(nr) = arch.nr(name) else {
-        return Ok(());
-    };
-    let unconditional = rules.get(&nr).is_some_and(|r| r.is_empty());
-    if unconditional {
-        return Ok(());
-    }
-    if conds.is_empty() {
-        rules.insert(nr, Vec::new());
-        return Ok(());
-    }
-    let c = conds
-        .iter()
-        .map(to_seccompiler)
-        .collect::<Result<Vec<_>, _>>()?;
-    rules
-        .entry(nr)
-        .or_default()
-        .push(SeccompRule::new(c).map_err(|e| e.to_string())?);
-    Ok(())
-}
-
-fn compile_one(
-    what: &'static str,
-    arch: Arch,
-    rules: RuleMap,
-    mismatch: SeccompAction,
-    matched: SeccompAction,
-) -> Result<Vec<sock_filter>, SeccompError> {
-    let err = |why: String| SeccompError::Compile { what, why };
-    let filter = SeccompFilter::new(rules, mismatch, matched, arch.target())
-        .map_err(|e| err(e.to_string()))?;
-    let prog: seccompiler::BpfProgram =
-        filter
-            .try_into()
-            .map_err(|e: seccompiler::BackendError| match e {
-                seccompiler::BackendError::FilterTooLarge(len) => {
-                    SeccompError::TooLarge { what, len }
-                }
-                e => err(e.to_string()),
-            })?;
-    if prog.len() > MAX_INSNS {
-        return Err(SeccompError::TooLarge {
-            what,
-            len: prog.len(),
-        });
-    }
-    Ok(prog)
-}
-
 const NS_FLAGS: [u64; 8] = [
     libc::CLONE_NEWNS as u64,
     libc::CLONE_NEWCGROUP as u64,
@@ -498,12 +418,15 @@ const NOTIF_RECV: u64 = 0xc050_2100;
 const NOTIF_SEND: u64 = 0xc018_2101;
 
 /// The sandbox init's own filter: exactly what its reap-and-forward loop
-/// needs; anything else kills it (and with it, the sandbox).
+/// needs; anything else kills it (and with it, the sandbox). Laid out
+/// like the payload's (see `program`), as a search on the number: the
+/// kernel tries every syscall number on each filter it installs to find
+/// those it may allow without running the filter, and a chain of
+/// comparisons costs a step per syscall for every number.
 pub fn init_filter(arch: Arch, learn: bool) -> Result<Vec<sock_filter>, SeccompError> {
-    let mut rules = RuleMap::new();
+    let mut rules = Rules::new();
     for name in INIT_SYSCALLS {
-        add(&mut rules, arch, name, &[])
-            .map_err(|why| SeccompError::Compile { what: "init", why })?;
+        rule(&mut rules, arch, name, &[], program::RET_ALLOW);
     }
     let ioctls: &[u64] = if learn {
         &[NOTIF_RECV, NOTIF_SEND]
@@ -511,21 +434,12 @@ pub fn init_filter(arch: Arch, learn: bool) -> Result<Vec<sock_filter>, SeccompE
         &[NOTIF_RECV]
     };
     for request in ioctls {
-        add(
-            &mut rules,
-            arch,
-            "ioctl",
-            &[cond("ioctl", 1, Op::Eq, *request)],
-        )
-        .map_err(|why| SeccompError::Compile { what: "init", why })?;
+        let c = [cond("ioctl", 1, Op::Eq, *request)];
+        rule(&mut rules, arch, "ioctl", &c, program::RET_ALLOW);
     }
-    compile_one(
-        "init",
-        arch,
-        rules,
-        SeccompAction::KillProcess,
-        SeccompAction::Allow,
-    )
+    rules.sort_by_key(|r| r.0);
+    program::build(arch, &rules, program::RET_KILL_PROCESS)
+        .map_err(|why| SeccompError::Compile { what: "init", why })
 }
 
 /// The rules of a sandbox's program, by syscall number: each syscall's
