@@ -654,6 +654,38 @@ fn one_program_answers_as_the_old_stack_did() {
                             calls.push(args);
                         }
                     }
+                    // Two arguments at once, each a value of this
+                    // syscall's own conditions or all of them together:
+                    // a rule on two arguments (restrict_suid_sgid's flag
+                    // and mode) holds only then.
+                    let n = name_of.unwrap_or_default();
+                    let mut own: Vec<u64> = p
+                        .iter()
+                        .flat_map(|p| p.allow.iter().chain(p.deny.iter().map(|d| &d.0)))
+                        .filter(|e| e.name == n)
+                        .flat_map(|e| e.conds.iter().map(|c| c.value))
+                        .chain(if ["clone", "unshare"].contains(&n) {
+                            NS_FLAGS.to_vec()
+                        } else {
+                            Vec::new()
+                        })
+                        .collect();
+                    own.push(own.iter().fold(0, |a, v| a | v));
+                    own.push(0);
+                    own.sort_unstable();
+                    own.dedup();
+                    for a in 0..6 {
+                        for b in a + 1..6 {
+                            for x in &own {
+                                for y in &own {
+                                    let mut args = [0u64; 6];
+                                    args[a] = *x;
+                                    args[b] = *y;
+                                    calls.push(args);
+                                }
+                            }
+                        }
+                    }
                 }
                 for audit in [arch.audit(), 0x4000_0003] {
                     for args in &calls {
@@ -1126,4 +1158,107 @@ fn the_init_filter_answers_as_the_chained_one_did_in_half_the_walk() {
         }
     }
     assert!(checked > 20_000, "{checked}");
+}
+
+/// Adjacent rules that answer alike and differ only in which bit of the
+/// same argument they ask for become one `jset` on the bits together, and
+/// the program answers as the rules do, first match first: random rule
+/// lists of single-bit, equality and masked conditions on two or three
+/// arguments of both widths, with bits in the high word too (which never
+/// merge), against every call made of those bits.
+#[test]
+fn rules_asking_for_one_bit_each_merge_and_answer_as_the_rules_do() {
+    use args::Width;
+    use program::{build, ret_errno, Rule, RET_ALLOW};
+    let bits = [
+        0x1u64,
+        0x40,
+        0x400,
+        0x800,
+        0x40_0000,
+        0x8000_0000,
+        0x2_0000_0000,
+    ];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let nr = 2i64; // open: arguments 1 (32 bits) and 2 (32 bits) and 0 (a pointer, 64)
+    let (mut merges, mut checked) = (0, 0);
+    for _ in 0..400 {
+        // The trial's conditions: rules draw theirs from a few, so that
+        // neighbours often share all but one.
+        let mut pool = Vec::new();
+        while pool.len() < 5 {
+            let arg = [1, 1, 2, 0][next(4) as usize];
+            let width = if arg == 0 {
+                Width::Bits64
+            } else {
+                Width::Bits32
+            };
+            let bit = bits[next(bits.len() as u64) as usize];
+            let (op, value) = match next(6) {
+                0 => (Op::Eq, bit),
+                1 => (Op::MaskedEq(bit | 0x40), 0x40),
+                _ => (Op::MaskedEq(bit), bit),
+            };
+            if width == Width::Bits64 || value <= u64::from(u32::MAX) {
+                pool.push(Cond {
+                    arg,
+                    op,
+                    value,
+                    width,
+                });
+            }
+        }
+        let per_rule = 1 + next(2);
+        let mut rules: Vec<(i64, Rule)> = Vec::new();
+        for _ in 0..1 + next(8) {
+            let conds = (0..per_rule)
+                .map(|_| pool[next(pool.len() as u64) as usize].clone())
+                .collect();
+            // Few answers, so that neighbours often answer alike.
+            let ret = [ret_errno(1), ret_errno(1), ret_errno(13), RET_ALLOW][next(4) as usize];
+            rules.push((nr, Rule { conds, ret }));
+        }
+        let prog = build(Arch::X86_64, &rules, program::RET_KILL_PROCESS).unwrap();
+        // A `jset` on several bits is a merge.
+        merges += usize::from(
+            prog.iter()
+                .any(|i| i.code == bpf::JSET_K && !i.k.is_power_of_two()),
+        );
+        // Every combination of up to two of the bits in each argument.
+        let values: Vec<u64> = (0..bits.len())
+            .flat_map(|i| (i..bits.len()).map(move |j| (i, j)))
+            .map(|(i, j)| bits[i] | bits[j])
+            .chain([0])
+            .collect();
+        for _ in 0..300 {
+            let args = [
+                values[next(values.len() as u64) as usize],
+                values[next(values.len() as u64) as usize],
+                values[next(values.len() as u64) as usize] | (next(2) << 40),
+                0,
+                0,
+                0,
+            ];
+            let want = rules
+                .iter()
+                .find(|(_, r)| r.conds.iter().all(|c| c.holds(&args)))
+                .map_or(program::RET_KILL_PROCESS, |(_, r)| r.ret);
+            let got = run(&prog, Arch::X86_64.audit(), nr as u32, &args);
+            assert_eq!(
+                got,
+                want,
+                "args {args:x?}\nrules {rules:?}\n{}",
+                bpf::disassemble(&prog)
+            );
+            checked += 1;
+        }
+    }
+    assert!(merges > 10, "{merges} lists merged");
+    assert!(checked > 100_000);
 }
