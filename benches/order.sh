@@ -5,8 +5,9 @@
 # root and as uid 65534, instruction by instruction (ptrace), in the
 # launcher's process; PID 1's and the payload's code, which runs in
 # processes the trace does not follow, is listed whole (stockade's
-# `process` and `sys` modules). Run it after a compiler or dependency
-# update: benches/compare.sh says how much of the list the launcher has.
+# `process` and `sys` modules), with what it calls outside them. Run it
+# after a compiler or dependency update: benches/compare.sh says how much
+# of the list the launcher has.
 #
 #   bash benches/order.sh
 set -euo pipefail
@@ -102,6 +103,39 @@ for h in hits:
 for _, name in funcs:
     if re.search(r"8stockade(7process|3sys)", name):
         add(name)
+# And what PID 1's and the payload's code calls outside those modules (C
+# library wrappers, nix's errno, drops), found in the disassembly: direct
+# calls and jumps, and calls through the GOT, whose slots the RELATIVE
+# relocations fill. The cold paths (panics, formatting, unwinding) stay
+# where they are.
+relative = {}
+for line in subprocess.run(["readelf", "-rW", binary], capture_output=True, text=True, check=True).stdout.splitlines():
+    p = line.split()
+    if len(p) >= 4 and p[2] == "R_X86_64_RELATIVE":
+        relative[int(p[0], 16)] = int(p[3], 16)
+at = dict(funcs[::-1])
+calls = {}
+dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn", binary], capture_output=True, text=True, check=True).stdout
+for block in dis.split("\n\n"):
+    head = re.match(r"[0-9a-f]+ <(.+)>:\n", block.strip() + "\n")
+    if not head:
+        continue
+    targets = set(re.findall(r"\b(?:call|jmp)\s+[0-9a-f]+ <([^>+]+)>", block))
+    for slot in re.findall(r"\b(?:call|jmp)\s+\*0x[0-9a-f]+\(%rip\)\s+# ([0-9a-f]+)", block):
+        target = relative.get(int(slot, 16))
+        if target in at:
+            targets.add(at[target])
+    calls[head.group(1)] = targets
+after_clone = re.compile(r"8stockade(7process(5child|4view|7payload|4init|6warden|6helper|4caps|6report|7signals)|3sys)")
+cold = re.compile(r"unwind|unw_|_Unwind|panic|fmt|printf|alloc_error|handle_error|backtrace|fflush|fwrite|frexp|wcrtomb|pad\.part|^abort|slice_error|slice_index|assert_failed|expect_failed|dl_iterate|join_generic|RwLock|Mutex")
+stack = sorted(n for n in calls if after_clone.search(n))
+reached = set(stack)
+while stack:
+    for t in sorted(calls.get(stack.pop(), ())):
+        if t not in reached and not cold.search(t):
+            reached.add(t)
+            stack.append(t)
+            add(t)
 print("# The functions of the static launcher (x86_64-unknown-linux-musl) that")
 print("# a start runs, placed together by lld: written by benches/order.sh,")
 print("# read by build.rs. Names the build lacks are skipped.")

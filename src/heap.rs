@@ -64,7 +64,11 @@ impl Drop for Guard {
 // SAFETY: every call runs dlmalloc under the lock, so no two calls touch
 // its state at once; dlmalloc returns blocks of the size and alignment
 // asked for, or null.
+//
+// Not inlined: with LTO, dlmalloc's code would be copied into every
+// allocation site (+700 KB of text, +300 KiB of peak RSS).
 unsafe impl GlobalAlloc for Heap {
+    #[inline(never)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let mut g = Guard::take();
         // SAFETY: the lock is held (`g`); no reference to the heap outlives
@@ -72,6 +76,7 @@ unsafe impl GlobalAlloc for Heap {
         unsafe { g.heap().malloc(layout.size(), layout.align()) }
     }
 
+    #[inline(never)]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let mut g = Guard::take();
         // SAFETY: the lock is held; `ptr` came from this heap with `layout`
@@ -79,12 +84,14 @@ unsafe impl GlobalAlloc for Heap {
         unsafe { g.heap().free(ptr, layout.size(), layout.align()) }
     }
 
+    #[inline(never)]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let mut g = Guard::take();
         // SAFETY: the lock is held.
         unsafe { g.heap().calloc(layout.size(), layout.align()) }
     }
 
+    #[inline(never)]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let mut g = Guard::take();
         // SAFETY: the lock is held; `ptr` came from this heap with `layout`.
