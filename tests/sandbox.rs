@@ -580,7 +580,15 @@ fn setuid_installation_is_refused() {
     }
     use std::os::unix::fs::PermissionsExt;
     let bin = scratch_root().join("stockade-suid");
-    std::fs::copy(binary(), &bin).unwrap();
+    // Copied by another process, as `binary()` is: a child another test
+    // forks meanwhile would inherit a descriptor this process writes the
+    // copy through, and the exec below would fail with ETXTBSY.
+    let copied = std::process::Command::new("cp")
+        .arg(binary())
+        .arg(&bin)
+        .status()
+        .unwrap();
+    assert!(copied.success());
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o4755)).unwrap();
     let out = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
@@ -589,7 +597,7 @@ fn setuid_installation_is_refused() {
         .current_dir(scratch_root())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("refusing to run with elevated privileges"),
         "{}",

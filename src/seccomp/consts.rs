@@ -60,6 +60,9 @@ pub const CONSTANTS: &[(&str, u64)] = &[
     ("O_CLOEXEC", libc::O_CLOEXEC as u64),
     ("O_PATH", libc::O_PATH as u64),
     ("O_TMPFILE", libc::O_TMPFILE as u64),
+    // O_TMPFILE's own bit (O_TMPFILE adds O_DIRECTORY), which the kernel
+    // tests: what restrict_suid_sgid matches and `explain --bpf` names.
+    ("__O_TMPFILE", (libc::O_TMPFILE & !libc::O_DIRECTORY) as u64),
     ("PROT_NONE", libc::PROT_NONE as u64),
     ("PROT_READ", libc::PROT_READ as u64),
     ("PROT_WRITE", libc::PROT_WRITE as u64),
