@@ -437,9 +437,27 @@ pub fn init_filter(arch: Arch, learn: bool) -> Result<Vec<sock_filter>, SeccompE
         let c = [cond("ioctl", 1, Op::Eq, *request)];
         rule(&mut rules, arch, "ioctl", &c, program::RET_ALLOW);
     }
+    build("init", arch, rules, program::RET_KILL_PROCESS)
+}
+
+/// `rules` as one program for `arch`, `default` for every other call.
+fn build(
+    what: &'static str,
+    arch: Arch,
+    mut rules: Rules,
+    default: u32,
+) -> Result<Vec<sock_filter>, SeccompError> {
+    // Stable: each syscall's rules keep the order they answer in.
     rules.sort_by_key(|r| r.0);
-    program::build(arch, &rules, program::RET_KILL_PROCESS)
-        .map_err(|why| SeccompError::Compile { what: "init", why })
+    let prog =
+        program::build(arch, &rules, default).map_err(|why| SeccompError::Compile { what, why })?;
+    if prog.len() > MAX_INSNS {
+        return Err(SeccompError::TooLarge {
+            what,
+            len: prog.len(),
+        });
+    }
+    Ok(prog)
 }
 
 /// The rules of a sandbox's program, by syscall number: each syscall's
@@ -563,21 +581,9 @@ pub fn compile(policy: Option<&SeccompPolicy>, arch: Arch) -> Result<Vec<Filter>
             (default_ret(policy.default_action), reports_kills)
         }
     };
-    // Stable: each syscall's rules keep the order they answer in.
-    rules.sort_by_key(|r| r.0);
-    let prog = program::build(arch, &rules, default).map_err(|why| SeccompError::Compile {
-        what: "sandbox",
-        why,
-    })?;
-    if prog.len() > MAX_INSNS {
-        return Err(SeccompError::TooLarge {
-            what: "sandbox",
-            len: prog.len(),
-        });
-    }
     Ok(vec![Filter {
         what: "sandbox",
-        prog,
+        prog: build("sandbox", arch, rules, default)?,
         listener,
     }])
 }
