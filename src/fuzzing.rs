@@ -3,11 +3,80 @@
 //! without a nightly toolchain. Each must return normally for any input.
 
 use crate::profile;
-use crate::resolve::{Host, Overrides};
+use crate::resolve::{Host, HostFs, Node, Overrides};
 use std::path::PathBuf;
 
-/// A fixed host, so results do not depend on the fuzzing machine's
-/// environment (bind sources still touch the real filesystem, read-only).
+/// The fuzzing host's files: a merged-/usr system with a user's home and
+/// a resolver configuration that links into /run, as bind sources,
+/// shared directories and links find them on such a host. Links are
+/// relative, so the same tree built in a directory answers alike (a test
+/// holds the two together).
+pub const HOST_TREE: &[(&str, Node)] = {
+    use Node::*;
+    &[
+        ("/bin", Link("usr/bin")),
+        ("/sbin", Link("usr/sbin")),
+        ("/lib", Link("usr/lib")),
+        ("/lib64", Link("usr/lib64")),
+        ("/usr", Dir(0o755, 0)),
+        ("/usr/bin", Dir(0o755, 0)),
+        ("/usr/bin/dash", File(0o755, 0)),
+        ("/usr/bin/sh", Link("dash")),
+        ("/usr/bin/python3", Link("python3.13")),
+        ("/usr/bin/python3.13", File(0o755, 0)),
+        ("/usr/sbin", Dir(0o755, 0)),
+        ("/usr/lib", Dir(0o755, 0)),
+        ("/usr/lib/x86_64-linux-gnu", Dir(0o755, 0)),
+        ("/usr/lib/x86_64-linux-gnu/libc.so.6", File(0o755, 0)),
+        (
+            "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+            File(0o755, 0),
+        ),
+        ("/usr/lib64", Dir(0o755, 0)),
+        (
+            "/usr/lib64/ld-linux-x86-64.so.2",
+            Link("../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
+        ),
+        ("/usr/share", Dir(0o755, 0)),
+        ("/etc", Dir(0o755, 0)),
+        ("/etc/passwd", File(0o644, 0)),
+        ("/etc/ssl", Dir(0o755, 0)),
+        ("/etc/ssl/certs", Dir(0o755, 0)),
+        (
+            "/etc/resolv.conf",
+            Link("../run/systemd/resolve/stub-resolv.conf"),
+        ),
+        ("/etc/alternatives", Dir(0o755, 0)),
+        ("/etc/alternatives/loop", Link("../alternatives/loop")),
+        ("/run", Dir(0o755, 0)),
+        ("/run/systemd", Dir(0o755, 0)),
+        ("/run/systemd/resolve", Dir(0o755, 0)),
+        ("/run/systemd/resolve/stub-resolv.conf", File(0o644, 0)),
+        ("/run/user", Dir(0o755, 0)),
+        ("/run/user/1000", Dir(0o700, 1000)),
+        ("/var", Dir(0o755, 0)),
+        ("/var/run", Link("../run")),
+        ("/var/tmp", Dir(0o1777, 0)),
+        ("/var/cache", Dir(0o755, 0)),
+        ("/tmp", Dir(0o1777, 0)),
+        ("/dev", Dir(0o755, 0)),
+        ("/dev/null", File(0o666, 0)),
+        ("/dev/shm", Dir(0o1777, 0)),
+        ("/proc", Dir(0o555, 0)),
+        ("/opt", Dir(0o755, 0)),
+        ("/opt/tool", Link("missing")),
+        ("/home", Dir(0o755, 0)),
+        ("/home/fuzz", Dir(0o750, 1000)),
+        ("/home/fuzz/src", Dir(0o755, 1000)),
+        ("/home/fuzz/src/main.c", File(0o644, 1000)),
+        ("/home/fuzz/.cache", Dir(0o700, 1000)),
+        ("/home/fuzz/bin", Link("src")),
+    ]
+};
+
+/// A fixed host, so results do not depend on the fuzzing machine: its
+/// environment and its files ([`HOST_TREE`]; no input makes resolution
+/// look at the real ones).
 pub fn host() -> Host {
     Host {
         uid: 1000,
@@ -17,11 +86,12 @@ pub fn host() -> Host {
         user: Some("fuzz".into()),
         tmpdir: "/tmp".into(),
         env: vec![("TERM".into(), "xterm".into())],
+        fs: HostFs::Fixed(HOST_TREE),
     }
 }
 
-/// Arbitrary bytes as a profile: parse and resolve (bind sources are only
-/// looked up, read-only). Anything the parser accepts must either resolve
+/// Arbitrary bytes as a profile: parse and resolve (against the fixed
+/// host's files). Anything the parser accepts must either resolve
 /// or fail with a positioned error; nothing may panic. Cheap per input, so
 /// the fuzzer explores the parser; rendering and compiling are
 /// `profile_compile`'s.
@@ -51,8 +121,8 @@ fn parse_and_resolve(data: &[u8]) -> Option<crate::policy::Policy> {
     }
     let text = String::from_utf8_lossy(data);
     let p = profile::parse(&text, "fuzz.yaml").ok()?;
-    // A parent named by `extends` is not followed (no file access beyond
-    // bind sources); the profile is resolved on its own.
+    // A parent named by `extends` is not followed (no file access at
+    // all); the profile is resolved on its own.
     let layers = [profile::Layer { profile: p }];
     crate::resolve::resolve(&layers, &Overrides::default(), &host()).ok()
 }
@@ -201,6 +271,7 @@ pub fn dictionary() -> Vec<String> {
             .iter()
             .map(|(n, _)| n.to_string()),
     );
+    words.extend(HOST_TREE.iter().map(|(p, _)| p.to_string()));
     words.into_iter().collect()
 }
 

@@ -2,7 +2,7 @@
 //! cross-checks no single entry can make (nothing created on the host,
 //! shared directories kept private).
 
-use super::host::{self, *};
+use super::host::*;
 use super::values::*;
 use crate::diag::io_reason;
 use crate::diag::{Loc, ProfileError};
@@ -116,7 +116,7 @@ pub(super) fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<FsOp, ProfileError> 
                         .hint("bind to a subdirectory with 'dest:', or run from another directory"),
                 );
             }
-            let meta = match host::stat(&src) {
+            let meta = match host.fs.stat(&src) {
                 Ok(m) => m,
                 Err(_) if f.optional == Some(true) => return Ok(FsOp::Absent(dest)),
                 Err(err) => {
@@ -133,7 +133,7 @@ pub(super) fn fs_op(e: &At<FsEntry>, host: &Host) -> Result<FsOp, ProfileError> 
                 src,
                 dest,
                 writable: f.writable.unwrap_or(false),
-                is_dir: meta.is_dir(),
+                is_dir: meta.is_dir,
             }
         }
         "tmpfs" => MountOp::Tmpfs {
@@ -290,7 +290,7 @@ pub(super) fn drop_superseded(mounts: &mut Vec<Mount>) {
 
 /// Refuses operations that would create files on the host: a destination
 /// inside a host bind must already exist there.
-pub(super) fn check_creations(mounts: &[Mount]) -> Result<(), ProfileError> {
+pub(super) fn check_creations(mounts: &[Mount], fs: HostFs) -> Result<(), ProfileError> {
     for (i, m) in mounts.iter().enumerate() {
         let dest = m.op.dest();
         match base_of(mounts, i, dest) {
@@ -308,7 +308,7 @@ pub(super) fn check_creations(mounts: &[Mount]) -> Result<(), ProfileError> {
             Base::Host(_, src, bdest) => {
                 let rest = dest.strip_prefix(bdest).unwrap_or(Path::new(""));
                 let on_host = src.join(rest);
-                let exists = host::exists_nofollow(&on_host);
+                let exists = fs.exists_nofollow(&on_host);
                 let creates = matches!(m.op, MountOp::Symlink { .. });
                 if !exists || creates {
                     return Err(ProfileError::new(
@@ -336,7 +336,7 @@ const RESOLV_CONF: &str = "/etc/resolv.conf";
 /// /run) whose target no bind of the view supplies, the target file is
 /// bound read-only where the link points; without it the link dangles and
 /// every lookup fails without a word. Returns that bind.
-pub(super) fn resolver_target(mounts: &[Mount]) -> Option<Mount> {
+pub(super) fn resolver_target(mounts: &[Mount], fs: HostFs) -> Option<Mount> {
     let link = Path::new(RESOLV_CONF);
     // The host file behind a view path: the last mount covering it decides.
     let host_path = |p: &Path| -> Option<PathBuf> {
@@ -347,14 +347,14 @@ pub(super) fn resolver_target(mounts: &[Mount]) -> Option<Mount> {
         }
     };
     let host_link = host_path(link)?;
-    let text = std::fs::read_link(&host_link).ok()?;
+    let text = fs.read_link(&host_link)?;
     // Where the link points inside the view, resolved lexically.
     let target = lexical_join(link.parent()?, &text);
-    if host_path(&target).is_some_and(|p| p.exists()) {
+    if host_path(&target).is_some_and(|p| fs.stat(&p).is_ok()) {
         return None;
     }
-    let src = std::fs::canonicalize(&host_link).ok()?;
-    if !std::fs::metadata(&src).ok()?.is_file() {
+    let src = fs.canonicalize(&host_link).ok()?;
+    if !fs.stat(&src).ok()?.is_file {
         return None;
     }
     Some(Mount {

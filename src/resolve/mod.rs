@@ -25,8 +25,8 @@ mod values;
 use env::*;
 use errors::Errors;
 use filesystem::*;
-pub(crate) use host::Host;
 use host::*;
+pub(crate) use host::{Host, HostFs, Node};
 use identity::*;
 use landlock::*;
 use limits::*;
@@ -132,13 +132,13 @@ fn resolve_into(
             None => {}
         }
     }
-    canonicalize_binds(&mut mounts);
+    canonicalize_binds(&mut mounts, host.fs);
     keep_shared_directories_private(&mut mounts, &workdir_binds, host, &mut warnings);
-    errs.take(check_creations(&mounts));
+    errs.take(check_creations(&mounts, host.fs));
     drop_superseded(&mut mounts);
     let mut grants = ov.landlock_grants.clone();
     if !namespaces.contains(&Namespace::Net) {
-        if let Some(resolver) = resolver_target(&mounts) {
+        if let Some(resolver) = resolver_target(&mounts, host.fs) {
             grants.push(crate::profile::model::At {
                 value: (resolver.op.dest().to_string_lossy().into_owned(), false),
                 loc: resolver.loc.clone(),
@@ -229,7 +229,7 @@ fn resolve_into(
             ..
         } = &m.op
         {
-            if !sandbox_can_write(src, &identity) {
+            if !sandbox_can_write(src, &identity, host.fs) {
                 warnings.push(Warning::BindNotWritable {
                     path: src.clone(),
                     host_uid: identity.host_uid,

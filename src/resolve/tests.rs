@@ -15,6 +15,7 @@ fn host() -> Host {
             ("TERM".into(), "xterm".into()),
             ("SECRET".into(), "s".into()),
         ],
+        fs: HostFs::Real,
     }
 }
 
