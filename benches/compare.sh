@@ -255,20 +255,31 @@ if command -v cargo-fuzz >/dev/null; then
   # minutes, each from the seeds: one minute's rate moves by a fifth
   # between runs on a virtual machine.
   secs=60
-  rates=()
-  for _ in 1 2 3; do
+  # Alternated with yaml_baseline, the YAML library alone on the same
+  # inputs (no model, no resolution): the rate profile_parse would have
+  # if stockade added nothing to the parse.
+  declare -A rates=()
+  minute() {
+    local fz line execs
     fz=$(mktemp -d -p "$scratch")
     cp "$repo"/fuzz/corpus/profile_parse/* "$fz/"
     # -O as README's fuzzing command: overflow checks everywhere, no debug
     # assertions in the dependencies (fuzz/Cargo.toml).
-    line=$(cd "$repo/fuzz" && RUSTC_BOOTSTRAP=1 cargo fuzz run -O -s none --no-trace-compares profile_parse "$fz" -- \
+    line=$(cd "$repo/fuzz" && RUSTC_BOOTSTRAP=1 cargo fuzz run -O -s none --no-trace-compares "$1" "$fz" -- \
       -max_total_time=$secs -dict=profile.dict -print_final_stats=1 2>&1 | grep -a 'stat::number_of_executed_units' || true)
     rm -rf "$fz"
     execs=${line##* }
-    rates+=($((${execs:-0} / secs)))
+    rates[$1]+="$((${execs:-0} / secs)) "
+  }
+  for _ in 1 2 3; do
+    minute profile_parse
+    minute yaml_baseline
   done
-  mapfile -t sorted < <(printf '%s\n' "${rates[@]}" | sort -n)
-  report "## profile_parse fuzzing: ${sorted[1]} executions per second (median of three minutes: ${rates[*]}; one core, -O, no sanitizer, no comparison tracing, with the dictionary, scratch corpus in $scratch)"
+  median() { printf '%s\n' $1 | sort -n | sed -n 2p; }
+  p=$(median "${rates[profile_parse]}")
+  y=$(median "${rates[yaml_baseline]}")
+  report "## profile_parse fuzzing: $p executions per second (median of three minutes: ${rates[profile_parse]% }; one core, -O, no sanitizer, no comparison tracing, with the dictionary, scratch corpus in $scratch)"
+  report "## the YAML library alone (yaml_baseline), alternated: $y per second (${rates[yaml_baseline]% }); profile_parse at $(ratio "$p" "$y") its rate"
 else
   report "## profile_parse fuzzing: cargo-fuzz not installed (cargo install cargo-fuzz)"
 fi

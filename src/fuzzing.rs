@@ -115,6 +115,19 @@ pub fn profile_compile(data: &[u8]) {
     }
 }
 
+/// Arbitrary bytes through the YAML library alone, with the options a
+/// profile is parsed with, into nothing (no model, no resolution): what
+/// `profile_parse` would cost if stockade added nothing to the parse, the
+/// bound on its rate that `benches/compare.sh` reports beside it.
+pub fn yaml_baseline(data: &[u8]) {
+    if data.len() as u64 > profile::MAX_PROFILE_BYTES {
+        return;
+    }
+    let text = String::from_utf8_lossy(data);
+    let file = std::sync::Arc::from("fuzz.yaml");
+    let _ = profile::model::parse_with_origin::<serde::de::IgnoredAny>(&text, &file);
+}
+
 fn parse_and_resolve(data: &[u8]) -> Option<crate::policy::Policy> {
     if data.len() as u64 > profile::MAX_PROFILE_BYTES {
         return None;
