@@ -125,33 +125,157 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Levenshtein distance, for suggestions, if it is at most `max`.
-/// Suggestions compare a word against hundreds of names (every syscall for
-/// a misspelled one, which profile fuzzing produces at every other input):
-/// the length difference rules most out at once, a row whose every cell
-/// exceeds `max` ends the rest (a row's minimum never falls), and the row
-/// lives on the stack.
-pub(crate) fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
-    let len_b = b.chars().count();
-    if a.chars().count().abs_diff(len_b) > max {
+/// A word compared with many candidates, taken apart once, for the
+/// Levenshtein distance of suggestions. A misspelled syscall is compared
+/// with every syscall name, which profile fuzzing does at every other
+/// input: the length difference rules most candidates out at once, and a
+/// word of up to 64 letters is compared in a few word operations per
+/// letter of the candidate ([`short_distance`]).
+enum Letters {
+    /// At most 64 letters, with the bit vectors of
+    /// [`short_distance`]: where each letter occurs in the word, ASCII
+    /// letters in a table and the others in a list.
+    Short {
+        len: usize,
+        ascii: Box<[u64; 128]>,
+        other: Vec<(char, u64)>,
+    },
+    /// More.
+    Long(Vec<char>),
+}
+
+impl Letters {
+    fn of(word: &str) -> Self {
+        let letters: Vec<char> = word.chars().collect();
+        if letters.len() > 64 {
+            return Letters::Long(letters);
+        }
+        let mut ascii = Box::new([0u64; 128]);
+        let mut other: Vec<(char, u64)> = Vec::new();
+        for (i, &c) in letters.iter().enumerate() {
+            let bit = 1u64 << i;
+            match u8::try_from(c) {
+                Ok(b) if b.is_ascii() => ascii[usize::from(b)] |= bit,
+                _ => match other.iter_mut().find(|o| o.0 == c) {
+                    Some(o) => o.1 |= bit,
+                    None => other.push((c, bit)),
+                },
+            }
+        }
+        Letters::Short {
+            len: letters.len(),
+            ascii,
+            other,
+        }
+    }
+
+    fn distance_within(&self, b: &str, max: usize) -> Option<usize> {
+        match self {
+            Letters::Short { .. } if b.is_ascii() => {
+                self.distance_to(b.bytes().map(char::from), b.len(), max)
+            }
+            Letters::Short { .. } => self.distance_to(b.chars(), b.chars().count(), max),
+            Letters::Long(a) => {
+                if a.len().abs_diff(b.chars().count()) > max {
+                    return None;
+                }
+                // The distance is symmetric: a short candidate takes the
+                // word's place.
+                match Letters::of(b) {
+                    short @ Letters::Short { .. } => {
+                        short.distance_to(a.iter().copied(), a.len(), max)
+                    }
+                    Letters::Long(b) => within(a, &b, max),
+                }
+            }
+        }
+    }
+
+    /// [`short_distance`] from a short word to `n` letters.
+    fn distance_to(&self, b: impl Iterator<Item = char>, n: usize, max: usize) -> Option<usize> {
+        let Letters::Short { len, ascii, other } = self else {
+            let Letters::Long(a) = self else {
+                return None;
+            };
+            return within(a, &b.collect::<Vec<_>>(), max);
+        };
+        let occurs = |c: char| match u8::try_from(c) {
+            Ok(b) if b.is_ascii() => ascii[usize::from(b)],
+            _ => other.iter().find(|o| o.0 == c).map_or(0, |o| o.1),
+        };
+        short_distance(*len, occurs, b, n, max)
+    }
+}
+
+/// The distance between a word of `len` letters (at most 64; where each
+/// letter occurs in it, as a bit vector, from `occurs`) and the `b_len`
+/// letters of `b`, if at most `max`: the edit matrix's last row kept as
+/// bit vectors of vertical differences, one column of the matrix per
+/// letter of `b` (Myers 1999, in Hyyrö's form for the edit distance), in
+/// a few word operations each.
+fn short_distance(
+    len: usize,
+    occurs: impl Fn(char) -> u64,
+    b: impl Iterator<Item = char>,
+    b_len: usize,
+    max: usize,
+) -> Option<usize> {
+    if len.abs_diff(b_len) > max {
+        return None;
+    }
+    if len == 0 {
+        return Some(b_len);
+    }
+    let last = 1u64 << (len - 1);
+    let (mut plus, mut minus) = (u64::MAX, 0u64);
+    let mut score = len;
+    for (j, c) in b.enumerate() {
+        let eq = occurs(c);
+        let xv = eq | minus;
+        let xh = ((eq & plus).wrapping_add(plus) ^ plus) | eq;
+        let mut ph = minus | !(xh | plus);
+        let mut mh = plus & xh;
+        if ph & last != 0 {
+            score += 1;
+        } else if mh & last != 0 {
+            score -= 1;
+        }
+        // The top row grows by one per letter of `b`.
+        ph = (ph << 1) | 1;
+        mh <<= 1;
+        plus = mh | !(xv | ph);
+        minus = ph & xv;
+        // Each letter left can lower the score by one at most.
+        if score > max.saturating_add(b_len - j - 1) {
+            return None;
+        }
+    }
+    Some(score).filter(|d| *d <= max)
+}
+
+/// The bounded distance between two words of more than 64 letters, one
+/// row of the edit matrix at a time: a row whose every cell exceeds `max`
+/// ends it (a row's minimum never falls).
+fn within<T: PartialEq>(a: &[T], b: &[T], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
         return None;
     }
     let mut stack = [0usize; 64];
     let mut heap = Vec::new();
-    let row: &mut [usize] = if len_b < stack.len() {
-        &mut stack[..=len_b]
+    let row: &mut [usize] = if b.len() < stack.len() {
+        &mut stack[..=b.len()]
     } else {
-        heap.resize(len_b + 1, 0);
+        heap.resize(b.len() + 1, 0);
         &mut heap
     };
     for (j, cell) in row.iter_mut().enumerate() {
         *cell = j;
     }
-    for (i, ca) in a.chars().enumerate() {
+    for (i, ca) in a.iter().enumerate() {
         let mut diagonal = row[0];
         row[0] = i + 1;
         let mut lowest = row[0];
-        for (j, cb) in b.chars().enumerate() {
+        for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
             row[j + 1] = (diagonal + usize::from(ca != cb))
                 .min(row[j] + 1)
@@ -163,7 +287,7 @@ pub(crate) fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize
             return None;
         }
     }
-    Some(row[len_b]).filter(|d| *d <= max)
+    Some(row[b.len()]).filter(|d| *d <= max)
 }
 
 /// The candidate nearest to `word` within `max` edits and its distance
@@ -173,10 +297,11 @@ pub(crate) fn nearest_within<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
     max: usize,
 ) -> Option<(usize, &'a str)> {
+    let letters = Letters::of(word);
     let mut best: Option<(usize, &'a str)> = None;
     for c in candidates {
         let bound = best.map_or(max, |(d, _)| d);
-        if let Some(d) = edit_distance_within(word, c, bound) {
+        if let Some(d) = letters.distance_within(c, bound) {
             if best.is_none_or(|b| (d, c) < b) {
                 best = Some((d, c));
             }
@@ -205,6 +330,10 @@ pub(crate) fn closest<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+        Letters::of(a).distance_within(b, max)
+    }
 
     #[test]
     fn suggestions_pick_the_nearest_name_within_reach() {
@@ -275,6 +404,54 @@ mod tests {
             let all = words.iter().map(String::as_str);
             let want = all.clone().map(|c| (reference(w, c), c)).min();
             assert_eq!(nearest(w, all), want, "{w:?}");
+        }
+    }
+
+    /// Words of up to 64 letters go through the bit-vector distance:
+    /// random words around that length, from a four-letter alphabet with
+    /// a two-byte letter so that distances are small, against the full
+    /// matrix.
+    #[test]
+    fn the_bit_vector_distance_agrees_with_the_full_matrix() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut word = |len: u64| -> String {
+            (0..len)
+                .map(|_| ['a', 'b', 'c', 'é'][next(4) as usize])
+                .collect()
+        };
+        for round in 0..4000 {
+            let long = [0, 1, 8, 31, 62, 63, 64, 65][round % 8];
+            let a = word(long);
+            let mut b = a.clone();
+            // A few edits away, or anything.
+            b = if round % 3 == 0 {
+                word(long.saturating_sub(2) + (round as u64 % 5))
+            } else {
+                let mut letters: Vec<char> = b.chars().collect();
+                for _ in 0..round % 6 {
+                    let at = (round * 7) % (letters.len() + 1);
+                    match round % 3 {
+                        1 => letters.insert(at, if round % 4 == 1 { 'x' } else { 'ß' }),
+                        _ if !letters.is_empty() => {
+                            letters.remove(at.min(letters.len() - 1));
+                        }
+                        _ => {}
+                    }
+                }
+                letters.into_iter().collect()
+            };
+            let d = reference(&a, &b);
+            for max in [0, 1, 2, 3, 5, 9, usize::MAX] {
+                let want = Some(d).filter(|d| *d <= max);
+                assert_eq!(edit_distance_within(&a, &b, max), want, "{a:?} {b:?} {max}");
+                assert_eq!(edit_distance_within(&b, &a, max), want, "{b:?} {a:?} {max}");
+            }
         }
     }
 }

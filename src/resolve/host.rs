@@ -177,8 +177,11 @@ fn walk(tree: &[(&'static str, Node)], p: &Path, follow: bool) -> io::Result<(Pa
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
     let fail = |n| Err(io::Error::from_raw_os_error(n));
+    // Paths compared as bytes: `at` is always in normal form.
     let node = |at: &Path| -> Option<Node> {
-        let listed = tree.iter().find(|e| Path::new(e.0) == at).map(|e| e.1);
+        let at_bytes = at.as_os_str().as_bytes();
+        let listed = tree.iter().find(|e| e.0.as_bytes() == at_bytes);
+        let listed = listed.map(|e| e.1);
         listed.or_else(|| (at == Path::new("/")).then_some(ROOT))
     };
     // The names still to walk, the next one last. Split by hand: `.`
