@@ -413,13 +413,7 @@ mod tests {
     /// matrix.
     #[test]
     fn the_bit_vector_distance_agrees_with_the_full_matrix() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = crate::test_rng(0x9e37_79b9_7f4a_7c15);
         let mut word = |len: u64| -> String {
             (0..len)
                 .map(|_| ['a', 'b', 'c', 'é'][next(4) as usize])
