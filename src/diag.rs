@@ -327,6 +327,19 @@ pub(crate) fn closest<'a>(
     nearest_within(word, candidates, 2.max(word.len() / 3)).map(|(_, c)| c)
 }
 
+/// A small deterministic generator for the unit tests' random cases
+/// (xorshift64), in the lowest layer so that every module's tests may
+/// use it: each call gives a number below `n`.
+#[cfg(test)]
+pub(crate) fn test_rng(mut state: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,7 +426,7 @@ mod tests {
     /// matrix.
     #[test]
     fn the_bit_vector_distance_agrees_with_the_full_matrix() {
-        let mut next = crate::test_rng(0x9e37_79b9_7f4a_7c15);
+        let mut next = test_rng(0x9e37_79b9_7f4a_7c15);
         let mut word = |len: u64| -> String {
             (0..len)
                 .map(|_| ['a', 'b', 'c', 'é'][next(4) as usize])

@@ -91,15 +91,3 @@ pub use sandbox::{Child, Outcome, Sandbox};
 /// The `stockade` command's entry point (for `src/main.rs`).
 #[doc(hidden)]
 pub use cli::main as command_main;
-
-/// A small deterministic generator for the unit tests' random cases
-/// (xorshift64): each call gives a number below `n`.
-#[cfg(test)]
-pub(crate) fn test_rng(mut state: u64) -> impl FnMut(u64) -> u64 {
-    move |n| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % n
-    }
-}

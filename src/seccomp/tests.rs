@@ -1179,7 +1179,7 @@ fn rules_asking_for_one_bit_each_merge_and_answer_as_the_rules_do() {
         0x8000_0000,
         0x2_0000_0000,
     ];
-    let mut next = crate::test_rng(0x9e37_79b9_7f4a_7c15);
+    let mut next = crate::diag::test_rng(0x9e37_79b9_7f4a_7c15);
     let nr = 2i64; // open: arguments 1 (32 bits) and 2 (32 bits) and 0 (a pointer, 64)
     let (mut merges, mut checked) = (0, 0);
     for _ in 0..400 {
