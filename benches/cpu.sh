@@ -8,6 +8,7 @@
 #
 #   bash benches/cpu.sh            # 300 starts of each; installs linux-perf when missing
 #   N=100 bash benches/cpu.sh
+#   KEEP=/tmp/cpu bash benches/cpu.sh  # and keep the samples there
 #
 # Prints milliseconds of CPU per start in each bucket, side by side.
 set -euo pipefail
@@ -22,8 +23,16 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 static=$(uname -m)-unknown-linux-musl
 cargo build --release --quiet --target "$static"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# KEEP=DIR keeps perf's samples (DIR/NAME.txt, perf script's text) for a
+# closer look.
+if [ -n "${KEEP:-}" ]; then
+  work=$KEEP
+  mkdir -p "$work"
+  rm -f "$work"/*.txt
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
 cp "target/$static/release/stockade" "$work/stockade"
 
 . benches/commands.sh
