@@ -49,7 +49,6 @@ unsafe fn st<T: Copy>(p: *mut u8, off: usize, v: T) {
 #[inline(always)]
 unsafe fn ends<T: Copy>(d: *mut u8, s: *const u8, n: usize) {
     let w = std::mem::size_of::<T>();
-    debug_assert!(w <= n && n <= 2 * w);
     // SAFETY: w <= n: the word lies within the n bytes of `s`.
     let a: T = unsafe { ld(s, 0) };
     // SAFETY: as above.
@@ -67,7 +66,6 @@ unsafe fn ends<T: Copy>(d: *mut u8, s: *const u8, n: usize) {
 /// `s` must be valid for reads and `d` for writes of `n` bytes.
 #[inline(always)]
 unsafe fn copy_small(d: *mut u8, s: *const u8, n: usize) {
-    debug_assert!(n <= 64);
     // Each width's bounds hold by the comparisons before it; the
     // buffers are the caller's promise.
     if n >= 32 {
@@ -134,22 +132,8 @@ unsafe fn rep_movsb_back(d: *mut u8, s: *const u8, n: usize) {
     }
 }
 
-/// `memcpy`: `d` and `s` do not overlap.
-///
-/// # Safety
-/// `s` must be valid for reads and `d` for writes of `n` bytes.
-#[inline(always)]
-pub unsafe fn copy(d: *mut u8, s: *const u8, n: usize) {
-    if n <= 64 {
-        // SAFETY: the caller's promise.
-        unsafe { copy_small(d, s, n) }
-    } else {
-        // SAFETY: the caller's promise (no overlap).
-        unsafe { rep_movsb(d, s, n) }
-    }
-}
-
-/// `memmove`: any overlap.
+/// `memmove`, and `memcpy` too (for it an overlap never happens, and the
+/// check costs a subtraction on copies over 64 bytes only): any overlap.
 ///
 /// # Safety
 /// `s` must be valid for reads and `d` for writes of `n` bytes.
@@ -220,7 +204,7 @@ mod exported {
     #[no_mangle]
     pub unsafe extern "C" fn memcpy(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
         // SAFETY: the caller's promise, as memcpy(3)'s.
-        unsafe { super::copy(d, s, n) };
+        unsafe { super::copy_any(d, s, n) };
         d
     }
 
@@ -281,7 +265,7 @@ mod tests {
                     let mut dst = vec![0xa5u8; n + 32];
                     // SAFETY: both buffers hold n bytes past the offsets.
                     unsafe {
-                        copy(
+                        copy_any(
                             dst.as_mut_ptr().wrapping_add(8 + da),
                             src.as_ptr().wrapping_add(sa),
                             n,
