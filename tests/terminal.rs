@@ -437,14 +437,21 @@ fn window_size_changes_reach_the_payload() {
         let at = term.expect("ready", 20);
         term.resize(40, 120);
         let end = Instant::now() + Duration::from_secs(10);
+        // A line every 200 ms, not one per read: each line runs `stty`,
+        // and on a slow machine lines typed as fast as their echoes come
+        // back queue more `stty` runs than the exit below waits for.
+        let mut next_line = Instant::now();
         while !term.seen[at..].contains("40 120") {
             assert!(
                 Instant::now() < end,
                 "the new size never reached the payload:\n{}",
                 term.seen
             );
-            term.type_("\n");
-            term.pump(Duration::from_millis(200));
+            if Instant::now() >= next_line {
+                term.type_("\n");
+                next_line = Instant::now() + Duration::from_millis(200);
+            }
+            term.pump(Duration::from_millis(50));
         }
         term.type_("\x04");
         let status = wait_exit(&mut child, 20, &mut term);
