@@ -372,7 +372,7 @@ fn blocks(
 ) -> Result<bool, String> {
     let mut to_pool = Vec::new();
     for (i, r) in syscalls.iter().enumerate() {
-        if constant(r).is_none() {
+        if constant(r).is_none() && same_block(syscalls, i) == i {
             at[i] = e.prog.len();
             e.pending.clear();
             block(r, default, e, pool, &mut to_pool)?;
@@ -434,7 +434,9 @@ pub fn build(arch: Arch, rules: &[(i64, Rule)], default: u32) -> Result<Vec<sock
         let nr = r[0].0 as u32;
         match constant(r) {
             Some(k) => push(nr, Answer::Ret(k)),
-            None => push(nr, Answer::Block(i)),
+            // Syscalls whose rules are alike (chmod, fchmod and mknod
+            // check the same mode bits of the same argument) share a block.
+            None => push(nr, Answer::Block(same_block(&syscalls, i))),
         }
         push(nr.saturating_add(1), Answer::Ret(default));
     }
@@ -464,7 +466,99 @@ pub fn build(arch: Arch, rules: &[(i64, Rule)], default: u32) -> Result<Vec<sock
         let from = start + j;
         prog[from].k = (at[i] - from - 1) as u32;
     }
-    Ok(prog)
+    Ok(thread_jumps(&prog))
+}
+
+/// The first syscall (by index) whose rules are those of syscall `i`.
+fn same_block(syscalls: &[&[(i64, Rule)]], i: usize) -> usize {
+    let alike = |a: &[(i64, Rule)], b: &[(i64, Rule)]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.1 == y.1)
+    };
+    (0..i)
+        .find(|&j| constant(syscalls[j]).is_none() && alike(syscalls[j], syscalls[i]))
+        .unwrap_or(i)
+}
+
+/// The instruction class of jumps (`BPF_JMP`), `ja` and the conditional ones.
+const JMP_CLASS: u16 = 0x05;
+
+/// Whether `i` is a conditional jump (it has a `jt` and a `jf`).
+fn conditional(i: &sock_filter) -> bool {
+    i.code & 0x07 == JMP_CLASS && i.code != JA
+}
+
+/// Where the instruction at `at` may go next: its jump targets, or the
+/// next instruction (none after a `ret`).
+fn successors(prog: &[sock_filter], at: usize) -> Vec<usize> {
+    let i = &prog[at];
+    match i.code {
+        RET_K => Vec::new(),
+        JA => vec![at + 1 + i.k as usize],
+        _ if conditional(i) => vec![at + 1 + i.jt as usize, at + 1 + i.jf as usize],
+        _ => vec![at + 1],
+    }
+}
+
+/// A conditional jump that lands on a `ja` goes straight where the `ja`
+/// goes when that is within its 8-bit reach, and instructions nothing
+/// reaches any more (the pools' `ja`s to the blocks) are left out. Every
+/// path takes the same comparisons to the same answer; the kernel has
+/// fewer instructions to translate and compile at every start.
+fn thread_jumps(prog: &[sock_filter]) -> Vec<sock_filter> {
+    let mut prog = prog.to_vec();
+    let through = |prog: &[sock_filter], mut t: usize| {
+        while prog.get(t).is_some_and(|i| i.code == JA) {
+            t += 1 + prog[t].k as usize;
+        }
+        t
+    };
+    for at in 0..prog.len() {
+        if !conditional(&prog[at]) {
+            continue;
+        }
+        for jt in [true, false] {
+            let off = if jt { prog[at].jt } else { prog[at].jf };
+            let to = through(&prog, at + 1 + off as usize);
+            if let Ok(off) = u8::try_from(to - at - 1) {
+                if jt {
+                    prog[at].jt = off;
+                } else {
+                    prog[at].jf = off;
+                }
+            }
+        }
+    }
+    let mut reached = vec![false; prog.len()];
+    let mut todo = vec![0];
+    while let Some(at) = todo.pop() {
+        if at < prog.len() && !std::mem::replace(&mut reached[at], true) {
+            todo.extend(successors(&prog, at));
+        }
+    }
+    // New index of each kept instruction; removing instructions only
+    // shortens the distances, so every offset still fits.
+    let mut new_at = vec![0; prog.len() + 1];
+    let mut n = 0;
+    for (at, r) in reached.iter().enumerate() {
+        new_at[at] = n;
+        n += usize::from(*r);
+    }
+    new_at[prog.len()] = n;
+    let mut out = Vec::with_capacity(n);
+    for (at, i) in prog.iter().enumerate().filter(|(at, _)| reached[*at]) {
+        let mut i = i.clone();
+        let off = |to: usize| new_at[to] - new_at[at] - 1;
+        match i.code {
+            JA => i.k = off(at + 1 + i.k as usize) as u32,
+            _ if conditional(&i) => {
+                i.jt = off(at + 1 + i.jt as usize) as u8;
+                i.jf = off(at + 1 + i.jf as usize) as u8;
+            }
+            _ => {}
+        }
+        out.push(i);
+    }
+    out
 }
 
 /// How a segment of syscall numbers is answered.
