@@ -241,6 +241,50 @@ fn proc_tunables_are_read_only_and_kernel_files_masked() {
     });
 }
 
+/// The /proc directory masks are empty and read-only, and /dev is
+/// read-only once built, even for the sandbox's root; the same write
+/// succeeds on the writable /tmp (the control).
+#[test]
+fn proc_directory_masks_are_empty_and_dev_is_read_only() {
+    each_mode(|mode| {
+        let dir = workdir(mode, "dirmask");
+        let out = run_sh(
+            mode,
+            &dir,
+            &["--user", "root"],
+            "for d in acpi asound scsi; do test -d /proc/$d && echo \"$d [$(ls -A /proc/$d)]\"; done; \
+             for p in /proc/acpi/x /dev/x /tmp/x; do \
+               if touch $p 2>/tmp/err; then echo \"$p made\"; else echo \"$p $(cat /tmp/err)\"; fi; \
+             done; mkdir /dev/d 2>&1; echo end; cut -d' ' -f5,6 /proc/self/mountinfo",
+        );
+        let s = stdout(&out);
+        let (lines, mounts) = s.split_once("end\n").expect(&s);
+        let present: Vec<_> = ["acpi", "asound", "scsi"]
+            .into_iter()
+            .filter(|d| std::path::Path::new("/proc").join(d).is_dir())
+            .collect();
+        assert!(
+            !present.is_empty(),
+            "this kernel has no masked directory to test"
+        );
+        for d in present {
+            assert!(lines.contains(&format!("{d} []\n")), "{d} not empty: {s}");
+            let line = format!("/proc/{d} ro,");
+            assert!(mounts.lines().any(|l| l.starts_with(&line)), "{d}: {s}");
+        }
+        for p in ["/proc/acpi/x", "/dev/x"] {
+            let refused = format!("{p} touch: cannot touch '{p}': Read-only file system");
+            assert!(lines.contains(&refused), "{p}: {s}");
+        }
+        let mkdir = |l: &&str| l.contains("/dev/d") && l.ends_with("Read-only file system");
+        assert!(lines.lines().any(|l| mkdir(&l)), "{s}");
+        assert!(
+            lines.contains("/tmp/x made"),
+            "the control write failed: {s}"
+        );
+    });
+}
+
 #[test]
 fn identity_defaults_and_root_opt_in() {
     each_mode(|mode| {
