@@ -210,6 +210,40 @@ impl Policy {
         self.channel?;
         (3..).find(|n| !self.fds.iter().any(|p| p.1 == *n))
     }
+
+    /// The network the payload gets, in words (`explain`).
+    pub fn network(&self) -> &'static str {
+        if !self.namespaces.contains(&Namespace::Net) {
+            "the host's"
+        } else if self.loopback_up() {
+            "a namespace of its own, loopback up"
+        } else {
+            "a namespace of its own, loopback down (no socket but AF_UNIX can be opened)"
+        }
+    }
+
+    /// Whether the sandbox's new network namespace gets its loopback
+    /// device up. It does unless the namespace is the host's or the
+    /// payload can open no socket but `AF_UNIX` ones
+    /// ([`SeccompPolicy::sockets_beyond_unix`]): then nothing could use
+    /// it, and leaving it down spares every start the kernel's work of
+    /// bringing it up and tearing its addresses and routes down.
+    ///
+    /// ```no_run
+    /// # use stockade::sandbox::*;
+    /// assert!(Sandbox::from_profile("default")?.policy()?.loopback_up());
+    /// assert!(!Sandbox::from_profile("strict")?.policy()?.loopback_up());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`SeccompPolicy::sockets_beyond_unix`]: crate::seccomp::SeccompPolicy::sockets_beyond_unix
+    pub fn loopback_up(&self) -> bool {
+        self.namespaces.contains(&Namespace::Net)
+            && self
+                .seccomp
+                .as_ref()
+                .is_none_or(|s| s.sockets_beyond_unix())
+    }
 }
 
 impl Default for ChannelLimits {
@@ -438,6 +472,7 @@ impl std::fmt::Display for Policy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ns: Vec<&str> = self.namespaces.iter().map(|n| n.name()).collect();
         writeln!(f, "namespaces: {}", ns.join(", "))?;
+        writeln!(f, "network: {}", self.network())?;
         if let Some(h) = &self.hostname {
             writeln!(f, "hostname: {h}")?;
         }
@@ -502,7 +537,8 @@ pub enum Namespace {
     Pid,
     /// Mount namespace (always created; holds the private filesystem view).
     Mount,
-    /// Network namespace: only a loopback interface.
+    /// Network namespace: only a loopback interface, up unless no socket
+    /// but an AF_UNIX one can be opened.
     Net,
     /// System V IPC and POSIX message queues.
     Ipc,

@@ -83,6 +83,24 @@ fn network_is_loopback_only_unless_host() {
             let out = run_sh(mode, &dir, &[], "ip -o link show lo");
             assert!(stdout(&out).contains(",UP"), "loopback must be up");
         }
+        // Loopback comes up where a socket could use it: `default` allows
+        // IP sockets, `strict` none but AF_UNIX (`explain` says which).
+        // 127.0.0.1 is in the routing table only while it is up.
+        let local = |args: &[&str]| {
+            let out = run_sh(
+                mode,
+                &dir,
+                args,
+                "grep -c 127.0.0.1 /proc/net/fib_trie || true",
+            );
+            stdout(&out).trim().to_string()
+        };
+        assert_ne!(local(&[]), "0", "loopback must be up under default");
+        assert_eq!(
+            local(&["-p", "strict"]),
+            "0",
+            "loopback must be down under strict"
+        );
         let host = std::fs::read_to_string("/proc/net/dev").unwrap();
         if interfaces(&host).len() > 1 {
             let out = run_sh(mode, &dir, &["--net", "host"], "cat /proc/net/dev");

@@ -88,7 +88,8 @@ pub struct RunArgs {
     /// Working directory inside the sandbox.
     #[arg(long = "chdir", value_name = "DIR")]
     pub chdir: Option<String>,
-    /// Network: `none` (a new namespace with loopback only) or `host`.
+    /// Network: `none` (a new namespace with loopback only, up where the
+    /// profile allows a socket that could use it) or `host`.
     #[arg(long = "net", value_enum, value_name = "MODE")]
     pub net: Option<NetMode>,
     /// Hostname inside the sandbox.

@@ -205,6 +205,10 @@ fn policy_json(profile: &str, p: &crate::policy::Policy) -> Value {
     json!({
         "profile": profile,
         "namespaces": p.namespaces.iter().map(|n| n.name()).collect::<Vec<_>>(),
+        "network": {
+            "namespace": if p.namespaces.contains(&crate::policy::Namespace::Net) { "own" } else { "host" },
+            "loopback_up": p.loopback_up(),
+        },
         "hostname": p.hostname,
         "user": {
             "uid": p.identity.uid, "gid": p.identity.gid,

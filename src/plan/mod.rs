@@ -68,9 +68,11 @@ pub struct Contents {
     pub(crate) descriptions: Vec<String>,
     /// Hostname to set.
     pub(crate) hostname: Option<CString>,
-    /// A new network namespace with loopback up, made by a thread of PID 1
-    /// (not a clone flag: see `process::helper`).
+    /// A new network namespace, made by a thread of PID 1 (not a clone
+    /// flag: see `process::helper`).
     pub(crate) new_network: bool,
+    /// Its loopback device brought up ([`Policy::loopback_up`]).
+    pub(crate) loopback_up: bool,
     /// Working directory of the payload.
     pub(crate) cwd: CString,
     /// The payload command.
@@ -345,6 +347,7 @@ pub fn build(
             .map(|h| cstring(h.as_bytes(), "hostname"))
             .transpose()?,
         new_network: policy.namespaces.contains(&Namespace::Net),
+        loopback_up: policy.loopback_up(),
         cwd: cstring(policy.cwd.as_os_str().as_bytes(), "cwd")?,
         exec,
         last_cap: crate::sys::last_cap(),
@@ -647,6 +650,43 @@ mod tests {
         let chmod = block_of(prog, Arch::X86_64.audit(), nr("chmod"));
         assert!(chmod.is_some());
         assert_eq!(chmod, block_of(prog, Arch::X86_64.audit(), nr("fchmod")));
+    }
+
+    /// Where a built-in profile leaves loopback down, the program its
+    /// payload runs under refuses a socket of every family but AF_UNIX,
+    /// whatever its type and protocol; where it brings loopback up, some
+    /// such socket is allowed.
+    #[test]
+    fn loopback_is_left_down_only_where_the_program_refuses_every_other_family() {
+        use crate::seccomp::{bpf, compile, program::RET_ALLOW, Arch};
+        let arch = Arch::native();
+        let socket = arch.nr("socket").unwrap() as u32;
+        let kinds = [1u64, 2, 3, 5, 10, 0x80801, 0x80002, 0xffff_ffff, 1 << 40];
+        let protocols = [0u64, 1, 6, 17, 58, 255, 0x1_0000_0000];
+        let mut down = Vec::new();
+        for (name, seccomp) in builtin_policies() {
+            let prog = &compile(seccomp.as_ref(), arch).unwrap()[0].prog;
+            let allowed = (0..=300u64)
+                .chain([1 << 32 | 2, u64::MAX])
+                .filter(|&f| f != libc::AF_UNIX as u64)
+                .any(|f| {
+                    kinds.iter().any(|&t| {
+                        protocols.iter().any(|&p| {
+                            let args = [f, t, p, 0, 0, 0];
+                            bpf::run(prog, arch.audit(), socket, &args) == RET_ALLOW
+                        })
+                    })
+                });
+            let up = seccomp.as_ref().is_none_or(|s| s.sockets_beyond_unix());
+            assert_eq!(up, allowed, "{name}");
+            if !up {
+                down.push(name);
+            }
+        }
+        assert!(
+            down.contains(&"strict") && down.contains(&"plugin"),
+            "{down:?}"
+        );
     }
 
     #[test]

@@ -186,7 +186,11 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
     at(
         Stage::AwaitIdMaps,
         0,
-        helper::start_from_child(plan.new_network),
+        helper::start_from_child(match (plan.new_network, plan.loopback_up) {
+            (false, _) => helper::Network::Kept,
+            (true, false) => helper::Network::Own,
+            (true, true) => helper::Network::OwnWithLoopback,
+        }),
     )?;
     // Wait for the id maps. A launcher that dies meanwhile closes its end
     // of the socket (the child closed its copy first), which reads as EOF.

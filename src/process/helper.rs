@@ -19,6 +19,7 @@
 //!   every other new namespace and, at its first step, starts this thread,
 //!   which unshares a network namespace of its own (owned by the sandbox's
 //!   user namespace, as a clone flag would make it), brings `lo` up in it
+//!   unless nothing in the sandbox could use it (`Policy::loopback_up`)
 //!   and hands PID 1 a descriptor of it. At step 12 PID 1 joins it, so the
 //!   warden and the payload, started after, are born in it.
 //! - The detach of the host's mount tree after `pivot_root` (step 9).
@@ -66,16 +67,26 @@ static PIVOTED: AtomicU32 = AtomicU32::new(0);
 /// The detach's outcome.
 static DETACHED: Handoff = Handoff::new();
 
-/// Starts the thread; `new_network` says whether it makes a network
-/// namespace. Called once, by PID 1, before anything else.
-pub(super) fn start_from_child(new_network: bool) -> sys::SysResult<()> {
+/// What the thread does about the network.
+#[derive(Clone, Copy)]
+pub(super) enum Network {
+    /// Nothing: PID 1's namespace is the sandbox's.
+    Kept = 0,
+    /// A namespace of its own, its loopback device left down.
+    Own = 1,
+    /// A namespace of its own with loopback up.
+    OwnWithLoopback = 2,
+}
+
+/// Starts the thread. Called once, by PID 1, before anything else.
+pub(super) fn start_from_child(network: Network) -> sys::SysResult<()> {
     SYSCTLS.reset();
     NETWORK.reset();
     DETACHED.reset();
     PIVOTED.store(0, Ordering::SeqCst);
     // SAFETY: PID 1 calls this once, so STACK has no other thread; `run`
     // makes raw system calls only.
-    let tid = unsafe { sys::start_thread(&STACK, run, usize::from(new_network)) }?;
+    let tid = unsafe { sys::start_thread(&STACK, run, network as usize) }?;
     // Beside PID 1, not behind it: left on PID 1's CPU, the thread's 0.5
     // ms of work waited for PID 1 to sleep in one start out of five on
     // two CPUs (ftrace: the other CPU idle throughout).
@@ -114,10 +125,11 @@ pub(super) fn old_root_detached_from_child() -> sys::SysResult<()> {
     DETACHED.take().map(drop)
 }
 
-extern "C" fn run(new_network: *mut libc::c_void) -> libc::c_int {
+extern "C" fn run(network: *mut libc::c_void) -> libc::c_int {
     SYSCTLS.give(write_sysctls());
-    if !new_network.is_null() {
-        NETWORK.give(raw::new_network());
+    let network = network as usize;
+    if network != Network::Kept as usize {
+        NETWORK.give(raw::new_network(network == Network::OwnWithLoopback as usize));
     }
     raw::default_signal_dispositions();
     while PIVOTED.load(Ordering::SeqCst) == 0 {

@@ -44,8 +44,9 @@ pub enum Stage {
     SealRoot,
     /// Setting the hostname.
     Hostname,
-    /// Joining the network namespace, with loopback up, that a thread of
-    /// PID 1 has made meanwhile (started before step 1).
+    /// Joining the network namespace (its loopback up unless nothing could
+    /// use it) that a thread of PID 1 has made meanwhile (started before
+    /// step 1).
     Network,
     /// Adding the Landlock path rules (in the view, before the fork).
     LandlockRules,

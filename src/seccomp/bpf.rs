@@ -80,6 +80,44 @@ pub fn disassemble_one(at: usize, i: &sock_filter) -> String {
     }
 }
 
+/// Runs a classic BPF seccomp program on one call as the kernel would.
+#[cfg(test)]
+pub fn run(prog: &[sock_filter], arch: u32, nr: u32, args: &[u64; 6]) -> u32 {
+    let data = |k: u32| -> u32 {
+        match k {
+            0 => nr,
+            4 => arch,
+            16..=63 => {
+                let w = args[((k - 16) / 8) as usize];
+                if (k - 16) % 8 == 4 {
+                    (w >> 32) as u32
+                } else {
+                    w as u32
+                }
+            }
+            _ => 0,
+        }
+    };
+    let (mut a, mut pc) = (0u32, 0usize);
+    loop {
+        let i = &prog[pc];
+        pc += 1;
+        let jump = |cond: bool| if cond { i.jt as usize } else { i.jf as usize };
+        match i.code {
+            0x20 => a = data(i.k),
+            0x00 => a = i.k,
+            0x54 => a &= i.k,
+            0x05 => pc += i.k as usize,
+            0x15 => pc += jump(a == i.k),
+            0x25 => pc += jump(a > i.k),
+            0x35 => pc += jump(a >= i.k),
+            0x45 => pc += jump(a & i.k != 0),
+            0x06 => return i.k,
+            c => panic!("opcode {c:#x} at {}", pc - 1),
+        }
+    }
+}
+
 /// The whole program, one numbered instruction per line.
 #[cfg(test)]
 pub fn disassemble(prog: &[sock_filter]) -> String {

@@ -181,6 +181,39 @@ impl SeccompPolicy {
         Answer::Default(self.default_action)
     }
 
+    /// Whether the payload could open a socket of a family other than
+    /// `AF_UNIX`: `socket` allowed for one, io_uring allowed (its socket
+    /// operation is no system call a filter sees), or a `log` default that
+    /// lets unlisted calls through. Deny entries are left aside: they only
+    /// narrow, so the answer errs towards "could". When it is "could not",
+    /// nothing in the sandbox can send a packet, and a new network
+    /// namespace's loopback device is left down ([`Policy::loopback_up`]).
+    ///
+    /// [`Policy::loopback_up`]: crate::policy::Policy::loopback_up
+    pub fn sockets_beyond_unix(&self) -> bool {
+        if self.default_action == Action::Log {
+            return true;
+        }
+        // The kernel reads the family as an int and refuses a negative one
+        // or one from AF_MAX (46 in 6.x) on; up to 255 leaves room for
+        // families yet to come. A condition on another argument may hold
+        // for some call, so only those on the family decide.
+        let beyond_unix = |e: &Entry| {
+            (0..=255).filter(|&f| f != libc::AF_UNIX as u64).any(|f| {
+                let args = [f, 0, 0, 0, 0, 0];
+                e.conds
+                    .iter()
+                    .filter(|c| c.arg == 0)
+                    .all(|c| c.holds(&args))
+            })
+        };
+        self.allow.iter().any(|e| match e.name {
+            "socket" => beyond_unix(e),
+            "io_uring_setup" => true,
+            _ => false,
+        })
+    }
+
     /// The syscalls the allowlist lets through, each once, without those
     /// the built-in filters always answer themselves (`ALWAYS_ANSWERED`).
     pub fn allowed_names(&self) -> std::collections::BTreeSet<&str> {

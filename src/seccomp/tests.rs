@@ -1,4 +1,5 @@
 use super::*;
+use bpf::run;
 use seccompiler::{
     SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
     TargetArch,
@@ -397,43 +398,6 @@ fn policy(allow: &[&str], deny: &[(&str, u32)], default_action: Action) -> Secco
         default_action,
         allow: a,
         deny: d,
-    }
-}
-
-/// Runs a classic BPF seccomp program on one call as the kernel would.
-fn run(prog: &[sock_filter], arch: u32, nr: u32, args: &[u64; 6]) -> u32 {
-    let data = |k: u32| -> u32 {
-        match k {
-            0 => nr,
-            4 => arch,
-            16..=63 => {
-                let w = args[((k - 16) / 8) as usize];
-                if (k - 16) % 8 == 4 {
-                    (w >> 32) as u32
-                } else {
-                    w as u32
-                }
-            }
-            _ => 0,
-        }
-    };
-    let (mut a, mut pc) = (0u32, 0usize);
-    loop {
-        let i = &prog[pc];
-        pc += 1;
-        let jump = |cond: bool| if cond { i.jt as usize } else { i.jf as usize };
-        match i.code {
-            0x20 => a = data(i.k),
-            0x00 => a = i.k,
-            0x54 => a &= i.k,
-            0x05 => pc += i.k as usize,
-            0x15 => pc += jump(a == i.k),
-            0x25 => pc += jump(a > i.k),
-            0x35 => pc += jump(a >= i.k),
-            0x45 => pc += jump(a & i.k != 0),
-            0x06 => return i.k,
-            c => panic!("opcode {c:#x} at {}", pc - 1),
-        }
     }
 }
 
@@ -1255,4 +1219,60 @@ fn rules_asking_for_one_bit_each_merge_and_answer_as_the_rules_do() {
     }
     assert!(merges > 10, "{merges} lists merged");
     assert!(checked > 100_000);
+}
+
+/// Only a policy under which no call can open a socket of a family other
+/// than AF_UNIX counts as one without such sockets: a rule on the type
+/// leaves the family open, a `ne` lets the others through, io_uring opens
+/// sockets no filter sees, and a `log` default allows what is unlisted.
+#[test]
+fn sockets_beyond_unix_are_ruled_out_only_when_no_call_can_open_one() {
+    let socket = |conds: Vec<Cond>| Entry {
+        name: "socket",
+        conds,
+        via: "".into(),
+        loc: crate::diag::Loc::cli(),
+    };
+    let on = |arg: u8, op: Op, value: u64| args::Cond::new("socket", arg, op, value).unwrap();
+    let unix = libc::AF_UNIX as u64;
+    let with = |allow: Vec<Entry>, default_action: Action| SeccompPolicy {
+        default_action,
+        allow,
+        deny: vec![],
+    };
+    let kill = Action::KillProcess;
+    let none = [
+        with(vec![], kill),
+        with(vec![socket(vec![on(0, Op::Eq, unix)])], kill),
+        with(
+            vec![socket(vec![on(0, Op::Eq, unix), on(1, Op::Eq, 2)])],
+            kill,
+        ),
+        with(
+            vec![socket(vec![on(0, Op::Le, unix), on(0, Op::Ge, unix)])],
+            kill,
+        ),
+        // AF_UNSPEC (0) is refused by the kernel, but stockade does not
+        // rely on that: only AF_UNIX is left out of the check.
+        policy(&["read", "write", "socketpair"], &[], Action::Errno(1)),
+    ];
+    for p in &none {
+        assert!(!p.sockets_beyond_unix(), "{p:?}");
+    }
+    let some = [
+        with(vec![socket(vec![])], kill),
+        with(vec![socket(vec![on(1, Op::Eq, 1)])], kill),
+        with(
+            vec![socket(vec![on(0, Op::Ne, libc::AF_INET as u64)])],
+            kill,
+        ),
+        with(vec![socket(vec![on(0, Op::Le, unix)])], kill),
+        with(vec![socket(vec![on(0, Op::MaskedEq(1), 1)])], kill),
+        with(vec![socket(vec![on(0, Op::Eq, 45)])], kill),
+        with(vec![], Action::Log),
+        policy(&["io_uring_setup"], &[], kill),
+    ];
+    for p in &some {
+        assert!(p.sockets_beyond_unix(), "{p:?}");
+    }
 }

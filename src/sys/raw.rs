@@ -358,14 +358,16 @@ pub(crate) fn default_signal_dispositions() {
 }
 
 /// Moves the calling thread into a new network namespace, brings its
-/// loopback interface up and returns a descriptor of the namespace
-/// (`SIOCGSKNS` on the socket that did it, Linux 4.9), for another
-/// thread's `setns`. The descriptor is close-on-exec.
-pub(crate) fn new_network() -> SysResult<RawFd> {
+/// loopback interface up if `loopback_up` and returns a descriptor of the
+/// namespace (`SIOCGSKNS`, Linux 4.9), for another thread's `setns`. The
+/// descriptor is close-on-exec.
+pub(crate) fn new_network(loopback_up: bool) -> SysResult<RawFd> {
     const SIOCGSKNS: usize = 0x894c;
     // SAFETY: integer argument only.
     unsafe { call(libc::SYS_unshare, libc::CLONE_NEWNET as usize, 0, 0) }?;
-    let family = libc::AF_INET as usize;
+    // Both requests are the socket layer's, not the family's: a Unix
+    // socket, the cheapest to make, serves.
+    let family = libc::AF_UNIX as usize;
     let kind = (libc::SOCK_DGRAM | libc::SOCK_CLOEXEC) as usize;
     // SAFETY: integer arguments only.
     let sock = unsafe { call(libc::SYS_socket, family, kind, 0) }?;
@@ -377,10 +379,15 @@ pub(crate) fn new_network() -> SysResult<RawFd> {
     req.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
     let p = &req as *const libc::ifreq as usize;
     let request = libc::SIOCSIFFLAGS as usize;
-    // SAFETY: SIOCSIFFLAGS reads the ifreq naming "lo" `p` points at, alive
-    // on this stack for the call; SIOCGSKNS takes no argument.
-    let ns = unsafe { call(libc::SYS_ioctl, sock, request, p) }
-        .and_then(|_| unsafe { call(libc::SYS_ioctl, sock, SIOCGSKNS, 0) });
+    let up = if loopback_up {
+        // SAFETY: SIOCSIFFLAGS reads the ifreq naming "lo" `p` points at,
+        // alive on this stack for the call.
+        unsafe { call(libc::SYS_ioctl, sock, request, p) }.map(drop)
+    } else {
+        Ok(())
+    };
+    // SAFETY: SIOCGSKNS takes no argument.
+    let ns = up.and_then(|()| unsafe { call(libc::SYS_ioctl, sock, SIOCGSKNS, 0) });
     // SAFETY: `sock` is the socket made above, used by no one else.
     let _ = unsafe { call(libc::SYS_close, sock, 0, 0) };
     ns.map(|fd| fd as RawFd)
