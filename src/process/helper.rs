@@ -84,14 +84,12 @@ pub(super) fn start_from_child(network: Network) -> sys::SysResult<()> {
     NETWORK.reset();
     DETACHED.reset();
     PIVOTED.store(0, Ordering::SeqCst);
+    // Left where the scheduler puts it: moving it off PID 1's CPU (its
+    // mask narrowed, then widened) made whole starts slower, not faster
+    // (benches/README.md, "A helper thread queued behind PID 1").
     // SAFETY: PID 1 calls this once, so STACK has no other thread; `run`
     // makes raw system calls only.
-    let tid = unsafe { sys::start_thread(&STACK, run, network as usize) }?;
-    // Beside PID 1, not behind it: left on PID 1's CPU, the thread's 0.5
-    // ms of work waited for PID 1 to sleep in one start out of five on
-    // two CPUs (ftrace: the other CPU idle throughout).
-    sys::move_off_this_cpu(tid);
-    Ok(())
+    unsafe { sys::start_thread(&STACK, run, network as usize) }.map(drop)
 }
 
 /// Waits for the namespace sysctls; on failure, the index of the one

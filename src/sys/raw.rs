@@ -421,37 +421,6 @@ pub(crate) fn set_timer_slack(ns: usize) -> SysResult<()> {
     prctl(libc::PR_SET_TIMERSLACK, ns).map(drop)
 }
 
-/// A CPU mask as sched_setaffinity(2) reads it: room for 1,024 CPUs.
-pub(crate) type CpuMask = [u64; 16];
-
-/// The CPUs thread `tid` (0: the caller) may run on (sched_getaffinity(2));
-/// EINVAL on a machine with more CPUs than [`CpuMask`] holds.
-pub(crate) fn affinity(tid: pid_t) -> SysResult<CpuMask> {
-    let mut mask: CpuMask = [0; 16];
-    let (p, len) = (mask.as_mut_ptr() as usize, std::mem::size_of::<CpuMask>());
-    // SAFETY: the kernel writes at most `len` bytes to `mask`, alive on
-    // this stack for the call.
-    unsafe { call(libc::SYS_sched_getaffinity, tid as usize, len, p) }?;
-    Ok(mask)
-}
-
-/// Sets the CPUs thread `tid` may run on (sched_setaffinity(2)).
-pub(crate) fn set_affinity(tid: pid_t, mask: &CpuMask) -> SysResult<()> {
-    let (p, len) = (mask.as_ptr() as usize, std::mem::size_of::<CpuMask>());
-    // SAFETY: the kernel reads `len` bytes of `mask`, alive for the call.
-    unsafe { call(libc::SYS_sched_setaffinity, tid as usize, len, p) }.map(drop)
-}
-
-/// The CPU the caller runs on (getcpu(2)).
-pub(crate) fn current_cpu() -> SysResult<u32> {
-    let mut cpu: u32 = 0;
-    let p = &mut cpu as *mut u32 as usize;
-    // SAFETY: the kernel writes one u32 to `cpu`, alive on this stack for
-    // the call; the node and cache pointers are null.
-    unsafe { call(libc::SYS_getcpu, p, 0, 0) }?;
-    Ok(cpu)
-}
-
 /// Ends the calling thread only (exit(2), not exit_group).
 pub(crate) fn exit_thread() -> ! {
     loop {

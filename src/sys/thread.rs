@@ -62,35 +62,6 @@ pub(crate) unsafe fn start_thread(
     started
 }
 
-/// Moves thread `tid`, new and not yet running, off the caller's CPU
-/// when another CPU it may use exists, and leaves it free to run
-/// anywhere it could before. The scheduler may queue a new thread on its
-/// parent's CPU while another CPU idles, and leave it there until the
-/// parent sleeps: work meant to run beside the parent then runs after
-/// it. Narrowing the thread's mask to the other CPUs moves it to one of
-/// them at once; widening it again moves nothing (a thread is only moved
-/// off a CPU its mask leaves out). Best effort: a failure changes when
-/// the thread runs, never what it does.
-pub(crate) fn move_off_this_cpu(tid: pid_t) {
-    use super::raw;
-    let (Ok(mask), Ok(cpu)) = (raw::affinity(tid), raw::current_cpu()) else {
-        return;
-    };
-    if let Some(others) = without_cpu(&mask, cpu) {
-        if raw::set_affinity(tid, &others).is_ok() {
-            let _ = raw::set_affinity(tid, &mask);
-        }
-    }
-}
-
-/// `mask` without `cpu`, when `mask` has it and another CPU.
-fn without_cpu(mask: &super::raw::CpuMask, cpu: u32) -> Option<super::raw::CpuMask> {
-    let mut others = *mask;
-    let word = others.get_mut(usize::try_from(cpu / 64).ok()?)?;
-    *word &= !(1u64 << (cpu % 64));
-    (others != *mask && others.iter().any(|&w| w != 0)).then_some(others)
-}
-
 /// Runs `f(arg)` on `stack` in a new process that shares this one's
 /// memory until it execs or exits, while the calling thread waits
 /// (`CLONE_VM | CLONE_VFORK`, as posix_spawn does): no page table is
@@ -158,30 +129,5 @@ impl Handoff {
             v if v < 0 => Err(nix::errno::Errno::from_raw(-v)),
             v => Ok(v),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_cpu;
-
-    #[test]
-    fn a_thread_moves_only_to_another_cpu_it_may_use() {
-        let mut two = [0u64; 16];
-        two[0] = 0b11;
-        let mut one = [0u64; 16];
-        one[0] = 0b10;
-        assert_eq!(without_cpu(&two, 0), Some(one));
-        // Only the caller's CPU, or not the caller's CPU at all: stays.
-        assert_eq!(without_cpu(&one, 1), None);
-        assert_eq!(without_cpu(&one, 0), None);
-        // A CPU past the first word, and one past the mask.
-        let mut far = [0u64; 16];
-        far[2] = 1 << 5;
-        far[0] = 1;
-        let mut rest = [0u64; 16];
-        rest[0] = 1;
-        assert_eq!(without_cpu(&far, 133), Some(rest));
-        assert_eq!(without_cpu(&far, 5000), None);
     }
 }
