@@ -24,6 +24,18 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
 
+/// What PID 1's helper thread does about the network (its value is the
+/// thread's start argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NetworkSetup {
+    /// Nothing: PID 1's namespace, the launcher's, is the sandbox's.
+    Kept = 0,
+    /// A namespace of its own, its loopback device left down.
+    Own = 1,
+    /// A namespace of its own with loopback up ([`Policy::loopback_up`]).
+    OwnWithLoopback = 2,
+}
+
 /// Everything the sandbox child needs, built before clone. Read-only once
 /// built: its contents are reached through `Deref` (there is no
 /// `DerefMut`), and only `build` makes one, after checking what the child
@@ -68,11 +80,9 @@ pub struct Contents {
     pub(crate) descriptions: Vec<String>,
     /// Hostname to set.
     pub(crate) hostname: Option<CString>,
-    /// A new network namespace, made by a thread of PID 1 (not a clone
-    /// flag: see `process::helper`).
-    pub(crate) new_network: bool,
-    /// Its loopback device brought up ([`Policy::loopback_up`]).
-    pub(crate) loopback_up: bool,
+    /// The sandbox's network namespace: a new one is made by a thread of
+    /// PID 1 (not a clone flag: see `process::helper`).
+    pub(crate) network: NetworkSetup,
     /// Working directory of the payload.
     pub(crate) cwd: CString,
     /// The payload command.
@@ -346,8 +356,13 @@ pub fn build(
             .as_deref()
             .map(|h| cstring(h.as_bytes(), "hostname"))
             .transpose()?,
-        new_network: policy.namespaces.contains(&Namespace::Net),
-        loopback_up: policy.loopback_up(),
+        network: if !policy.namespaces.contains(&Namespace::Net) {
+            NetworkSetup::Kept
+        } else if policy.loopback_up() {
+            NetworkSetup::OwnWithLoopback
+        } else {
+            NetworkSetup::Own
+        },
         cwd: cstring(policy.cwd.as_os_str().as_bytes(), "cwd")?,
         exec,
         last_cap: crate::sys::last_cap(),

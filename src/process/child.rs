@@ -16,7 +16,7 @@ use super::report::SETUP_FAILED;
 use super::report::{at, enter, fail_from_child, send_from_child, Record, Setup, Stage};
 use super::signals::INIT_SIGNALS;
 use super::{helper, init, payload, view, warden};
-use crate::plan::Plan;
+use crate::plan::{NetworkSetup, Plan};
 use crate::sys::{self, SigSet, CWD};
 use nix::errno::Errno;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -186,11 +186,7 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
     at(
         Stage::AwaitIdMaps,
         0,
-        helper::start_from_child(match (plan.new_network, plan.loopback_up) {
-            (false, _) => helper::Network::Kept,
-            (true, false) => helper::Network::Own,
-            (true, true) => helper::Network::OwnWithLoopback,
-        }),
+        helper::start_from_child(plan.network),
     )?;
     // Wait for the id maps. A launcher that dies meanwhile closes its end
     // of the socket (the child closed its copy first), which reads as EOF.
@@ -328,7 +324,7 @@ fn setup(plan: &Plan, slots: &mut [Option<OwnedFd>], sock: BorrowedFd<'_>) -> Se
         enter(plan, sock, Stage::Hostname);
         at(Stage::Hostname, 0, sys::sethostname(h))?;
     }
-    if plan.new_network {
+    if plan.network != NetworkSetup::Kept {
         enter(plan, sock, Stage::Network);
         at(Stage::Network, 0, helper::join_network_from_child())?;
     }

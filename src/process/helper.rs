@@ -50,7 +50,7 @@
 
 #![allow(unsafe_code)]
 
-use crate::plan::NAMESPACE_SYSCTLS;
+use crate::plan::{NetworkSetup, NAMESPACE_SYSCTLS};
 use crate::sys::{self, raw, Handoff, ThreadStack};
 use nix::errno::Errno;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
@@ -67,19 +67,8 @@ static PIVOTED: AtomicU32 = AtomicU32::new(0);
 /// The detach's outcome.
 static DETACHED: Handoff = Handoff::new();
 
-/// What the thread does about the network.
-#[derive(Clone, Copy)]
-pub(super) enum Network {
-    /// Nothing: PID 1's namespace is the sandbox's.
-    Kept = 0,
-    /// A namespace of its own, its loopback device left down.
-    Own = 1,
-    /// A namespace of its own with loopback up.
-    OwnWithLoopback = 2,
-}
-
 /// Starts the thread. Called once, by PID 1, before anything else.
-pub(super) fn start_from_child(network: Network) -> sys::SysResult<()> {
+pub(super) fn start_from_child(network: NetworkSetup) -> sys::SysResult<()> {
     SYSCTLS.reset();
     NETWORK.reset();
     DETACHED.reset();
@@ -126,8 +115,8 @@ pub(super) fn old_root_detached_from_child() -> sys::SysResult<()> {
 extern "C" fn run(network: *mut libc::c_void) -> libc::c_int {
     SYSCTLS.give(write_sysctls());
     let network = network as usize;
-    if network != Network::Kept as usize {
-        NETWORK.give(raw::new_network(network == Network::OwnWithLoopback as usize));
+    if network != NetworkSetup::Kept as usize {
+        NETWORK.give(raw::new_network(network == NetworkSetup::OwnWithLoopback as usize));
     }
     raw::default_signal_dispositions();
     while PIVOTED.load(Ordering::SeqCst) == 0 {

@@ -371,18 +371,17 @@ pub(crate) fn new_network(loopback_up: bool) -> SysResult<RawFd> {
     let kind = (libc::SOCK_DGRAM | libc::SOCK_CLOEXEC) as usize;
     // SAFETY: integer arguments only.
     let sock = unsafe { call(libc::SYS_socket, family, kind, 0) }?;
-    // SAFETY: ifreq is plain data; zeroed is a valid value.
-    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (d, s) in req.ifr_name.iter_mut().zip(b"lo\0") {
-        *d = *s as libc::c_char;
-    }
-    req.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
-    let p = &req as *const libc::ifreq as usize;
-    let request = libc::SIOCSIFFLAGS as usize;
     let up = if loopback_up {
+        // SAFETY: ifreq is plain data; zeroed is a valid value.
+        let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+        for (d, s) in req.ifr_name.iter_mut().zip(b"lo\0") {
+            *d = *s as libc::c_char;
+        }
+        req.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        let p = &req as *const libc::ifreq as usize;
         // SAFETY: SIOCSIFFLAGS reads the ifreq naming "lo" `p` points at,
         // alive on this stack for the call.
-        unsafe { call(libc::SYS_ioctl, sock, request, p) }.map(drop)
+        unsafe { call(libc::SYS_ioctl, sock, libc::SIOCSIFFLAGS as usize, p) }.map(drop)
     } else {
         Ok(())
     };
