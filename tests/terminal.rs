@@ -105,8 +105,9 @@ impl Term {
             }
             assert!(
                 Instant::now() < end,
-                "{want:?} did not appear within {secs} s; the terminal showed:\n{}",
-                self.seen.get(from..).unwrap_or("")
+                "{want:?} did not appear within {secs} s; the terminal showed:\n{}\n{}",
+                self.seen.get(from..).unwrap_or(""),
+                self.processes()
             );
             self.pump(Duration::from_millis(100));
         }
@@ -137,6 +138,51 @@ impl Term {
         let rc = unsafe { libc::ioctl(self.peer.as_raw_fd(), libc::TIOCGETD, &mut ld) };
         assert_eq!(rc, 0);
         ld
+    }
+
+    /// For failure messages: each process whose controlling terminal this
+    /// is, and everything under it, with its state and the kernel function
+    /// it waits in.
+    fn processes(&self) -> String {
+        let Ok(st) = nix::sys::stat::fstat(&self.peer) else {
+            return String::new();
+        };
+        let (major, minor) = (libc::major(st.st_rdev), libc::minor(st.st_rdev));
+        let mut out = String::from("processes on this terminal:");
+        let mut listed = Vec::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // The terminal's device number, as the kernel encodes it.
+            let tty: u32 = stat
+                .rsplit_once(") ")
+                .and_then(|(_, r)| r.split_whitespace().nth(4)?.parse().ok())
+                .unwrap_or(0);
+            if (tty >> 8) & 0xfff != major
+                || (tty & 0xff) | ((tty >> 12) & 0xfff00) != minor
+                || listed.contains(&pid)
+            {
+                continue;
+            }
+            for p in std::iter::once(pid).chain(descendants(pid).into_iter().map(|d| d.0)) {
+                listed.push(p);
+                let read = |what| std::fs::read_to_string(format!("/proc/{p}/{what}"));
+                let (comm, wchan) = (read("comm").unwrap_or_default(), read("wchan"));
+                let state = job_state(p).map_or('?', |j| j.0);
+                out.push_str(&format!(
+                    "\n  {p} {} {state} {}",
+                    comm.trim_end(),
+                    wchan.unwrap_or_default()
+                ));
+            }
+        }
+        out
     }
 
     /// Bytes waiting to be read by what runs on this terminal (input that
@@ -174,9 +220,10 @@ fn wait_exit(child: &mut Child, secs: u64, term: &mut Term) -> std::process::Exi
         if Instant::now() > end {
             let _ = child.kill();
             panic!(
-                "{} did not exit within {secs} s; the terminal showed:\n{}",
+                "{} did not exit within {secs} s; the terminal showed:\n{}\n{}",
                 child.id(),
-                term.seen
+                term.seen,
+                term.processes()
             );
         }
         term.pump(Duration::from_millis(20));
@@ -209,7 +256,7 @@ fn shell(term: &mut Term, cwd: &std::path::Path) -> Child {
         .env("PS1", "PROMPT> ")
         .env("TERM", "dumb");
     let child = term.spawn(&c);
-    term.expect("PROMPT> ", 10);
+    term.expect("PROMPT> ", 30);
     child
 }
 
@@ -227,6 +274,50 @@ fn last_tick(seen: &str, from: usize) -> u32 {
         })
         .max()
         .unwrap_or(0)
+}
+
+/// Whether process `pid` runs the program named `comm`.
+fn named(pid: u32, comm: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == comm)
+}
+
+/// A process's state, its process group and the foreground process group
+/// of its terminal (host pids), from `/proc/PID/stat`.
+fn job_state(pid: u32) -> Option<(char, i64, i64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name's closing parenthesis: state,
+    // parent, group, session, terminal, the terminal's foreground group.
+    let f: Vec<&str> = stat.rsplit_once(") ")?.1.split_whitespace().collect();
+    Some((
+        f.first()?.chars().next()?,
+        f.get(2)?.parse().ok()?,
+        f.get(5)?.parse().ok()?,
+    ))
+}
+
+/// Waits up to `secs` until a process named `comm` under `root` runs (is
+/// not stopped) in the foreground of its terminal, reading `term`
+/// meanwhile. A job-control shell hands a job its terminal in the job's
+/// own process after the fork: a key typed before that signals the shell,
+/// which ignores it, on any terminal.
+fn wait_foreground(term: &mut Term, root: u32, comm: &str, secs: u64) {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let ready = descendants(root).iter().any(|&(pid, _, _)| {
+            named(pid, comm)
+                && job_state(pid).is_some_and(|(state, group, fg)| state != 'T' && group == fg)
+        });
+        if ready {
+            return;
+        }
+        assert!(
+            Instant::now() < end,
+            "no running {comm} in the foreground of its terminal within {secs} s:\n{}\n{}",
+            term.seen,
+            term.processes()
+        );
+        term.pump(Duration::from_millis(50));
+    }
 }
 
 /// The process tree under `pid` as (pid, parent, state).
@@ -301,25 +392,25 @@ fn job_control_works_in_a_shell_inside() {
             &["bash", "--norc", "--noprofile", "-i"],
         );
         let mut child = term.spawn(&cmd);
-        let at = term.expect("INNER> ", 20);
+        let at = term.expect("INNER> ", 60);
         term.type_("sleep 60\n");
-        std::thread::sleep(Duration::from_millis(500));
+        wait_foreground(&mut term, child.id(), "sleep", 60);
         // Ctrl-Z: the sandbox's terminal stops the shell's job, not the shell.
         term.type_("\x1a");
-        let at = term.expect_from(at, "Stopped", 10);
-        let at = term.expect_from(at, "INNER> ", 10);
+        let at = term.expect_from(at, "Stopped", 30);
+        let at = term.expect_from(at, "INNER> ", 30);
         // Markers are computed, so the echo of the typed line cannot match.
         term.type_("jobs; echo jobs-$((6*7))\n");
-        let at = term.expect_from(at, "jobs-42", 10);
+        let at = term.expect_from(at, "jobs-42", 30);
         assert!(term.seen[..at].contains("[1]+  Stopped"), "{}", term.seen);
         // fg brings the job back to the foreground; Ctrl-C ends it there.
         term.type_("fg\n");
-        std::thread::sleep(Duration::from_millis(300));
+        wait_foreground(&mut term, child.id(), "sleep", 30);
         term.type_("\x03");
-        let at = term.expect_from(at, "INNER> ", 10);
+        let at = term.expect_from(at, "INNER> ", 30);
         term.type_("echo fg-rc=$?; exit 0\n");
-        term.expect_from(at, "fg-rc=130", 10);
-        let status = wait_exit(&mut child, 20, &mut term);
+        term.expect_from(at, "fg-rc=130", 30);
+        let status = wait_exit(&mut child, 30, &mut term);
         eprintln!("[{mode:?}] {status:?}\n{}", term.seen);
         assert_eq!(status.code(), Some(0), "{}", term.seen);
         assert!(!term.seen.contains("no job control"), "{}", term.seen);
@@ -348,7 +439,7 @@ fn ctrl_z_suspends_the_whole_sandbox_and_fg_resumes_it() {
             let at = term.seen.len();
             // Markers are computed, so the echo of the typed line cannot match.
             term.type_("stty -g; echo modes-$((1+1))\n");
-            let before_end = term.expect_from(at, "modes-2", 10);
+            let before_end = term.expect_from(at, "modes-2", 30);
             let modes_before = term.seen[at..before_end]
                 .lines()
                 .nth(1)
@@ -361,10 +452,10 @@ fn ctrl_z_suspends_the_whole_sandbox_and_fg_resumes_it() {
             let line = command_line(mode, &format!("-q {pty} -- python3 -c {loop_}"));
             let at = term.seen.len();
             term.type_(&format!("{line}\n"));
-            term.expect_from(at, "tick 3\r", 20);
+            term.expect_from(at, "tick 3\r", 60);
             term.type_("\x1a");
-            let stopped_at = term.expect_from(at, "Stopped", 10);
-            term.expect_from(stopped_at, "PROMPT> ", 10);
+            let stopped_at = term.expect_from(at, "Stopped", 30);
+            term.expect_from(stopped_at, "PROMPT> ", 30);
             // Every process of the sandbox but its init (which only waits)
             // is stopped, the launcher too: nothing runs behind the shell.
             // The shell says Stopped once the launcher has stopped; every
@@ -385,7 +476,7 @@ fn ctrl_z_suspends_the_whole_sandbox_and_fg_resumes_it() {
                     None => Ok(()),
                 }
             };
-            let end = Instant::now() + Duration::from_secs(5);
+            let end = Instant::now() + Duration::from_secs(30);
             let tree = loop {
                 let tree = descendants(bash.id());
                 match stopped(&tree) {
@@ -407,16 +498,16 @@ fn ctrl_z_suspends_the_whole_sandbox_and_fg_resumes_it() {
             // fg: the sandbox goes on where it stopped.
             let at = term.seen.len();
             term.type_("fg\n");
-            term.expect_from(at, &format!("tick {}\r", frozen + 3), 10);
+            term.expect_from(at, &format!("tick {}\r", frozen + 3), 30);
             term.type_("\x03");
-            let at = term.expect_from(at, "PROMPT> ", 10);
+            let at = term.expect_from(at, "PROMPT> ", 30);
             term.type_("echo rc=$?; stty -g; echo modes-$((2+1))\n");
-            let after_end = term.expect_from(at, "modes-3", 10);
+            let after_end = term.expect_from(at, "modes-3", 30);
             let shown = term.seen[at..after_end].to_string();
             assert!(shown.contains("rc=130"), "[{mode:?} {pty}] {shown}");
             assert!(shown.contains(&modes_before), "[{mode:?} {pty}] the terminal's mode was not put back: before {modes_before}, after:\n{shown}");
             term.type_("exit\n");
-            wait_exit(&mut bash, 10, &mut term);
+            wait_exit(&mut bash, 30, &mut term);
             eprintln!("[{mode:?} {pty}] suspended at tick {frozen}, resumed, ended with rc=130");
         }
     });
@@ -434,9 +525,9 @@ fn window_size_changes_reach_the_payload() {
             &["sh", "-c", "echo ready; while read x; do stty size; done"],
         );
         let mut child = term.spawn(&cmd);
-        let at = term.expect("ready", 20);
+        let at = term.expect("ready", 60);
         term.resize(40, 120);
-        let end = Instant::now() + Duration::from_secs(10);
+        let end = Instant::now() + Duration::from_secs(30);
         // A line every 200 ms, not one per read: each line runs `stty`,
         // and on a slow machine lines typed as fast as their echoes come
         // back queue more `stty` runs than the exit below waits for.
@@ -454,7 +545,7 @@ fn window_size_changes_reach_the_payload() {
             term.pump(Duration::from_millis(50));
         }
         term.type_("\x04");
-        let status = wait_exit(&mut child, 20, &mut term);
+        let status = wait_exit(&mut child, 30, &mut term);
         assert_eq!(status.code(), Some(0), "{}", term.seen);
     });
 }
@@ -570,25 +661,48 @@ fn what_the_payload_does_to_its_terminal_stays_inside() {
     }
 }
 
+/// The pid of a process named `comm` under `root`, once there is one.
+fn wait_named(term: &mut Term, root: u32, comm: &str, secs: u64) -> u32 {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(d) = descendants(root).into_iter().find(|d| named(d.0, comm)) {
+            return d.0;
+        }
+        assert!(
+            Instant::now() < end,
+            "no {comm} under {root} within {secs} s:\n{}\n{}",
+            term.seen,
+            term.processes()
+        );
+        term.pump(Duration::from_millis(50));
+    }
+}
+
+/// Waits up to `secs` for process `pid` to be gone (reaped, not a zombie).
+fn wait_gone(pid: u32, secs: u64) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        if Instant::now() > end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
 #[test]
 fn a_terminal_that_goes_away_ends_the_sandbox() {
     // The terminal's emulator closes (its master goes): the payload hears
-    // SIGHUP as it would on that terminal, even stopped, and nothing of
-    // the sandbox is left.
+    // SIGHUP as it would on that terminal, and nothing of the sandbox is
+    // left.
     each_mode(|mode| {
         let dir = workdir(mode, "pty-hangup");
         let mut term = Term::new(24, 80);
-        let cmd = run_cmd(
-            mode,
-            &dir,
-            &[],
-            &["sh", "-c", "echo ready; kill -STOP $$; sleep 60"],
-        );
+        let cmd = run_cmd(mode, &dir, &[], &["sh", "-c", "sleep 60; echo never"]);
         let mut child = term.spawn(&cmd);
-        term.expect("ready", 20);
-        std::thread::sleep(Duration::from_millis(300));
+        let sleep = wait_named(&mut term, child.id(), "sleep", 60);
         drop(term);
-        let end = Instant::now() + Duration::from_secs(10);
+        let end = Instant::now() + Duration::from_secs(30);
         let status = loop {
             if let Some(s) = child.try_wait().unwrap() {
                 break s;
@@ -597,5 +711,58 @@ fn a_terminal_that_goes_away_ends_the_sandbox() {
             std::thread::sleep(Duration::from_millis(20));
         };
         assert_eq!(status.code(), Some(128 + libc::SIGHUP), "[{mode:?}]");
+        assert!(
+            wait_gone(sleep, 30),
+            "[{mode:?}] the payload's {sleep} is left"
+        );
+    });
+}
+
+#[test]
+fn a_terminal_that_goes_away_ends_a_suspended_sandbox() {
+    // Ctrl-Z stopped the sandbox and the launcher, then the terminal's
+    // emulator closes. The shell hears SIGHUP and passes it on to its
+    // stopped jobs with SIGCONT; the launcher passes it on to the stopped
+    // payload the same way, so nothing of the sandbox is left.
+    if !have(
+        "/bin/bash",
+        "the launcher is started from an interactive bash",
+    ) {
+        return;
+    }
+    each_mode(|mode| {
+        let dir = workdir(mode, "pty-hangup-stopped");
+        let mut term = Term::new(24, 80);
+        let mut bash = shell(&mut term, &dir);
+        let at = term.seen.len();
+        term.type_(&format!("{}\n", command_line(mode, "-q -- sleep 600")));
+        wait_foreground(&mut term, bash.id(), "sleep", 60);
+        let sleep = wait_named(&mut term, bash.id(), "sleep", 1);
+        term.type_("\x1a");
+        term.expect_from(at, "Stopped", 30);
+        let tree = descendants(bash.id());
+        let launcher = tree.iter().find(|t| t.1 == bash.id()).expect("launcher").0;
+        for (what, pid) in [("launcher", launcher), ("payload", sleep)] {
+            assert!(
+                tree.iter().any(|&(p, _, state)| p == pid && state == 'T'),
+                "[{mode:?}] the {what} is not stopped: {tree:?}"
+            );
+        }
+        drop(term);
+        let end = Instant::now() + Duration::from_secs(30);
+        while bash.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < end,
+                "[{mode:?}] the shell outlived its terminal"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for (what, pid) in [("launcher", launcher), ("payload", sleep)] {
+            assert!(
+                wait_gone(pid, 30),
+                "[{mode:?}] the {what} ({pid}) outlived its terminal: {:?}",
+                descendants(pid)
+            );
+        }
     });
 }
