@@ -295,29 +295,45 @@ fn job_state(pid: u32) -> Option<(char, i64, i64)> {
     ))
 }
 
-/// Waits up to `secs` until a process named `comm` under `root` runs (is
-/// not stopped) in the foreground of its terminal, reading `term`
-/// meanwhile. A job-control shell hands a job its terminal in the job's
-/// own process after the fork: a key typed before that signals the shell,
-/// which ignores it, on any terminal.
-fn wait_foreground(term: &mut Term, root: u32, comm: &str, secs: u64) {
+/// Waits up to `secs` for a process named `comm` under `root` of which
+/// `ready` holds (`what` says what that is, for the failure message),
+/// reading `term` meanwhile; its pid.
+fn wait_process(
+    term: &mut Term,
+    root: u32,
+    comm: &str,
+    secs: u64,
+    what: &str,
+    ready: impl Fn(u32) -> bool,
+) -> u32 {
     let end = Instant::now() + Duration::from_secs(secs);
     loop {
-        let ready = descendants(root).iter().any(|&(pid, _, _)| {
-            named(pid, comm)
-                && job_state(pid).is_some_and(|(state, group, fg)| state != 'T' && group == fg)
-        });
-        if ready {
-            return;
+        let found = descendants(root)
+            .into_iter()
+            .find(|d| named(d.0, comm) && ready(d.0));
+        if let Some(d) = found {
+            return d.0;
         }
         assert!(
             Instant::now() < end,
-            "no running {comm} in the foreground of its terminal within {secs} s:\n{}\n{}",
+            "no {comm}{what} under {root} within {secs} s:\n{}\n{}",
             term.seen,
             term.processes()
         );
         term.pump(Duration::from_millis(50));
     }
+}
+
+/// The pid of a process named `comm` under `root` that runs (is not
+/// stopped) in the foreground of its terminal, once there is one. A
+/// job-control shell hands a job its terminal in the job's own process
+/// after the fork: a key typed before that signals the shell, which
+/// ignores it, on any terminal.
+fn wait_foreground(term: &mut Term, root: u32, comm: &str, secs: u64) -> u32 {
+    let running_in_front =
+        |pid| job_state(pid).is_some_and(|(state, group, fg)| state != 'T' && group == fg);
+    let what = " running in the foreground of its terminal";
+    wait_process(term, root, comm, secs, what, running_in_front)
 }
 
 /// The process tree under `pid` as (pid, parent, state).
@@ -661,27 +677,11 @@ fn what_the_payload_does_to_its_terminal_stays_inside() {
     }
 }
 
-/// The pid of a process named `comm` under `root`, once there is one.
-fn wait_named(term: &mut Term, root: u32, comm: &str, secs: u64) -> u32 {
-    let end = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(d) = descendants(root).into_iter().find(|d| named(d.0, comm)) {
-            return d.0;
-        }
-        assert!(
-            Instant::now() < end,
-            "no {comm} under {root} within {secs} s:\n{}\n{}",
-            term.seen,
-            term.processes()
-        );
-        term.pump(Duration::from_millis(50));
-    }
-}
-
-/// Waits up to `secs` for process `pid` to be gone (reaped, not a zombie).
+/// Waits up to `secs` for process `pid` to have ended (a zombie has: its
+/// reaping is up to whoever is its parent now).
 fn wait_gone(pid: u32, secs: u64) -> bool {
     let end = Instant::now() + Duration::from_secs(secs);
-    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+    while job_state(pid).is_some_and(|j| j.0 != 'Z') {
         if Instant::now() > end {
             return false;
         }
@@ -700,7 +700,7 @@ fn a_terminal_that_goes_away_ends_the_sandbox() {
         let mut term = Term::new(24, 80);
         let cmd = run_cmd(mode, &dir, &[], &["sh", "-c", "sleep 60; echo never"]);
         let mut child = term.spawn(&cmd);
-        let sleep = wait_named(&mut term, child.id(), "sleep", 60);
+        let sleep = wait_process(&mut term, child.id(), "sleep", 60, "", |_| true);
         drop(term);
         let end = Instant::now() + Duration::from_secs(30);
         let status = loop {
@@ -736,8 +736,7 @@ fn a_terminal_that_goes_away_ends_a_suspended_sandbox() {
         let mut bash = shell(&mut term, &dir);
         let at = term.seen.len();
         term.type_(&format!("{}\n", command_line(mode, "-q -- sleep 600")));
-        wait_foreground(&mut term, bash.id(), "sleep", 60);
-        let sleep = wait_named(&mut term, bash.id(), "sleep", 1);
+        let sleep = wait_foreground(&mut term, bash.id(), "sleep", 60);
         term.type_("\x1a");
         term.expect_from(at, "Stopped", 30);
         let tree = descendants(bash.id());
