@@ -72,6 +72,7 @@ pub struct ExplainArgs {
 
 /// `stockade run`.
 #[derive(Debug, clap::Args)]
+#[cfg_attr(test, derive(PartialEq))]
 pub struct RunArgs {
     /// Profile: a built-in name (see `stockade profiles`) or a YAML file.
     #[arg(short, long, value_name = "NAME|FILE", default_value = crate::profile::DEFAULT_PROFILE)]

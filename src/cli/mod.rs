@@ -5,6 +5,7 @@ mod args;
 mod check;
 mod doctor;
 mod explain;
+mod fastpath;
 mod flags;
 mod run;
 mod say;
@@ -107,19 +108,23 @@ pub fn main() -> ExitCode {
     // Rust ignores SIGPIPE; a command-line tool whose reader went away
     // (`stockade explain | head`) should end quietly instead.
     let _ = sys::signal_default(libc::SIGPIPE);
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(args) = fastpath::run_args(&argv) {
+        return exit_code(run(Cli {
+            command: Command::Run(Box::new(args)),
+        }));
+    }
     use clap::{CommandFactory, FromArgMatches};
     let mut command = Cli::command();
     // The long version probes the kernel: only for `--version`.
-    if std::env::args_os().skip(1).any(|a| a == "--version") {
+    if argv.iter().skip(1).any(|a| a == "--version") {
         command = command.long_version(long_version());
     }
-    let parsed = command
-        .try_get_matches_from_mut(std::env::args_os())
-        .and_then(|m| {
-            let cli = Cli::from_arg_matches(&m);
-            std::mem::forget(m);
-            cli
-        });
+    let parsed = command.try_get_matches_from_mut(argv).and_then(|m| {
+        let cli = Cli::from_arg_matches(&m);
+        std::mem::forget(m);
+        cli
+    });
     // The process ends with the command: the parser's tree of every
     // subcommand and argument, and the matches, are left to the kernel,
     // not freed item by item before the sandbox starts (a twentieth of
@@ -133,7 +138,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 125 } else { 0 });
         }
     };
-    match run(cli) {
+    exit_code(run(cli))
+}
+
+/// A command's result as the process's exit code, its error said first.
+fn exit_code(result: Result<i32, Error>) -> ExitCode {
+    match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(125)),
         Err(e) => {
             say(&e.to_string());
