@@ -1177,7 +1177,7 @@ fn timings_break_the_start_up_down_in_order() {
             .collect();
         assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{err}");
         for want in [
-            "launcher: load and resolve the profile",
+            "launcher: read the command line, load and resolve the profile",
             "sandbox step  1: id maps",
             "sandbox step  8: filesystem",
             "sandbox step 26: seccomp",

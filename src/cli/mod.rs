@@ -19,10 +19,11 @@ use args::{Cli, Command};
 use say::say;
 use std::process::ExitCode;
 
-/// Runs a parsed command line; returns the exit code.
-pub fn run(cli: Cli) -> Result<i32, Error> {
+/// Runs a parsed command line; returns the exit code. `started` is when
+/// `main` began (the start of `run --timings`).
+pub fn run(cli: Cli, started: std::time::Duration) -> Result<i32, Error> {
     match cli.command {
-        Command::Run(args) => run::run_sandbox(*args),
+        Command::Run(args) => run::run_sandbox(*args, started),
         Command::Check(args) => check::check(args),
         Command::Explain(args) => explain::explain(args),
         Command::Completions { shell } => {
@@ -107,12 +108,14 @@ fn long_version() -> String {
 pub fn main() -> ExitCode {
     // Rust ignores SIGPIPE; a command-line tool whose reader went away
     // (`stockade explain | head`) should end quietly instead.
+    let started = sys::monotonic_now();
     let _ = sys::signal_default(libc::SIGPIPE);
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(args) = fastpath::run_args(&argv) {
-        return exit_code(run(Cli {
+        let cli = Cli {
             command: Command::Run(Box::new(args)),
-        }));
+        };
+        return exit_code(run(cli, started));
     }
     use clap::{CommandFactory, FromArgMatches};
     let mut command = Cli::command();
@@ -138,7 +141,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 125 } else { 0 });
         }
     };
-    exit_code(run(cli))
+    exit_code(run(cli, started))
 }
 
 /// A command's result as the process's exit code, its error said first.

@@ -35,8 +35,7 @@ fn forwarded_signals() -> Result<SignalFd, Error> {
     SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(io)
 }
 
-pub(super) fn run_sandbox(args: RunArgs) -> Result<i32, Error> {
-    let started = sys::monotonic_now();
+pub(super) fn run_sandbox(args: RunArgs, started: std::time::Duration) -> Result<i32, Error> {
     if sys::started_privileged() {
         return Err(Error::Privileged);
     }
@@ -311,7 +310,10 @@ fn timings(
     t: &crate::sandbox::Timeline,
 ) -> Vec<String> {
     let mut marks: Vec<(std::time::Duration, String)> = vec![
-        (started, "launcher: load and resolve the profile".into()),
+        (
+            started,
+            "launcher: read the command line, load and resolve the profile".into(),
+        ),
         (
             resolved,
             "launcher: build the plan, clone, write the id maps".into(),
