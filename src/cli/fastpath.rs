@@ -18,8 +18,11 @@ use std::ffi::OsString;
 enum Opt {
     /// A flag (no value), at most once.
     Flag(fn(&mut RunArgs)),
-    /// An option with one value, at most once.
+    /// An option with one value, at most once, read by the function
+    /// (`None`: a value clap refuses).
     One(fn(&mut RunArgs, &str) -> Option<()>),
+    /// An option with one value kept as written, at most once.
+    Text(fn(&mut RunArgs) -> &mut Option<String>),
     /// An option with a value, repeatable.
     Many(fn(&mut RunArgs) -> &mut Vec<String>),
 }
@@ -43,14 +46,7 @@ const OPTS: &[(&str, Option<char>, Opt)] = &[
     ("env", None, Opt::Many(|a| &mut a.env)),
     ("keep-env", None, Opt::Many(|a| &mut a.keep_env)),
     ("fd", None, Opt::Many(|a| &mut a.fd)),
-    (
-        "chdir",
-        None,
-        Opt::One(|a, v| {
-            a.chdir = Some(v.to_owned());
-            Some(())
-        }),
-    ),
+    ("chdir", None, Opt::Text(|a| &mut a.chdir)),
     (
         "net",
         None,
@@ -63,30 +59,9 @@ const OPTS: &[(&str, Option<char>, Opt)] = &[
             Some(())
         }),
     ),
-    (
-        "hostname",
-        None,
-        Opt::One(|a, v| {
-            a.hostname = Some(v.to_owned());
-            Some(())
-        }),
-    ),
-    (
-        "timeout",
-        None,
-        Opt::One(|a, v| {
-            a.timeout = Some(v.to_owned());
-            Some(())
-        }),
-    ),
-    (
-        "memory",
-        None,
-        Opt::One(|a, v| {
-            a.memory = Some(v.to_owned());
-            Some(())
-        }),
-    ),
+    ("hostname", None, Opt::Text(|a| &mut a.hostname)),
+    ("timeout", None, Opt::Text(|a| &mut a.timeout)),
+    ("memory", None, Opt::Text(|a| &mut a.memory)),
     (
         "cgroup-parent",
         None,
@@ -95,14 +70,7 @@ const OPTS: &[(&str, Option<char>, Opt)] = &[
             Some(())
         }),
     ),
-    (
-        "user",
-        None,
-        Opt::One(|a, v| {
-            a.user = Some(v.to_owned());
-            Some(())
-        }),
-    ),
+    ("user", None, Opt::Text(|a| &mut a.user)),
     ("channel", None, Opt::Flag(|a| a.channel = true)),
     (
         "channel-socket",
@@ -115,6 +83,9 @@ const OPTS: &[(&str, Option<char>, Opt)] = &[
     ("no-pty", None, Opt::Flag(|a| a.no_pty = true)),
     ("trace-setup", None, Opt::Flag(|a| a.trace_setup = true)),
 ];
+
+// `run_args` marks the options given in a u64, one bit each.
+const _: () = assert!(OPTS.len() <= 64);
 
 /// `run`'s options as clap would read `argv` (the program's name first),
 /// or `None` to let clap read it.
@@ -189,12 +160,9 @@ pub(super) fn run_args(argv: &[OsString]) -> Option<RunArgs> {
                 }
                 set(&mut args);
             }
-            Opt::One(set) => {
-                if seen & bit != 0 {
-                    return None;
-                }
-                set(&mut args, value(inline, &mut words)?)?;
-            }
+            Opt::One(_) | Opt::Text(_) if seen & bit != 0 => return None,
+            Opt::One(set) => set(&mut args, value(inline, &mut words)?)?,
+            Opt::Text(field) => *field(&mut args) = Some(value(inline, &mut words)?.to_owned()),
             Opt::Many(list) => list(&mut args).push(value(inline, &mut words)?.to_owned()),
         }
         seen |= bit;
@@ -262,7 +230,7 @@ mod tests {
             let repeatable = matches!(arg.get_action(), clap::ArgAction::Append);
             let (want_value, want_repeat) = match how {
                 Opt::Flag(_) => (false, false),
-                Opt::One(_) => (true, false),
+                Opt::One(_) | Opt::Text(_) => (true, false),
                 Opt::Many(_) => (true, true),
             };
             assert_eq!(takes_value, want_value, "--{long}: takes a value");

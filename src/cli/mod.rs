@@ -106,9 +106,9 @@ fn long_version() -> String {
 /// The `stockade` command: parses the command line, runs it, and maps
 /// the result to the process exit code.
 pub fn main() -> ExitCode {
+    let started = sys::monotonic_now();
     // Rust ignores SIGPIPE; a command-line tool whose reader went away
     // (`stockade explain | head`) should end quietly instead.
-    let started = sys::monotonic_now();
     let _ = sys::signal_default(libc::SIGPIPE);
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(args) = fastpath::run_args(&argv) {
