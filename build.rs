@@ -12,6 +12,10 @@ use std::fmt::Write as _;
 
 include!("src/fnv.rs");
 
+mod group_table {
+    include!("src/seccomp/group_table.rs");
+}
+
 /// Slots of each table: a power of two above twice the number of
 /// syscalls of any architecture, so probes stay short.
 const NAME_SLOTS: usize = 1024;
@@ -59,22 +63,107 @@ fn table(name: &str, rows: Vec<(&'static str, i32)>) -> String {
     out
 }
 
+/// Every group of `group_table` flattened into its syscalls on one
+/// architecture (`rows` are its syscalls, by name), each with the chain of
+/// groups that brought it in, in the order expanding the group by hand
+/// gives: a `groups::Members` table. A member that is no syscall of the
+/// architecture, or nesting deeper than four groups, fails the build.
+fn members(static_name: &str, rows: &[(&'static str, i32)], x86_64: bool) -> String {
+    use group_table::GROUPS;
+    use std::collections::HashMap;
+    let known = |n: &str| {
+        let has = |k: &str| rows.iter().any(|(r, _)| *r == k);
+        // aarch64's table calls it fstatat; profiles say newfstatat.
+        has(n) || (!x86_64 && n == "newfstatat" && has("fstatat"))
+    };
+    fn flatten(
+        name: &'static str,
+        via: &str,
+        depth: usize,
+        x86_64: bool,
+        known: &dyn Fn(&str) -> bool,
+        out: &mut Vec<(String, String)>,
+    ) {
+        let Some(g) = GROUPS.iter().find(|g| g.name == name) else {
+            assert!(
+                known(name),
+                "seccomp group member {name} ({via}) is no syscall"
+            );
+            out.push((name.to_string(), via.to_string()));
+            return;
+        };
+        assert!(
+            depth < 4,
+            "group {name} ({via}) is nested deeper than four groups"
+        );
+        let via = if via.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name} via {via}")
+        };
+        let legacy = if x86_64 { g.x86_64_only } else { &[] };
+        for member in g.common.iter().chain(legacy) {
+            flatten(member, &via, depth + 1, x86_64, known, out);
+        }
+    }
+    let mut text = String::new();
+    let mut placed: HashMap<String, (u16, u8)> = HashMap::new();
+    let mut place = |s: &str| {
+        *placed.entry(s.to_string()).or_insert_with(|| {
+            let at = u16::try_from(text.len()).expect("the group text fits in 64 KiB");
+            text.push_str(s);
+            (
+                at,
+                u8::try_from(s.len()).expect("a name or chain under 256 bytes"),
+            )
+        })
+    };
+    let (mut table, mut spans) = (Vec::new(), Vec::new());
+    for g in GROUPS {
+        let mut out = Vec::new();
+        flatten(g.name, "", 0, x86_64, &known, &mut out);
+        let start = u16::try_from(table.len()).unwrap();
+        for (name, via) in &out {
+            let ((at, len), (via_at, via_len)) = (place(name), place(via));
+            table.push(format!("({at}, {len}, {via_at}, {via_len})"));
+        }
+        spans.push(format!(
+            "({start}, {})",
+            u16::try_from(table.len()).unwrap()
+        ));
+    }
+    let mut out = format!("pub(super) static {static_name}: Members = Members {{\n    text: {text:?},\n    rows: &[\n");
+    for chunk in table.chunks(8) {
+        writeln!(out, "        {},", chunk.join(", ")).unwrap();
+    }
+    out.push_str("    ],\n    spans: &[\n");
+    for chunk in spans.chunks(8) {
+        writeln!(out, "        {},", chunk.join(", ")).unwrap();
+    }
+    out.push_str("    ],\n};\n");
+    out
+}
+
 fn main() {
     // By number up to the last, not the crate's `iter()`, which stops
     // before the last syscall of each table.
     use syscalls::{aarch64, x86_64};
-    let x86_64 = (0..=x86_64::Sysno::last().id())
+    let x86_64: Vec<(&str, i32)> = (0..=x86_64::Sysno::last().id())
         .filter_map(|n| x86_64::Sysno::new(n as usize))
         .map(|s| (s.name(), s.id()))
         .collect();
-    let aarch64 = (0..=aarch64::Sysno::last().id())
+    let aarch64: Vec<(&str, i32)> = (0..=aarch64::Sysno::last().id())
         .filter_map(|n| aarch64::Sysno::new(n as usize))
         .map(|s| (s.name(), s.id()))
         .collect();
+    let members =
+        members("X86_64_MEMBERS", &x86_64, true) + &members("AARCH64_MEMBERS", &aarch64, false);
     let text = table("X86_64", x86_64) + &table("AARCH64", aarch64);
-    let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("syscall_names.rs");
-    std::fs::write(out, text).unwrap();
+    let dir = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    std::fs::write(dir.join("syscall_names.rs"), text).unwrap();
+    std::fs::write(dir.join("group_members.rs"), members).unwrap();
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=src/seccomp/group_table.rs");
     println!("cargo::rerun-if-changed=src/fnv.rs");
     start_order();
 }

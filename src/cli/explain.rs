@@ -183,7 +183,7 @@ fn policy_json(profile: &str, p: &crate::policy::Policy) -> Value {
         let entry = |e: &crate::seccomp::Entry| {
             json!({
                 "syscall": e.name,
-                "via": (!e.via.is_empty()).then_some(&*e.via),
+                "via": (!e.via.is_empty()).then_some(e.via),
                 "if": (!e.conds.is_empty()).then(|| describe_conds(&e.conds)),
                 "origin": e.loc.to_string(),
             })

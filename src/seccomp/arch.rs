@@ -106,6 +106,15 @@ impl Arch {
         self.find(name).map(|(_, nr)| i64::from(nr))
     }
 
+    /// Every group's syscalls on this architecture, flattened at build
+    /// time.
+    pub(super) fn group_members(self) -> &'static super::groups::Members {
+        match self {
+            Arch::X86_64 => &super::groups::X86_64_MEMBERS,
+            Arch::Aarch64 => &super::groups::AARCH64_MEMBERS,
+        }
+    }
+
     /// `name` as a static string, when it is a syscall of this
     /// architecture: resolved entries name their syscall without an
     /// allocation each.

@@ -33,7 +33,6 @@ pub const ALWAYS_ANSWERED: &[(&str, &str, &str)] = &[
     ("ioctl", "TIOCSTI, TIOCLINUX", "EPERM"),
 ];
 use seccompiler::sock_filter;
-use std::sync::Arc;
 
 /// What happens to a syscall the allowlist does not name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,9 +135,8 @@ pub struct Entry {
     pub name: &'static str,
     /// Conditions; empty means always.
     pub conds: Vec<Cond>,
-    /// `@group via @group` chain, or empty when named directly (shared by
-    /// every member of the group).
-    pub via: Arc<str>,
+    /// `@group via @group` chain, or empty when named directly.
+    pub via: &'static str,
     /// Where the entry was written.
     pub loc: Loc,
 }
@@ -246,45 +244,27 @@ pub(crate) fn expand_onto(
     loc: &Loc,
     conds: &[Cond],
 ) -> Result<(), String> {
-    let len = out.len();
-    expand_into(name, arch, loc, conds, &Arc::from(""), out, 0).inspect_err(|_| out.truncate(len))
-}
-
-fn expand_into(
-    name: &str,
-    arch: Arch,
-    loc: &Loc,
-    conds: &[Cond],
-    via: &Arc<str>,
-    out: &mut Vec<Entry>,
-    depth: usize,
-) -> Result<(), String> {
     if let Some(g_name) = name.strip_prefix('@') {
-        let g = groups::group(name).ok_or_else(|| {
+        let Some(index) = groups::GROUPS.iter().position(|g| g.name == name) else {
             let names = groups::GROUPS.iter().map(|g| &g.name[1..]);
             let best = crate::diag::nearest(g_name, names).map_or("default", |(_, n)| n);
-            format!("unknown syscall group '{name}' (did you mean '@{best}'?)")
-        })?;
+            return Err(format!(
+                "unknown syscall group '{name}' (did you mean '@{best}'?)"
+            ));
+        };
         if !conds.is_empty() {
             return Err(format!(
                 "argument rules need a single syscall, not the group {name}"
             ));
         }
-        let via: Arc<str> = if via.is_empty() {
-            Arc::from(name)
-        } else {
-            Arc::from(format!("{name} via {via}"))
-        };
-        let legacy = if arch == Arch::X86_64 {
-            g.x86_64_only
-        } else {
-            &[]
-        };
-        for member in g.common.iter().chain(legacy) {
-            if depth < 4 {
-                expand_into(member, arch, loc, conds, &via, out, depth + 1)?;
-            }
-        }
+        let members = arch.group_members().of(index);
+        out.reserve(members.len());
+        out.extend(members.map(|(name, via)| Entry {
+            name,
+            conds: Vec::new(),
+            via,
+            loc: loc.clone(),
+        }));
         return Ok(());
     }
     let Some(static_name) = arch.static_name(name) else {
@@ -300,7 +280,7 @@ fn expand_into(
     out.push(Entry {
         name: static_name,
         conds: conds.to_vec(),
-        via: via.clone(),
+        via: "",
         loc: loc.clone(),
     });
     Ok(())
@@ -378,13 +358,13 @@ fn personality_safe() -> Vec<Vec<Cond>> {
 /// filter cannot see; `loc` is where the profile asked for it.
 pub fn restrict_suid_sgid(loc: &Loc) -> Vec<(Entry, u32)> {
     let mut out = Vec::new();
-    let via: Arc<str> = Arc::from("restrict_suid_sgid");
+    let via = "restrict_suid_sgid";
     let mut entry = |name: &'static str, conds: Vec<Cond>, errno: i32| {
         out.push((
             Entry {
                 name,
                 conds,
-                via: via.clone(),
+                via,
                 loc: loc.clone(),
             },
             errno as u32,

@@ -352,7 +352,7 @@ fn default_and_system_service_hold_no_dangerous_syscall() {
 fn expansion_records_the_group_chain_and_suggests() {
     let e = expand("@system-service", Arch::X86_64, &loc(), &[]).unwrap();
     let read = e.iter().find(|e| e.name == "read").unwrap();
-    assert_eq!(&*read.via, "@basic-io via @system-service");
+    assert_eq!(read.via, "@basic-io via @system-service");
     let err = expand("opne", Arch::X86_64, &loc(), &[]).unwrap_err();
     assert_eq!(
         err,
@@ -433,7 +433,7 @@ fn one_program_answers_as_the_old_stack_did() {
             .iter()
             .map(|(a, op, v)| Cond::new(name, *a, *op, *v).unwrap())
             .collect(),
-        via: "".into(),
+        via: "",
         loc: loc(),
     };
     let errno_denies = [
@@ -502,14 +502,14 @@ fn one_program_answers_as_the_old_stack_did() {
             Cond::new("mmap", 2, Op::MaskedEq(4), 0).unwrap(),
             Cond::new("mmap", 1, Op::Le, 0x1_0000_0000).unwrap(),
         ],
-        via: "".into(),
+        via: "",
         loc: loc(),
     });
     custom.deny.push((
         Entry {
             name: "lseek",
             conds: vec![Cond::new("lseek", 1, Op::Gt, 0xffff_fffe).unwrap()],
-            via: "".into(),
+            via: "",
             loc: loc(),
         },
         22,
@@ -525,7 +525,7 @@ fn one_program_answers_as_the_old_stack_did() {
             Entry {
                 name: "mmap",
                 conds: vec![Cond::new("mmap", 1, Op::MaskedEq(mask), value).unwrap()],
-                via: "".into(),
+                via: "",
                 loc: loc(),
             },
             errno,
@@ -769,7 +769,7 @@ fn oversize_programs_are_refused() {
         p.allow.push(Entry {
             name: "write",
             conds: vec![Cond::new("write", 0, Op::Eq, v).unwrap()],
-            via: "".into(),
+            via: "",
             loc: loc(),
         });
     }
@@ -842,7 +842,7 @@ fn a_condition_changed_in_any_field_changes_the_key() {
         allow: vec![Entry {
             name: "socket",
             conds: vec![c],
-            via: "".into(),
+            via: "",
             loc: crate::diag::Loc::cli(),
         }],
         deny: vec![],
@@ -1230,7 +1230,7 @@ fn sockets_beyond_unix_are_ruled_out_only_when_no_call_can_open_one() {
     let socket = |conds: Vec<Cond>| Entry {
         name: "socket",
         conds,
-        via: "".into(),
+        via: "",
         loc: crate::diag::Loc::cli(),
     };
     let on = |arg: u8, op: Op, value: u64| args::Cond::new("socket", arg, op, value).unwrap();
@@ -1275,4 +1275,55 @@ fn sockets_beyond_unix_are_ruled_out_only_when_no_call_can_open_one() {
     for p in &some {
         assert!(p.sockets_beyond_unix(), "{p:?}");
     }
+}
+
+/// A group expanded by hand, member by member through its nested groups,
+/// as the table build.rs flattens should read: each syscall in order with
+/// the chain of groups that brought it in.
+fn expand_by_hand(name: &str, arch: Arch, via: &str, out: &mut Vec<(String, String)>) {
+    match groups::group(name) {
+        Some(g) => {
+            let via = if via.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name} via {via}")
+            };
+            let legacy = if arch == Arch::X86_64 {
+                g.x86_64_only
+            } else {
+                &[]
+            };
+            for member in g.common.iter().chain(legacy) {
+                expand_by_hand(member, arch, &via, out);
+            }
+        }
+        None => out.push((arch.static_name(name).unwrap().to_string(), via.to_string())),
+    }
+}
+
+#[test]
+fn every_flattened_group_is_its_expansion_by_hand() {
+    let mut sizes = Vec::new();
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        for g in groups::GROUPS {
+            let mut want = Vec::new();
+            expand_by_hand(g.name, arch, "", &mut want);
+            let got: Vec<(String, String)> = expand(g.name, arch, &loc(), &[])
+                .unwrap()
+                .into_iter()
+                .map(|e| {
+                    assert!(e.conds.is_empty() && e.loc == loc());
+                    (e.name.to_string(), e.via.to_string())
+                })
+                .collect();
+            assert_eq!(got, want, "{} on {}", g.name, arch.name());
+            sizes.push(got.len());
+        }
+    }
+    // Nested groups were followed: the largest holds far more than any
+    // group lists itself.
+    let listed = groups::GROUPS
+        .iter()
+        .map(|g| g.common.len() + g.x86_64_only.len());
+    assert!(sizes.iter().max() > listed.max().as_ref(), "{sizes:?}");
 }
