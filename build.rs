@@ -12,6 +12,8 @@ use std::fmt::Write as _;
 
 include!("src/fnv.rs");
 
+include!("src/seccomp/aliases.rs");
+
 mod group_table {
     include!("src/seccomp/group_table.rs");
 }
@@ -73,8 +75,11 @@ fn members(static_name: &str, rows: &[(&'static str, i32)], x86_64: bool) -> Str
     use std::collections::HashMap;
     let known = |n: &str| {
         let has = |k: &str| rows.iter().any(|(r, _)| *r == k);
-        // aarch64's table calls it fstatat; profiles say newfstatat.
-        has(n) || (!x86_64 && n == "newfstatat" && has("fstatat"))
+        has(n)
+            || (!x86_64
+                && AARCH64_ALIASES
+                    .iter()
+                    .any(|&(alias, real)| alias == n && has(real)))
     };
     fn flatten(
         name: &'static str,
@@ -164,6 +169,7 @@ fn main() {
     std::fs::write(dir.join("group_members.rs"), members).unwrap();
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=src/seccomp/group_table.rs");
+    println!("cargo::rerun-if-changed=src/seccomp/aliases.rs");
     println!("cargo::rerun-if-changed=src/fnv.rs");
     start_order();
 }

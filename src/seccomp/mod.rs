@@ -257,9 +257,7 @@ pub(crate) fn expand_onto(
                 "argument rules need a single syscall, not the group {name}"
             ));
         }
-        let members = arch.group_members().of(index);
-        out.reserve(members.len());
-        out.extend(members.map(|(name, via)| Entry {
+        out.extend(arch.group_members().of(index).map(|(name, via)| Entry {
             name,
             conds: Vec::new(),
             via,
