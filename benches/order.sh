@@ -6,19 +6,34 @@
 # launcher's process; PID 1's and the payload's code, which runs in
 # processes the trace does not follow, is listed whole (stockade's
 # `process` and `sys` modules), with what it calls outside them. Run it
-# after a compiler or dependency update: benches/compare.sh says how much
-# of the list the launcher has.
+# after a compiler or dependency update, and whenever the code a start
+# runs changes: a function the list lacks is placed among the cold code,
+# and the launcher maps a window of code around it (its peak RSS shows
+# it). `--check` traces one start of `-p strict` and prints the functions
+# it ran that the list lacks, without writing anything; benches/compare.sh
+# runs it on the launcher it measures.
 #
 #   bash benches/order.sh
+#   bash benches/order.sh --check [LAUNCHER]   # default: a fresh build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 static=x86_64-unknown-linux-musl
 [ "$(uname -m)" = x86_64 ] || { echo "order: the list is for $static" >&2; exit 1; }
-cargo build --release --quiet --target "$static"
+check=
+if [ "${1:-}" = --check ]; then
+  check=1
+  launcher=${2:-}
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 0755 "$work"
-cp "target/$static/release/stockade" "$work/stockade"
+if [ -n "${launcher:-}" ]; then
+  cp "$launcher" "$work/stockade"
+else
+  cargo build --release --quiet --target "$static"
+  cp "target/$static/release/stockade" "$work/stockade"
+fi
+chmod 0755 "$work/stockade"
 cat > "$work/trace.c" <<'C'
 // trace OUT PROGRAM ARGS...: runs PROGRAM one instruction at a time and
 // writes the offset, from the program's load address, of every
@@ -76,15 +91,19 @@ gcc -O2 -o "$work/trace" "$work/trace.c"
 chmod 0755 "$work/trace"
 mkdir -m 0777 "$work/hits"
 cd "$work"
-for p in strict default; do
-  echo "order: tracing -p $p as root"
-  ./trace "hits/root-$p" "$work/stockade" run -q -p "$p" -- /bin/true
-  echo "order: tracing -p $p as uid 65534"
-  setpriv --reuid=65534 --regid=65534 --clear-groups \
-    ./trace "hits/user-$p" "$work/stockade" run -q -p "$p" -- /bin/true
-done
+if [ -n "$check" ]; then
+  ./trace "hits/check" "$work/stockade" run -q -p strict -- /bin/true
+else
+  for p in strict default; do
+    echo "order: tracing -p $p as root"
+    ./trace "hits/root-$p" "$work/stockade" run -q -p "$p" -- /bin/true
+    echo "order: tracing -p $p as uid 65534"
+    setpriv --reuid=65534 --regid=65534 --clear-groups \
+      ./trace "hits/user-$p" "$work/stockade" run -q -p "$p" -- /bin/true
+  done
+fi
 cd - >/dev/null
-python3 - "$work/stockade" "$work"/hits/* > benches/start-order.txt <<'PY'
+python3 - "$work/stockade" "$work"/hits/* > "$work/list" <<'PY'
 import bisect, re, subprocess, sys
 binary, hits = sys.argv[1], sys.argv[2:]
 nm = subprocess.run(["nm", "-n", "--defined-only", binary], capture_output=True, text=True, check=True)
@@ -141,4 +160,11 @@ print("# a start runs, placed together by lld: written by benches/order.sh,")
 print("# read by build.rs. Names the build lacks are skipped.")
 print("\n".join(order))
 PY
+if [ -n "$check" ]; then
+  missing=$(comm -23 <(grep -v '^#' "$work/list" | sort -u) <(grep -v '^#' benches/start-order.txt | sort -u))
+  echo "order: functions a start of -p strict ran that benches/start-order.txt lacks: $(printf '%s' "$missing" | grep -c .)"
+  [ -z "$missing" ] || printf '  %s\n' $missing
+  exit 0
+fi
+cp "$work/list" benches/start-order.txt
 echo "order: $(grep -vc '^#' benches/start-order.txt) functions in benches/start-order.txt"
