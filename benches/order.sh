@@ -16,14 +16,15 @@
 #   bash benches/order.sh
 #   bash benches/order.sh --check [LAUNCHER]   # default: a fresh build
 set -euo pipefail
-cd "$(dirname "$0")/.."
-static=x86_64-unknown-linux-musl
-[ "$(uname -m)" = x86_64 ] || { echo "order: the list is for $static" >&2; exit 1; }
 check=
 if [ "${1:-}" = --check ]; then
   check=1
-  launcher=${2:-}
+  # Named from the caller's directory, before the cd below.
+  launcher=${2:+$(realpath "$2")}
 fi
+cd "$(dirname "$0")/.."
+static=x86_64-unknown-linux-musl
+[ "$(uname -m)" = x86_64 ] || { echo "order: the list is for $static" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 0755 "$work"
