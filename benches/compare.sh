@@ -58,11 +58,12 @@ cp "target/$static/release/stockade" "$S"
 # stale with a compiler or dependency update (benches/order.sh rewrites it).
 listed=$(grep -v '^#' benches/start-order.txt | sort -u)
 order="$(nm --defined-only "$S" | awk '{print $3}' | sort -u | comm -12 - <(printf '%s\n' "$listed") | wc -l) of $(printf '%s\n' "$listed" | wc -l) functions of benches/start-order.txt placed together"
-# And whether a start runs a function the list lacks (new code on the
-# start's path), which the linker leaves among the cold code: one traced
-# start, about a minute.
+# And whether a start has a function the list lacks (new code on the
+# start's path: the launcher's, traced, and PID 1's and the payload's,
+# from the disassembly), which the linker leaves among the cold code:
+# one traced start, about a minute.
 unlisted=$(bash benches/order.sh --check "$S" 2>/dev/null | sed -n 's/^order: .*: //p' || true)
-order+="; a traced start of -p strict ran ${unlisted:-?} functions outside it"
+order+="; ${unlisted:-?} functions of a start of -p strict (traced, and PID 1's by disassembly) outside it"
 cp target/release/stockade "$G"
 cp target/release/examples/channel_rtt "$work/channel_rtt"
 chmod 0755 "$S" "$G" "$work/channel_rtt"

@@ -9,9 +9,10 @@
 # after a compiler or dependency update, and whenever the code a start
 # runs changes: a function the list lacks is placed among the cold code,
 # and the launcher maps a window of code around it (its peak RSS shows
-# it). `--check` traces one start of `-p strict` and prints the functions
-# it ran that the list lacks, without writing anything; benches/compare.sh
-# runs it on the launcher it measures.
+# it). `--check` computes the list from one traced start of `-p strict`
+# (with PID 1's and the payload's code found as above) and prints the
+# functions it has that benches/start-order.txt lacks, without writing
+# anything; benches/compare.sh runs it on the launcher it measures.
 #
 #   bash benches/order.sh
 #   bash benches/order.sh --check [LAUNCHER]   # default: a fresh build
@@ -163,7 +164,7 @@ print("\n".join(order))
 PY
 if [ -n "$check" ]; then
   missing=$(comm -23 <(grep -v '^#' "$work/list" | sort -u) <(grep -v '^#' benches/start-order.txt | sort -u))
-  echo "order: functions a start of -p strict ran that benches/start-order.txt lacks: $(printf '%s' "$missing" | grep -c .)"
+  echo "order: functions of a start of -p strict (traced, and PID 1's by disassembly) that benches/start-order.txt lacks: $(printf '%s' "$missing" | grep -c .)"
   [ -z "$missing" ] || printf '  %s\n' $missing
   exit 0
 fi
