@@ -1037,17 +1037,18 @@ fn init_filter_chained(arch: Arch, learn: bool) -> Vec<sock_filter> {
     .unwrap()
 }
 
-/// The instructions the kernel walks when it installs `prog`: it runs the
-/// filter on every syscall number of both ABIs, without arguments, to
-/// find the numbers it may allow without running the filter again
-/// (`seccomp_cache_prepare`); a walk ends at a `ret` or a load of an
-/// argument.
-fn install_walk(prog: &[sock_filter], arch: Arch) -> usize {
+/// The instructions the kernel walks when it installs `prog`, and the
+/// numbers it caches: it runs the filter on every syscall number of both
+/// ABIs, without arguments, to find the numbers it may allow without
+/// running the filter again (`seccomp_cache_prepare`); a walk ends at a
+/// `ret` (allowing: cached), a load of an argument or an instruction it
+/// does not model (`seccomp_is_const_allow`).
+fn install_walk(prog: &[sock_filter], arch: Arch) -> (usize, usize) {
     let (compat, numbers) = match arch {
         Arch::X86_64 => (0x4000_0003, 0..463u32),
         Arch::Aarch64 => (0x4000_0028, 0..463u32),
     };
-    let mut steps = 0;
+    let (mut steps, mut cached) = (0, 0);
     for audit in [arch.audit(), compat] {
         for nr in numbers.clone() {
             let (mut a, mut pc) = (0u32, 0usize);
@@ -1065,20 +1066,25 @@ fn install_walk(prog: &[sock_filter], arch: Arch) -> usize {
                     0x35 => pc += jump(a >= i.k),
                     0x45 => pc += jump(a & i.k != 0),
                     0x54 => a &= i.k,
+                    0x06 => {
+                        cached += usize::from(i.k == program::RET_ALLOW);
+                        break;
+                    }
                     _ => break,
                 }
             }
         }
     }
-    steps
+    (steps, cached)
 }
 
 /// PID 1's filter allows exactly what it did as seccompiler's chain of
 /// comparisons, for every number of every ABI and every ioctl request
-/// near the ones it allows, and its installation walks fewer than half
-/// the instructions.
+/// near the ones it allows; its installation stops at its first
+/// instruction for every number and caches none, and its search alone
+/// would walk fewer than half the chain's instructions.
 #[test]
-fn the_init_filter_answers_as_the_chained_one_did_in_half_the_walk() {
+fn the_init_filter_answers_as_the_chained_one_did_and_builds_no_cache() {
     let mut checked = 0;
     for arch in [Arch::X86_64, Arch::Aarch64] {
         for learn in [false, true] {
@@ -1113,12 +1119,16 @@ fn the_init_filter_answers_as_the_chained_one_did_in_half_the_walk() {
             };
             // The syscalls named, ioctl apart (only with its request).
             assert_eq!(allowed(&new), INIT_SYSCALLS.len(), "{}", arch.name());
-            let (walk, chained) = (install_walk(&new, arch), install_walk(&old, arch));
+            assert_eq!(new[0], NO_CACHE);
+            assert_eq!(install_walk(&new, arch), (2 * 463, 0), "{}", arch.name());
+            let (search, search_cached) = install_walk(&new[1..], arch);
+            let (chained, chain_cached) = install_walk(&old, arch);
             assert!(
-                walk * 2 < chained,
-                "{} learn {learn}: the search walks {walk} instructions, the chain {chained}",
+                search * 2 < chained,
+                "{} learn {learn}: the search walks {search} instructions, the chain {chained}",
                 arch.name()
             );
+            assert_eq!(search_cached, chain_cached, "{}", arch.name());
         }
     }
     assert!(checked > 20_000, "{checked}");
